@@ -1,0 +1,46 @@
+# vigil: `make run` starts everything locally, `make test` runs every test.
+# Both install what is missing (Debian packages when root, Go modules).
+
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+DATA_DIR  ?= .vigil
+RUN_FLAGS ?= --demo
+TEST_FLAGS ?= -timeout 45m
+BENCH_FLAGS ?=
+
+.PHONY: all build run test test-short bench lint deps tools clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/vigil ./cmd/vigil
+
+# Starts vigil on its embedded defaults with the example monitors and the
+# demo application they watch.
+run: build
+	$(BIN)/vigil dev --data-dir $(DATA_DIR) --monitors examples/monitors $(RUN_FLAGS)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test $(TEST_FLAGS) ./...
+
+test-short: deps
+	$(GO) test -short ./...
+
+# Benchmarks print numbers; they are never pass/fail on time.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... 
+	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
+
+lint: deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+clean:
+	rm -rf $(BIN)

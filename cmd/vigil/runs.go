@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+func newRunsCmd(g *globalOpts) *cobra.Command {
+	cmd := &cobra.Command{Use: "runs", Short: "Read stored monitor runs"}
+	var q store.ResultQuery
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := openStore(cmd.Context(), g, cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := st.ListResults(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(runs)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "WHEN\tMONITOR\tLOCATION\tSTATUS\tATTEMPT\tDURATION\tERROR\tID")
+			for _, r := range runs {
+				errText := ""
+				if r.Error != nil {
+					errText = r.Error.Message
+					if len(errText) > 60 {
+						errText = errText[:57] + "..."
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Timestamp.Local().Format(time.DateTime), r.Monitor.ID,
+					r.Observer.Name, r.Monitor.Status, r.Vigil.Attempt, time.Duration(r.Monitor.Duration.US)*time.Microsecond, errText, r.ID)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&q.MonitorID, "monitor", "", "only the runs of this monitor id")
+	list.Flags().StringVar(&q.Status, "status", "", "only up or down runs")
+	list.Flags().IntVar(&q.Limit, "limit", 20, "at most this many runs")
+	list.Flags().BoolVar(&asJSON, "json", false, "print the result documents as JSON")
+	list.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")
+
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "Print one run as JSON",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd.Context(), g, cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := st.GetResult(cmd.Context(), args[0])
+			if err != nil {
+				return fmt.Errorf("run %s: %w", args[0], err)
+			}
+			enc := json.NewEncoder(g.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(r)
+		},
+	}
+	get.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")
+	cmd.AddCommand(list, get)
+	return cmd
+}

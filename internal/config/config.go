@@ -1,0 +1,220 @@
+// Package config holds vigil's configuration: defaults, then a YAML file,
+// then VIGIL_* environment variables, then command-line flags, validated once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration; each subcommand uses its part.
+type Config struct {
+	DataDir   string   `yaml:"data_dir"`
+	Listen    string   `yaml:"listen"`
+	LogLevel  string   `yaml:"log_level"`
+	LogFormat string   `yaml:"log_format"`
+	Temporal  Temporal `yaml:"temporal"`
+	Monitors  Monitors `yaml:"monitors"`
+	Workers   Workers  `yaml:"workers"`
+	Secrets   Secrets  `yaml:"secrets"`
+	Store     Store    `yaml:"store"`
+	Demo      Demo     `yaml:"demo"`
+}
+
+// Temporal says which server to use; an empty Address embeds one.
+type Temporal struct {
+	Address   string `yaml:"address"`
+	Namespace string `yaml:"namespace"`
+	// FrontendPort and UIPort of the embedded server (0: 7233 and 8233).
+	FrontendPort int  `yaml:"frontend_port"`
+	UIPort       int  `yaml:"ui_port"`
+	UI           bool `yaml:"ui"`
+}
+
+// Monitors names the repository of monitor definitions.
+type Monitors struct {
+	Source       string        `yaml:"source"`
+	Branch       string        `yaml:"branch"`
+	SyncInterval time.Duration `yaml:"sync_interval"`
+}
+
+// Workers sizes the worker pools.
+type Workers struct {
+	Control            bool     `yaml:"control"`
+	ControlConcurrency int      `yaml:"control_concurrency"`
+	CheckConcurrency   int      `yaml:"check_concurrency"`
+	Locations          []string `yaml:"locations"`
+}
+
+// Secrets says where secrets come from besides VIGIL_SECRET_* variables.
+type Secrets struct {
+	File string `yaml:"file"`
+}
+
+// Store tunes the embedded store.
+type Store struct {
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Demo runs the demo application beside vigil.
+type Demo struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+}
+
+// Default is the configuration of `vigil dev` on one machine.
+func Default() Config {
+	return Config{
+		DataDir:   ".vigil",
+		Listen:    "127.0.0.1:8080",
+		LogLevel:  "info",
+		LogFormat: "text",
+		Temporal:  Temporal{Namespace: "default", FrontendPort: 7233, UIPort: 8233, UI: true},
+		Monitors:  Monitors{Source: "examples/monitors", SyncInterval: 10 * time.Second},
+		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, Locations: []string{"local"}},
+		Store:     Store{Retention: 30 * 24 * time.Hour},
+		Demo:      Demo{Listen: "127.0.0.1:8081"},
+	}
+}
+
+// Load applies the file (when path is not empty) and the environment over
+// the defaults. Flags are applied by the caller, then Validate.
+func Load(path string, environ []string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("reading config file: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is fine
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// envVars maps each VIGIL_* variable to the field it sets.
+func envVars(c *Config) map[string]func(string) error {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	num := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			*p = n
+			return err
+		}
+	}
+	dur := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			*p = d
+			return err
+		}
+	}
+	boolean := func(p *bool) func(string) error {
+		return func(v string) error {
+			b, err := strconv.ParseBool(v)
+			*p = b
+			return err
+		}
+	}
+	return map[string]func(string) error{
+		"VIGIL_DATA_DIR":            str(&c.DataDir),
+		"VIGIL_LISTEN":              str(&c.Listen),
+		"VIGIL_LOG_LEVEL":           str(&c.LogLevel),
+		"VIGIL_LOG_FORMAT":          str(&c.LogFormat),
+		"VIGIL_TEMPORAL_ADDRESS":    str(&c.Temporal.Address),
+		"VIGIL_TEMPORAL_NAMESPACE":  str(&c.Temporal.Namespace),
+		"VIGIL_TEMPORAL_UI_PORT":    num(&c.Temporal.UIPort),
+		"VIGIL_MONITORS":            str(&c.Monitors.Source),
+		"VIGIL_BRANCH":              str(&c.Monitors.Branch),
+		"VIGIL_SYNC_INTERVAL":       dur(&c.Monitors.SyncInterval),
+		"VIGIL_CONTROL":             boolean(&c.Workers.Control),
+		"VIGIL_CONTROL_CONCURRENCY": num(&c.Workers.ControlConcurrency),
+		"VIGIL_CHECK_CONCURRENCY":   num(&c.Workers.CheckConcurrency),
+		"VIGIL_LOCATIONS": func(v string) error {
+			c.Workers.Locations = SplitList(v)
+			return nil
+		},
+		"VIGIL_SECRETS_FILE":    str(&c.Secrets.File),
+		"VIGIL_STORE_RETENTION": dur(&c.Store.Retention),
+	}
+}
+
+func applyEnv(c *Config, environ []string) error {
+	vars := envVars(c)
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		set, known := vars[k]
+		if !known {
+			continue
+		}
+		if err := set(v); err != nil {
+			return fmt.Errorf("environment variable %s=%q: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// SplitList splits a comma-separated list, dropping empty items.
+func SplitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir (--data-dir) must not be empty"))
+	}
+	if c.Listen != "" && !strings.Contains(c.Listen, ":") {
+		errs = append(errs, fmt.Errorf("listen (--listen) %q must be host:port", c.Listen))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format %q must be text or json", c.LogFormat))
+	}
+	if c.Temporal.Namespace == "" {
+		errs = append(errs, errors.New("temporal.namespace must not be empty"))
+	}
+	if c.Monitors.SyncInterval < time.Second {
+		errs = append(errs, fmt.Errorf("monitors.sync_interval %s must be at least 1s", c.Monitors.SyncInterval))
+	}
+	if c.Workers.ControlConcurrency < 1 || c.Workers.CheckConcurrency < 1 {
+		errs = append(errs, errors.New("workers.control_concurrency and workers.check_concurrency must be at least 1"))
+	}
+	for _, l := range c.Workers.Locations {
+		if strings.ContainsAny(l, " /\t") {
+			errs = append(errs, fmt.Errorf("location %q must not contain spaces or slashes", l))
+		}
+	}
+	if c.Store.Retention < 0 {
+		errs = append(errs, errors.New("store.retention must not be negative"))
+	}
+	return errors.Join(errs...)
+}

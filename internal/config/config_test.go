@@ -1,0 +1,90 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vigil.yaml")
+	if err := os.WriteFile(file, []byte("data_dir: /from/file\nlisten: 127.0.0.1:9000\nworkers:\n  check_concurrency: 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, []string{"VIGIL_LISTEN=127.0.0.1:9100", "VIGIL_LOCATIONS=a, b", "PATH=/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/from/file" {
+		t.Errorf("data dir from file: got %q", c.DataDir)
+	}
+	if c.Listen != "127.0.0.1:9100" {
+		t.Errorf("environment must override the file: got %q", c.Listen)
+	}
+	if c.Workers.CheckConcurrency != 7 || c.Workers.ControlConcurrency != 200 {
+		t.Errorf("file value and default: got %d, %d", c.Workers.CheckConcurrency, c.Workers.ControlConcurrency)
+	}
+	if strings.Join(c.Workers.Locations, ",") != "a,b" {
+		t.Errorf("locations: got %v", c.Workers.Locations)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("data_dirr: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		env        []string
+		want       string
+	}{
+		{"unknown field in file", bad, nil, "field data_dirr not found"},
+		{"missing file", filepath.Join(dir, "nope.yaml"), nil, "reading config file"},
+		{"bad duration in env", "", []string{"VIGIL_SYNC_INTERVAL=soon"}, "VIGIL_SYNC_INTERVAL"},
+		{"bad number in env", "", []string{"VIGIL_CHECK_CONCURRENCY=many"}, "VIGIL_CHECK_CONCURRENCY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.path, tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want error containing %q, got %v", tt.want, err)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"empty data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
+		{"listen without port", func(c *Config) { c.Listen = "localhost" }, "host:port"},
+		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"sync too often", func(c *Config) { c.Monitors.SyncInterval = time.Millisecond }, "sync_interval"},
+		{"zero concurrency", func(c *Config) { c.Workers.CheckConcurrency = 0 }, "check_concurrency"},
+		{"bad location", func(c *Config) { c.Workers.Locations = []string{"a/b"} }, "location"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want error containing %q, got %v", tt.want, err)
+			}
+		})
+	}
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("defaults must be valid: %v", err)
+	}
+}

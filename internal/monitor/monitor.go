@@ -1,0 +1,118 @@
+// Package monitor holds the monitor-as-code model: the YAML format users write,
+// its validation (with file, line and column), its JSON Schema, and secret
+// references. It does no I/O beyond reading the files it is given.
+package monitor
+
+import (
+	"time"
+)
+
+// Types of monitors.
+const (
+	TypeHTTP    = "http"
+	TypeTCP     = "tcp"
+	TypeDNS     = "dns"
+	TypeTLS     = "tls"
+	TypeBrowser = "browser"
+)
+
+// DefaultLocation is the location a monitor runs in when it names none.
+const DefaultLocation = "local"
+
+// Monitor is one monitor definition. Values may hold `${secrets.NAME}`
+// references; they are resolved only on the worker that runs the check, so a
+// Monitor is safe to put in workflow inputs and in the store.
+type Monitor struct {
+	ID        string            `yaml:"id" json:"id" jsonschema:"required,pattern=^[a-z0-9][a-z0-9._-]{0,62}$,description=Stable identifier; names the Temporal Schedule vigil-monitor/<id>"`
+	Name      string            `yaml:"name,omitempty" json:"name,omitempty"`
+	Type      string            `yaml:"type" json:"type" jsonschema:"required,enum=http,enum=tcp,enum=dns,enum=tls"`
+	Schedule  Schedule          `yaml:"schedule" json:"schedule" jsonschema:"required"`
+	Timeout   Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=Whole-check timeout (default 30s)"`
+	Retries   int               `yaml:"retries,omitempty" json:"retries,omitempty" jsonschema:"minimum=0,maximum=10,description=Retries of an infrastructure error (not of a failed assertion)"`
+	Confirm   *int              `yaml:"confirm,omitempty" json:"confirm,omitempty" jsonschema:"minimum=0,maximum=5,description=Re-checks of a failure before it counts as confirmed (default 1)"`
+	Locations []string          `yaml:"locations,omitempty" json:"locations,omitempty" jsonschema:"description=Task queues (worker --location) that run this monitor (default [local])"`
+	Tags      []string          `yaml:"tags,omitempty" json:"tags,omitempty"`
+	Labels    map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Paused    bool              `yaml:"paused,omitempty" json:"paused,omitempty"`
+	// Steps of an http monitor, run in order; variables extracted by one step
+	// are visible to the following ones.
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// TCP, DNS and TLS are the targets of the simple types.
+	TCP *TCPCheck `yaml:"tcp,omitempty" json:"tcp,omitempty"`
+	DNS *DNSCheck `yaml:"dns,omitempty" json:"dns,omitempty"`
+	TLS *TLSCheck `yaml:"tls,omitempty" json:"tls,omitempty"`
+	// Assert holds the assertions of the simple types (tcp, dns, tls).
+	Assert []string `yaml:"assert,omitempty" json:"assert,omitempty"`
+
+	// Source is where the definition was read from; filled by the loader.
+	Source Source `yaml:"-" json:"source"`
+}
+
+// Source locates a definition in the monitors repository.
+type Source struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Schedule is an interval or a cron expression, exactly one of them.
+type Schedule struct {
+	Every Duration `yaml:"every,omitempty" json:"every,omitempty" jsonschema:"description=Interval such as 30s or 5m"`
+	Cron  string   `yaml:"cron,omitempty" json:"cron,omitempty" jsonschema:"description=Cron expression (5 fields) in UTC"`
+}
+
+// Step is one request of an http monitor.
+type Step struct {
+	Name    string            `yaml:"name,omitempty" json:"name,omitempty"`
+	Request Request           `yaml:"request" json:"request" jsonschema:"required"`
+	Extract map[string]string `yaml:"extract,omitempty" json:"extract,omitempty" jsonschema:"description=Variable name to expr-lang expression over the response (json, headers, body, status)"`
+	Assert  []string          `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions over the response that must be true"`
+}
+
+// Request is an HTTP request; strings may hold ${vars.NAME} and ${secrets.NAME}.
+type Request struct {
+	Method  string            `yaml:"method,omitempty" json:"method,omitempty" jsonschema:"description=HTTP method (default GET)"`
+	URL     string            `yaml:"url" json:"url" jsonschema:"required"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	Query   map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
+	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+	JSON    any               `yaml:"json,omitempty" json:"json,omitempty" jsonschema:"description=Body sent as JSON (sets Content-Type)"`
+	// FollowRedirects defaults to true; MaxRedirects to 10.
+	FollowRedirects *bool     `yaml:"follow_redirects,omitempty" json:"follow_redirects,omitempty"`
+	MaxRedirects    int       `yaml:"max_redirects,omitempty" json:"max_redirects,omitempty"`
+	TLS             TLSClient `yaml:"tls,omitempty" json:"tls,omitempty"`
+}
+
+// TLSClient tunes the TLS client of a request.
+type TLSClient struct {
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	ServerName         string `yaml:"server_name,omitempty" json:"server_name,omitempty"`
+	CAFile             string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+}
+
+// TCPCheck connects, optionally sends a payload and expects a reply substring.
+type TCPCheck struct {
+	Host   string `yaml:"host" json:"host" jsonschema:"required"`
+	Port   int    `yaml:"port" json:"port" jsonschema:"required,minimum=1,maximum=65535"`
+	Send   string `yaml:"send,omitempty" json:"send,omitempty"`
+	Expect string `yaml:"expect,omitempty" json:"expect,omitempty"`
+}
+
+// DNSCheck resolves a name, through a given server when set.
+type DNSCheck struct {
+	Name   string `yaml:"name" json:"name" jsonschema:"required"`
+	Type   string `yaml:"type,omitempty" json:"type,omitempty" jsonschema:"enum=A,enum=AAAA,enum=CNAME,enum=MX,enum=TXT,enum=NS,description=Record type (default A)"`
+	Server string `yaml:"server,omitempty" json:"server,omitempty" jsonschema:"description=host:port of the resolver (default: the system's)"`
+}
+
+// TLSCheck connects, verifies the chain and reports the certificate expiry.
+type TLSCheck struct {
+	Host          string   `yaml:"host" json:"host" jsonschema:"required"`
+	Port          int      `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"description=default 443"`
+	ServerName    string   `yaml:"server_name,omitempty" json:"server_name,omitempty"`
+	MinValidFor   Duration `yaml:"min_valid_for,omitempty" json:"min_valid_for,omitempty" jsonschema:"description=Fail when the leaf expires sooner (default 168h)"`
+	CAFile        string   `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	SkipChainTest bool     `yaml:"skip_chain_verify,omitempty" json:"skip_chain_verify,omitempty"`
+}
+
+// Duration is a time.Duration written as "30s" in YAML and JSON.
+type Duration time.Duration

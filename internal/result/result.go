@@ -1,0 +1,179 @@
+// Package result holds the document a check writes: one per monitor run,
+// attempt and location. Field names follow Elastic Synthetics documents
+// (monitor.*, summary.*, synthetics.*, url.*, http.response.*, @timestamp) so
+// the Elasticsearch backend stores them unchanged.
+package result
+
+import "time"
+
+// Status values of monitor.status and synthetics.step.status.
+const (
+	StatusUp   = "up"
+	StatusDown = "down"
+)
+
+// Error types.
+const (
+	ErrorAssertion = "assertion" // the target answered but an assertion failed
+	ErrorIO        = "io"        // the target could not be reached or answered badly
+	ErrorConfig    = "config"    // the definition could not be run (bad secret, bad URL)
+)
+
+// Result is the outcome of one check attempt of one monitor at one location.
+type Result struct {
+	// ID is deterministic (workflow, run, location, attempt) so a retried
+	// write never stores it twice.
+	ID        string    `json:"id"`
+	Timestamp time.Time `json:"@timestamp"`
+	Monitor   Monitor   `json:"monitor"`
+	Observer  Observer  `json:"observer"`
+	Summary   Summary   `json:"summary"`
+	URL       *URL      `json:"url,omitempty"`
+	Error     *Error    `json:"error,omitempty"`
+	Tags      []string  `json:"tags,omitempty"`
+	Steps     []Step    `json:"steps"`
+	Vigil     Vigil     `json:"vigil"`
+}
+
+// Monitor is the monitor.* group.
+type Monitor struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name,omitempty"`
+	Type       string   `json:"type"`
+	Status     string   `json:"status"`
+	CheckGroup string   `json:"check_group"`
+	Duration   Micros   `json:"duration"`
+	Timespan   Timespan `json:"timespan"`
+}
+
+// Micros is Elastic's {"us": N} duration shape.
+type Micros struct {
+	US int64 `json:"us"`
+}
+
+// Timespan is when the check ran.
+type Timespan struct {
+	GTE time.Time `json:"gte"`
+	LT  time.Time `json:"lt"`
+}
+
+// Observer is where the check ran (observer.name = location).
+type Observer struct {
+	Name     string `json:"name"`
+	Hostname string `json:"hostname,omitempty"`
+	Geo      Geo    `json:"geo"`
+}
+
+// Geo names the location.
+type Geo struct {
+	Name string `json:"name"`
+}
+
+// Summary counts up and down steps (Synthetics: summary.up/down).
+type Summary struct {
+	Up   int `json:"up"`
+	Down int `json:"down"`
+}
+
+// URL is the url.* group.
+type URL struct {
+	Full   string `json:"full"`
+	Scheme string `json:"scheme,omitempty"`
+	Domain string `json:"domain,omitempty"`
+	Port   int    `json:"port,omitempty"`
+	Path   string `json:"path,omitempty"`
+}
+
+// Error says why a check is down.
+type Error struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// Step is one step, shaped like a Synthetics step/end document.
+type Step struct {
+	Synthetics StepSynthetics `json:"synthetics"`
+	URL        *URL           `json:"url,omitempty"`
+	HTTP       *HTTP          `json:"http,omitempty"`
+	Timings    Timings        `json:"timings"`
+	Assertions []Assertion    `json:"assertions,omitempty"`
+	Extracted  []string       `json:"extracted,omitempty"` // names only: values may be sensitive
+	Error      *Error         `json:"error,omitempty"`
+	// Details holds facts of the simple types (resolved addresses, certificate
+	// expiry, reply excerpt).
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// StepSynthetics is synthetics.type and synthetics.step.*.
+type StepSynthetics struct {
+	Type string   `json:"type"` // always "step/end"
+	Step StepInfo `json:"step"`
+}
+
+// StepInfo is synthetics.step.*.
+type StepInfo struct {
+	Index    int    `json:"index"`
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Duration Micros `json:"duration"`
+}
+
+// HTTP is http.request/response.*.
+type HTTP struct {
+	Request  HTTPRequest  `json:"request"`
+	Response HTTPResponse `json:"response"`
+}
+
+// HTTPRequest is http.request.*.
+type HTTPRequest struct {
+	Method string `json:"method"`
+}
+
+// HTTPResponse is http.response.*.
+type HTTPResponse struct {
+	StatusCode int               `json:"status_code"`
+	Headers    map[string]string `json:"headers,omitempty"`
+	Body       Body              `json:"body"`
+	MimeType   string            `json:"mime_type,omitempty"`
+}
+
+// Body keeps the size and the first bytes of a response body.
+type Body struct {
+	Bytes     int64  `json:"bytes"`
+	Content   string `json:"content,omitempty"`
+	Truncated bool   `json:"truncated,omitempty"`
+}
+
+// Timings of one request, in microseconds (from net/http/httptrace); zero
+// when the phase did not happen (reused connection, plain HTTP).
+type Timings struct {
+	DNS       Micros `json:"dns"`
+	Connect   Micros `json:"connect"`
+	TLS       Micros `json:"tls"`
+	FirstByte Micros `json:"first_byte"`
+	Total     Micros `json:"total"`
+}
+
+// Assertion is one expression and its outcome.
+type Assertion struct {
+	Expression string `json:"expression"`
+	Passed     bool   `json:"passed"`
+	Message    string `json:"message,omitempty"`
+}
+
+// Vigil holds what Synthetics has no field for.
+type Vigil struct {
+	WorkflowID  string     `json:"workflow_id,omitempty"`
+	RunID       string     `json:"run_id,omitempty"`
+	Attempt     int        `json:"attempt"`
+	Confirmed   bool       `json:"confirmed"` // a failure seen again on re-check, or an up
+	Commit      string     `json:"commit,omitempty"`
+	SourceFile  string     `json:"source_file,omitempty"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  time.Time  `json:"finished_at"`
+	StoredAt    *time.Time `json:"stored_at,omitempty"`
+}
+
+// Up reports whether the result is up.
+func (r *Result) Up() bool { return r.Monitor.Status == StatusUp }

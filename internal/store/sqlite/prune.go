@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+)
+
+// pruneChunk bounds each delete so a large prune does not hold the write lock
+// (and stall result writes) for long.
+const pruneChunk = 5000
+
+// Prune deletes the results whose @timestamp is before the given time and
+// returns how many it deleted.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.writer.ExecContext(ctx, `DELETE FROM results WHERE rowid IN (
+			SELECT rowid FROM results WHERE ts < ? LIMIT ?)`, before.UnixMicro(), pruneChunk)
+		if err != nil {
+			return total, s.describe(err, "deleting results before %s (%d deleted so far)", before.UTC().Format(time.RFC3339), total)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, s.describe(err, "counting deleted results")
+		}
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+// startPruner runs Prune every PruneInterval while the store is open, when a
+// retention is set.
+func (s *Store) startPruner() {
+	if s.opts.Retention <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopPruner = cancel
+	s.prunerDone = make(chan struct{})
+	go func() {
+		defer close(s.prunerDone)
+		ticker := time.NewTicker(s.opts.PruneInterval)
+		defer ticker.Stop()
+		for {
+			s.pruneExpired(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+}
+
+// pruneExpired applies the retention once; failures are logged and retried
+// at the next tick, since nothing is waiting on it.
+func (s *Store) pruneExpired(ctx context.Context) {
+	before := s.opts.Now().Add(-s.opts.Retention)
+	n, err := s.Prune(ctx, before)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.WarnContext(ctx, "pruning expired results failed", "error", err)
+		}
+		return
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "pruned expired results", "deleted", n, "before", before.UTC())
+	}
+}

@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// DefaultLimit is the number of results ListResults returns when the query
+// sets none.
+const DefaultLimit = 100
+
+// GetResult returns the stored result with that id, or an error wrapping
+// store.ErrNotFound.
+func (s *Store) GetResult(ctx context.Context, id string) (result.Result, error) {
+	var doc string
+	err := s.reader.QueryRowContext(ctx, `SELECT doc FROM results WHERE id = ?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return result.Result{}, fmt.Errorf("result %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return result.Result{}, s.describe(err, "reading result %q", id)
+	}
+	r, err := decodeResult(doc)
+	if err != nil {
+		return result.Result{}, s.describe(err, "reading result %q", id)
+	}
+	return r, nil
+}
+
+// ListResults returns the results matching q, newest @timestamp first; ties
+// are ordered by id, descending.
+func (s *Store) ListResults(ctx context.Context, q store.ResultQuery) ([]result.Result, error) {
+	query, args := listQuery(q)
+	results, err := s.queryResults(ctx, query, args...)
+	if err != nil {
+		return nil, s.describe(err, "listing results")
+	}
+	return results, nil
+}
+
+// listQuery builds the SELECT for q. Only fixed SQL text is concatenated;
+// values are always bound.
+func listQuery(q store.ResultQuery) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if q.MonitorID != "" {
+		add("monitor_id = ?", q.MonitorID)
+	}
+	if q.Status != "" {
+		add("status = ?", q.Status)
+	}
+	if q.Location != "" {
+		add("location = ?", q.Location)
+	}
+	if !q.Since.IsZero() {
+		add("ts >= ?", q.Since.UnixMicro())
+	}
+	if !q.Until.IsZero() {
+		add("ts < ?", q.Until.UnixMicro())
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	var b strings.Builder
+	b.WriteString("SELECT doc FROM results")
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	b.WriteString(" ORDER BY ts DESC, id DESC LIMIT ?")
+	return b.String(), append(args, limit)
+}
+
+// latestQuery finds each monitor's newest result with one index probe per
+// monitor: the recursive part walks the distinct monitor ids through the
+// (monitor_id, ts) index instead of scanning every result.
+const latestQuery = `
+WITH RECURSIVE monitors(id) AS (
+	SELECT MIN(monitor_id) FROM results
+	UNION ALL
+	SELECT (SELECT MIN(monitor_id) FROM results WHERE monitor_id > monitors.id)
+	FROM monitors WHERE monitors.id IS NOT NULL
+)
+SELECT (SELECT doc FROM results WHERE monitor_id = monitors.id ORDER BY ts DESC, id DESC LIMIT 1)
+FROM monitors WHERE monitors.id IS NOT NULL`
+
+// LatestResults returns the newest result of each monitor, by monitor id.
+func (s *Store) LatestResults(ctx context.Context) (map[string]result.Result, error) {
+	results, err := s.queryResults(ctx, latestQuery)
+	if err != nil {
+		return nil, s.describe(err, "reading latest results")
+	}
+	latest := make(map[string]result.Result, len(results))
+	for _, r := range results {
+		latest[r.Monitor.ID] = r
+	}
+	return latest, nil
+}
+
+// queryResults runs a query whose single column is a result document.
+func (s *Store) queryResults(ctx context.Context, query string, args ...any) ([]result.Result, error) {
+	rows, err := s.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	results := []result.Result{} // empty, not nil: callers encode it as []
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		r, err := decodeResult(doc)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+	}
+	return results, rows.Err()
+}
+
+func decodeResult(doc string) (result.Result, error) {
+	var r result.Result
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return result.Result{}, fmt.Errorf("decoding stored result: %w", err)
+	}
+	return r, nil
+}

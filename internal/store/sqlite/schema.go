@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order; migrations[i] brings the schema to version
+// i+1. Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// 1: results and the catalog.
+	`
+CREATE TABLE results (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	monitor_id TEXT    NOT NULL,
+	status     TEXT    NOT NULL,
+	location   TEXT    NOT NULL,
+	ts         INTEGER NOT NULL, -- @timestamp, unix microseconds
+	doc        TEXT    NOT NULL, -- JSON of result.Result
+	stored_at  INTEGER NOT NULL  -- unix microseconds
+);
+CREATE INDEX results_monitor_ts ON results (monitor_id, ts DESC);
+CREATE INDEX results_ts ON results (ts);
+CREATE INDEX results_status_ts ON results (status, ts DESC);
+
+CREATE TABLE catalog (
+	id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	doc        TEXT    NOT NULL, -- JSON of store.Catalog
+	updated_at INTEGER NOT NULL  -- unix microseconds
+);
+`,
+}
+
+// SchemaVersion is the schema version this code writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the schema up to date in one write transaction, so two
+// processes opening a new file at once cannot both apply a migration.
+func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrating schema: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("creating schema_version: %w", err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this binary knows (%d): use a newer vigil", current, len(migrations))
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		if err := applyMigration(ctx, tx, v, now); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing schema migrations: %w", err)
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, tx *sql.Tx, version int, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, migrations[version-1]); err != nil {
+		return fmt.Errorf("applying schema migration %d: %w", version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
+		version, now.UnixMicro()); err != nil {
+		return fmt.Errorf("recording schema migration %d: %w", version, err)
+	}
+	return nil
+}

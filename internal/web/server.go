@@ -1,0 +1,158 @@
+// Package web serves vigil's HTTP API: health, Prometheus metrics, monitors
+// and their runs. Handlers read through small interfaces declared here.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// Results reads stored results.
+type Results interface {
+	GetResult(ctx context.Context, id string) (result.Result, error)
+	ListResults(ctx context.Context, q store.ResultQuery) ([]result.Result, error)
+	LatestResults(ctx context.Context) (map[string]result.Result, error)
+}
+
+// Catalog reads what the last sync found.
+type Catalog interface {
+	GetCatalog(ctx context.Context) (store.Catalog, error)
+}
+
+// ScheduleState is what Temporal says of a monitor's schedule.
+type ScheduleState struct {
+	ID      string      `json:"id"`
+	Paused  bool        `json:"paused"`
+	Note    string      `json:"note,omitempty"`
+	NextRun *time.Time  `json:"next_run,omitempty"`
+	Recent  []time.Time `json:"recent_runs,omitempty"`
+}
+
+// Schedules lists the monitors' schedules by monitor id.
+type Schedules interface {
+	MonitorSchedules(ctx context.Context) (map[string]ScheduleState, error)
+}
+
+// Deps are what the API reads; Schedules and Metrics may be nil.
+type Deps struct {
+	Results   Results
+	Catalog   Catalog
+	Schedules Schedules
+	Metrics   http.Handler
+	// Health checks by component name; any error makes /healthz answer 503.
+	Health map[string]func(context.Context) error
+	// Links to show in responses (Temporal UI base URL).
+	TemporalUI string
+	Namespace  string
+	Log        *slog.Logger
+}
+
+// Handler returns the API's routes.
+func Handler(d Deps) http.Handler {
+	s := &server{d: d, log: d.Log.With("component", "web")}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if d.Metrics != nil {
+		mux.Handle("GET /metrics", d.Metrics)
+	}
+	mux.HandleFunc("GET /api/monitors", s.listMonitors)
+	mux.HandleFunc("GET /api/monitors/{id}", s.getMonitor)
+	mux.HandleFunc("GET /api/runs", s.listRuns)
+	mux.HandleFunc("GET /api/runs/{id...}", s.getRun)
+	return mux
+}
+
+type server struct {
+	d   Deps
+	log *slog.Logger
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status := map[string]string{}
+	code := http.StatusOK
+	for name, check := range s.d.Health {
+		if err := check(ctx); err != nil {
+			status[name] = err.Error()
+			code = http.StatusServiceUnavailable
+			continue
+		}
+		status[name] = "ok"
+	}
+	writeJSON(w, code, map[string]any{"status": map[bool]string{true: "ok", false: "degraded"}[code == http.StatusOK], "components": status})
+}
+
+func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := store.ResultQuery{
+		MonitorID: r.URL.Query().Get("monitor"),
+		Status:    r.URL.Query().Get("status"),
+		Location:  r.URL.Query().Get("location"),
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "limit must be a number between 1 and 1000")
+			return
+		}
+		q.Limit = n
+	}
+	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if v := r.URL.Query().Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, name+" must be an RFC 3339 time")
+				return
+			}
+			*dst = t
+		}
+	}
+	runs, err := s.d.Results.ListResults(r.Context(), q)
+	if err != nil {
+		s.fail(w, "listing runs", err)
+		return
+	}
+	if runs == nil {
+		runs = []result.Result{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	run, err := s.d.Results.GetResult(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no run with id "+strconv.Quote(id))
+		return
+	}
+	if err != nil {
+		s.fail(w, "reading run", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+func (s *server) fail(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "error", err)
+	writeError(w, http.StatusServiceUnavailable, what+": "+err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what vigil's build, run and tests need when it is missing:
+# Debian packages (when root) and Go modules through the module proxy.
+set -euo pipefail
+
+need_pkgs=()
+command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc)
+command -v make >/dev/null 2>&1 || need_pkgs+=(make)
+
+if ((${#need_pkgs[@]})); then
+	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		echo "deps: installing ${need_pkgs[*]}" >&2
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+	else
+		echo "deps: missing ${need_pkgs[*]}; install them (apt-get install ${need_pkgs[*]})" >&2
+		exit 1
+	fi
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+	if [[ -x /usr/local/go/bin/go ]]; then
+		echo "deps: go is in /usr/local/go/bin but not on PATH; add it: export PATH=\$PATH:/usr/local/go/bin" >&2
+	else
+		echo "deps: Go $(sed -n 's/^go //p' go.mod) or newer is needed (https://go.dev/dl/)" >&2
+	fi
+	exit 1
+fi
+
+go mod download

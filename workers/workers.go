@@ -1,0 +1,118 @@
+// Package workers says which task queue runs which workflows and activities,
+// with what concurrency: one pool per kind of work, so each can be sized.
+package workers
+
+import (
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigil-dev/vigil/activities"
+	"github.com/vigil-dev/vigil/internal/contract"
+	"github.com/vigil-dev/vigil/workflows"
+)
+
+// Config sizes the pools.
+type Config struct {
+	// Control runs the workflows and the store and sync activities.
+	Control bool
+	// ControlConcurrency bounds concurrent workflow tasks and activities of
+	// the control pool.
+	ControlConcurrency int
+	// Locations served by this worker's check pools (one task queue each).
+	Locations []string
+	// CheckConcurrency bounds concurrent checks per location.
+	CheckConcurrency int
+	// BuildID identifies this worker build to Temporal.
+	BuildID string
+}
+
+// Control holds the activities the control pool runs.
+type Control struct {
+	Results *activities.Results
+	Sync    *activities.Sync
+}
+
+// Pools are the running workers.
+type Pools struct {
+	workers []worker.Worker
+	log     *slog.Logger
+}
+
+// Start starts the pools; checks may be nil when cfg.Locations is empty and
+// control is zero when cfg.Control is false.
+func Start(c client.Client, cfg Config, control Control, checks *activities.Checks, log *slog.Logger) (*Pools, error) {
+	log = log.With("component", "workers")
+	p := &Pools{log: log}
+	if cfg.Control {
+		w := worker.New(c, contract.TaskQueueControl, worker.Options{
+			MaxConcurrentWorkflowTaskExecutionSize: cfg.ControlConcurrency,
+			MaxConcurrentActivityExecutionSize:     cfg.ControlConcurrency,
+			BuildID:                                cfg.BuildID,
+		})
+		RegisterControl(w, control)
+		p.workers = append(p.workers, w)
+	}
+	for _, loc := range cfg.Locations {
+		if checks == nil {
+			return nil, fmt.Errorf("location %s: no check activities configured", loc)
+		}
+		w := worker.New(c, contract.CheckTaskQueue(loc), worker.Options{
+			MaxConcurrentActivityExecutionSize: cfg.CheckConcurrency,
+			BuildID:                            cfg.BuildID,
+		})
+		RegisterChecks(w, checks)
+		p.workers = append(p.workers, w)
+	}
+	for i, w := range p.workers {
+		if err := w.Start(); err != nil {
+			for _, started := range p.workers[:i] {
+				started.Stop()
+			}
+			return nil, fmt.Errorf("starting worker: %w", err)
+		}
+	}
+	log.Info("workers started", "control", cfg.Control, "locations", cfg.Locations,
+		"control_concurrency", cfg.ControlConcurrency, "check_concurrency", cfg.CheckConcurrency)
+	return p, nil
+}
+
+// Stop stops every pool, letting running activities finish.
+func (p *Pools) Stop() {
+	for _, w := range p.workers {
+		w.Stop()
+	}
+}
+
+// Registrar is the part of worker.Worker that registers code.
+type Registrar interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// RegisterControl registers the workflows and control activities.
+func RegisterControl(r Registrar, c Control) {
+	RegisterWorkflows(r)
+	if c.Results != nil {
+		r.RegisterActivityWithOptions(c.Results.StoreResults, activity.RegisterOptions{Name: contract.ActivityStoreResults})
+	}
+	if c.Sync != nil {
+		r.RegisterActivityWithOptions(c.Sync.FetchMonitors, activity.RegisterOptions{Name: contract.ActivityFetchMonitors})
+		r.RegisterActivityWithOptions(c.Sync.ReconcileSchedules, activity.RegisterOptions{Name: contract.ActivityReconcileSchedules})
+	}
+}
+
+// RegisterWorkflows registers every workflow under its contract name.
+func RegisterWorkflows(r Registrar) {
+	r.RegisterWorkflowWithOptions(workflows.MonitorRun, workflow.RegisterOptions{Name: contract.WorkflowMonitorRun})
+	r.RegisterWorkflowWithOptions(workflows.SyncMonitors, workflow.RegisterOptions{Name: contract.WorkflowSyncMonitors})
+}
+
+// RegisterChecks registers the check activities of a location queue.
+func RegisterChecks(r Registrar, c *activities.Checks) {
+	r.RegisterActivityWithOptions(c.RunCheck, activity.RegisterOptions{Name: contract.ActivityRunCheck})
+}
