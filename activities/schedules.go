@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -244,7 +245,19 @@ func scheduleSpec(m monitor.Monitor) client.ScheduleSpec {
 	if m.Schedule.Cron != "" {
 		return client.ScheduleSpec{CronExpressions: []string{m.Schedule.Cron}}
 	}
-	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Duration(m.Schedule.Every)}}}
+	every := time.Duration(m.Schedule.Every)
+	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every, Offset: spreadOffset(m.ID, every)}}}
+}
+
+// spreadOffset places each monitor at a stable point of its interval, so a
+// thousand monitors "every: 1m" do not all fire at the top of the minute.
+func spreadOffset(id string, every time.Duration) time.Duration {
+	if every < 2*time.Second {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return time.Duration(h.Sum64()%uint64(every/time.Millisecond)) * time.Millisecond
 }
 
 func runAction(cm store.CatalogMonitor) *client.ScheduleWorkflowAction {

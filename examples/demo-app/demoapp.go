@@ -85,9 +85,12 @@ type app struct {
 
 // New returns the demo app's handler.
 func New(opts Options) http.Handler {
+	return newApp(opts).routes()
+}
+
+func newApp(opts Options) *app {
 	opts = opts.withDefaults()
-	a := &app{opts: opts, log: opts.Logger, now: time.Now, tokens: make(map[string]time.Time)}
-	return a.routes()
+	return &app{opts: opts, log: opts.Logger, now: time.Now, tokens: make(map[string]time.Time)}
 }
 
 func (a *app) routes() http.Handler {

@@ -47,7 +47,7 @@ func (rn *run) dnsCheck(m monitor.Monitor) ([]result.Step, *result.Error) {
 	if len(asserts) == 0 {
 		asserts = []string{defaultDNSAssert}
 	}
-	s.assertAll(rn.r, env, asserts)
+	rn.assertAll(s, env, asserts)
 	return []result.Step{s.end()}, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
@@ -76,8 +75,10 @@ func compile(env any, code string, asBool bool) *compiled {
 	return c
 }
 
-// assert evaluates one assertion against env.
-func (r *Runner) assert(env any, code string) result.Assertion {
+// assert evaluates one assertion against env. Values quoted in the
+// message pass through mask before they are quoted or cut, so no encoding
+// of a secret can slip past the masker.
+func (r *Runner) assert(env any, code string, mask func(string) string) result.Assertion {
 	a := result.Assertion{Expression: code}
 	p := r.programs.get(env, code, true)
 	if p.err != nil {
@@ -91,14 +92,14 @@ func (r *Runner) assert(env any, code string) result.Assertion {
 	}
 	a.Passed, _ = out.(bool)
 	if !a.Passed {
-		a.Message = r.describe(env, p.operands)
+		a.Message = r.describe(env, p.operands, mask)
 	}
 	return a
 }
 
 // describe renders "status was 503, json.ok was false" for the operands
 // that evaluate on their own.
-func (r *Runner) describe(env any, ops []string) string {
+func (r *Runner) describe(env any, ops []string, mask func(string) string) string {
 	parts := make([]string, 0, len(ops))
 	for _, op := range ops {
 		p := r.programs.get(env, op, false)
@@ -109,7 +110,7 @@ func (r *Runner) describe(env any, ops []string) string {
 		if err != nil {
 			continue
 		}
-		parts = append(parts, op+" was "+formatValue(v, true))
+		parts = append(parts, op+" was "+messageValue(v, mask))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -127,41 +128,36 @@ func (r *Runner) extract(env any, code string) (string, error) {
 	if v == nil {
 		return "", fmt.Errorf("%s has no value", code)
 	}
-	return formatValue(v, false), nil
+	return valueString(v), nil
 }
 
-// formatValue writes numbers without exponents (an id of 1234567 stays
-// 1234567) and structures as JSON; quoted strings are for messages.
-func formatValue(v any, forMessage bool) string {
-	var s string
+// valueString writes numbers without exponents (an id of 1234567 stays
+// 1234567) and structures as JSON.
+func valueString(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "nil"
 	case string:
-		if !forMessage {
-			return x
-		}
-		return strconv.Quote(truncate(x))
+		return x
 	case float64:
-		s = strconv.FormatFloat(x, 'f', -1, 64)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case float32:
-		s = strconv.FormatFloat(float64(x), 'f', -1, 32)
-	case time.Duration, time.Time, bool, int, int64:
-		s = fmt.Sprint(x)
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
 	case map[string]any, []any, []string, map[string]string:
-		b, err := json.Marshal(x)
-		if err != nil {
-			s = fmt.Sprint(x)
-		} else {
-			s = string(b)
+		if b, err := json.Marshal(x); err == nil {
+			return string(b)
 		}
-	default:
-		s = fmt.Sprint(x)
 	}
-	if forMessage {
-		return truncate(s)
+	return fmt.Sprint(v)
+}
+
+// messageValue is a value as an assertion message shows it: masked, cut,
+// and quoted when it is a string.
+func messageValue(v any, mask func(string) string) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(truncate(mask(s)))
 	}
-	return s
+	return truncate(mask(valueString(v)))
 }
 
 func truncate(s string) string {

@@ -89,7 +89,7 @@ func (rn *run) httpStep(clients *clients, index int, st monitor.Step, vars map[s
 	if len(asserts) == 0 {
 		asserts = []string{defaultHTTPAssert}
 	}
-	s.assertAll(rn.r, env, asserts)
+	rn.assertAll(s, env, asserts)
 	if s.step.Error == nil {
 		rn.extractAll(s, env, st.Extract, vars)
 	}

@@ -20,10 +20,8 @@ const (
 	DefaultBodyLimit = 64 << 10
 	// bodyCap is how much of a body is held in memory for assertions; the
 	// rest is only counted.
-	bodyCap = 10 << 20
-	// defaultTimeout applies when the monitor names none.
-	defaultTimeout = 30 * time.Second
-	resolvConf     = "/etc/resolv.conf"
+	bodyCap    = 10 << 20
+	resolvConf = "/etc/resolv.conf"
 )
 
 // Options configure a Runner.
@@ -75,7 +73,7 @@ func NewRunner(opts Options) *Runner {
 // activity timeout), which are worth retrying.
 func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, error) {
 	start := time.Now()
-	timeout := timeoutOf(m)
+	timeout := m.TimeoutOrDefault()
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -110,20 +108,6 @@ func (rn *run) dispatch(m monitor.Monitor) (steps []result.Step, runErr *result.
 	return nil, configError(fmt.Sprintf("monitor type %q is not run by the check runner", m.Type))
 }
 
-func timeoutOf(m monitor.Monitor) time.Duration {
-	if m.Timeout > 0 {
-		return time.Duration(m.Timeout)
-	}
-	return defaultTimeout
-}
-
-func displayName(m monitor.Monitor) string {
-	if m.Name != "" {
-		return m.Name
-	}
-	return m.ID
-}
-
 func anyDown(steps []result.Step) bool {
 	for _, s := range steps {
 		if s.Synthetics.Step.Status != result.StatusUp {
@@ -144,7 +128,7 @@ func build(m monitor.Monitor, start, finish time.Time, steps []result.Step, runE
 		Timestamp: start.UTC(),
 		Monitor: result.Monitor{
 			ID:       m.ID,
-			Name:     displayName(m),
+			Name:     m.DisplayName(),
 			Type:     m.Type,
 			Duration: micros(finish.Sub(start)),
 			Timespan: timespan(m, start, finish),

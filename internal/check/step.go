@@ -48,9 +48,9 @@ func (s *stepRun) detail(key string, v any) {
 
 // assertAll evaluates every assertion, records each and fails the step on
 // the first that does not pass.
-func (s *stepRun) assertAll(r *Runner, env any, exprs []string) {
+func (rn *run) assertAll(s *stepRun, env any, exprs []string) {
 	for _, code := range exprs {
-		a := r.assert(env, code)
+		a := rn.r.assert(env, code, rn.masker.Mask)
 		s.step.Assertions = append(s.step.Assertions, a)
 		if !a.Passed {
 			s.failf(result.ErrorAssertion, "assertion failed: %s", code)

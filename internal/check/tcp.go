@@ -50,7 +50,7 @@ func (rn *run) tcpCheck(m monitor.Monitor) ([]result.Step, *result.Error) {
 		s.fail(rn.ioError("exchange with "+addr, err))
 		return []result.Step{s.end()}, nil
 	}
-	s.assertAll(rn.r, env, tcpAsserts(m.Assert, spec.Expect))
+	rn.assertAll(s, env, tcpAsserts(m.Assert, spec.Expect))
 	return []result.Step{s.end()}, nil
 }
 

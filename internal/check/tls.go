@@ -55,7 +55,7 @@ func (rn *run) tlsCheck(m monitor.Monitor) ([]result.Step, *result.Error) {
 	s.detail("issuer", env.Issuer)
 	s.detail("subject", env.Subject)
 	s.detail("version", env.Version)
-	s.assertAll(rn.r, env, tlsAsserts(m.Assert, spec))
+	rn.assertAll(s, env, tlsAsserts(m.Assert, spec))
 	return []result.Step{s.end()}, nil
 }
 

@@ -276,3 +276,13 @@ func TestSyncAuthenticationRequired(t *testing.T) {
 		t.Fatalf("err = %v, want prefix %q", err, want)
 	}
 }
+
+func TestSyncPlainPath(t *testing.T) {
+	src := gittest.NewRepo(t)
+	src.WriteFile("home.yaml", "id: home\n")
+	head := src.Commit("first")
+	snap := mustSync(t, New(src.Dir(), "", filepath.Join(t.TempDir(), "c"), testLogger(t)))
+	if snap.Commit != head || readFile(t, snap.Dir, "home.yaml") != "id: home\n" {
+		t.Fatalf("snapshot = %+v", snap)
+	}
+}

@@ -34,18 +34,19 @@ func (r *Repo) syncLocal() (Snapshot, error) {
 }
 
 // monitorFiles lists the *.yaml and *.yml files under root as sorted
-// slash-separated relative paths. Hidden directories (.git, .github) are
-// skipped: they never hold monitors.
+// slash-separated relative paths. Hidden files and directories (.git,
+// .github) are skipped, as the monitor loader skips them.
 func monitorFiles(root string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if path != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
+		hidden := path != root && strings.HasPrefix(d.Name(), ".")
+		switch {
+		case hidden && d.IsDir():
+			return filepath.SkipDir
+		case hidden || d.IsDir():
 			return nil
 		}
 		if ext := filepath.Ext(path); ext != ".yaml" && ext != ".yml" {

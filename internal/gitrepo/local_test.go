@@ -29,6 +29,7 @@ func TestLocalModeCommitFollowsContent(t *testing.T) {
 	// Files that are not monitors, and hidden directories, do not count.
 	writeFile(t, dir, "README.md", "docs\n")
 	writeFile(t, dir, ".github/ci.yaml", "on: push\n")
+	writeFile(t, dir, ".draft.yaml", "id: draft\n")
 	if snap := mustSync(t, r); snap.Commit != first.Commit {
 		t.Fatalf("commit changed on non-monitor files: %s", snap.Commit)
 	}

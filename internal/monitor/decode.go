@@ -10,16 +10,19 @@ import (
 
 // nodeBudget bounds the nodes one document may expand to, so that aliases
 // of aliases cannot make a small file cost minutes or gigabytes.
-const nodeBudget = 200_000
+const nodeBudget = 50_000
 
 // decoder fills Go values from nodes strictly: unknown fields and wrong types
 // are problems located at the node at fault. It records where every path was
 // found so that semantic validation can locate its own problems.
 type decoder struct {
-	values   map[string]located // path -> value node
-	keys     map[string]position
-	problems *problems
-	budget   int
+	values map[string]located // path -> value node
+	keys   map[string]position
+	// misspelled holds the paths suggested for unknown fields, so that the
+	// field is not also reported as missing
+	misspelled map[string]bool
+	problems   *problems
+	budget     int
 }
 
 // located is where a path was found and whether it was written as null.
@@ -30,10 +33,11 @@ type located struct {
 
 func newDecoder(p *problems) *decoder {
 	return &decoder{
-		values:   map[string]located{},
-		keys:     map[string]position{},
-		problems: p,
-		budget:   nodeBudget,
+		values:     map[string]located{},
+		keys:       map[string]position{},
+		misspelled: map[string]bool{},
+		problems:   p,
+		budget:     nodeBudget,
 	}
 }
 
@@ -97,12 +101,21 @@ func (d *decoder) structure(n *node, v reflect.Value, path string) {
 		}
 		idx, found := fields.index(name)
 		if !found {
-			d.problems.add(joinPath(path, name), p.key.pos, "%s", unknownFieldMessage(name, path, fields.names))
+			d.unknownField(p.key, name, path, fields.names)
 			continue
 		}
 		d.keys[joinPath(path, name)] = p.key.pos
 		d.decode(p.value, v.Field(idx), joinPath(path, name))
 	}
+}
+
+func (d *decoder) unknownField(key *node, name, path string, expected []string) {
+	msg := fmt.Sprintf("unknown field %q in %s", name, displayPath(path))
+	if s := closest(name, expected); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+		d.misspelled[joinPath(path, s)] = true
+	}
+	d.problems.add(joinPath(path, name), key.pos, "%s; expected one of: %s", msg, strings.Join(expected, ", "))
 }
 
 func (d *decoder) stringMap(n *node, v reflect.Value, path string) {
@@ -233,7 +246,7 @@ func joinPath(path, name string) string {
 	return path + "." + name
 }
 
-func indexPath(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // displayPath names a path in messages; the root is the monitor itself.
 func displayPath(path string) string {

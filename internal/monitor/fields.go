@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -40,14 +39,6 @@ func (fs structFields) index(name string) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-func unknownFieldMessage(name, path string, expected []string) string {
-	msg := fmt.Sprintf("unknown field %q in %s", name, displayPath(path))
-	if s := closest(name, expected); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	return msg + "; expected one of: " + strings.Join(expected, ", ")
 }
 
 // closest returns the candidate nearest to s when it is a plausible typo.

@@ -23,26 +23,26 @@ const DefaultLocation = "local"
 // references; they are resolved only on the worker that runs the check, so a
 // Monitor is safe to put in workflow inputs and in the store.
 type Monitor struct {
-	ID        string            `yaml:"id" json:"id" jsonschema:"required,pattern=^[a-z0-9][a-z0-9._-]{0,62}$,description=Stable identifier; names the Temporal Schedule vigil-monitor/<id>"`
-	Name      string            `yaml:"name,omitempty" json:"name,omitempty"`
-	Type      string            `yaml:"type" json:"type" jsonschema:"required,enum=http,enum=tcp,enum=dns,enum=tls"`
-	Schedule  Schedule          `yaml:"schedule" json:"schedule" jsonschema:"required"`
+	ID        string            `yaml:"id" json:"id" jsonschema:"required,pattern=^[a-z0-9][a-z0-9._-]{0\\,62}$,description=Stable identifier; names the Temporal Schedule vigil-monitor/<id>"`
+	Name      string            `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"description=Human-readable name (default: the id)"`
+	Type      string            `yaml:"type" json:"type" jsonschema:"required,enum=http,enum=tcp,enum=dns,enum=tls,description=Kind of check; selects the block it needs: steps (http) or tcp or dns or tls"`
+	Schedule  Schedule          `yaml:"schedule" json:"schedule" jsonschema:"required,description=When the monitor runs: every or cron"`
 	Timeout   Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=Whole-check timeout (default 30s)"`
 	Retries   int               `yaml:"retries,omitempty" json:"retries,omitempty" jsonschema:"minimum=0,maximum=10,description=Retries of an infrastructure error (not of a failed assertion)"`
 	Confirm   *int              `yaml:"confirm,omitempty" json:"confirm,omitempty" jsonschema:"minimum=0,maximum=5,description=Re-checks of a failure before it counts as confirmed (default 1)"`
 	Locations []string          `yaml:"locations,omitempty" json:"locations,omitempty" jsonschema:"description=Task queues (worker --location) that run this monitor (default [local])"`
-	Tags      []string          `yaml:"tags,omitempty" json:"tags,omitempty"`
-	Labels    map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
-	Paused    bool              `yaml:"paused,omitempty" json:"paused,omitempty"`
+	Tags      []string          `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema:"description=Free-form tags for filtering"`
+	Labels    map[string]string `yaml:"labels,omitempty" json:"labels,omitempty" jsonschema:"description=Key/value labels copied to every result"`
+	Paused    bool              `yaml:"paused,omitempty" json:"paused,omitempty" jsonschema:"description=Keep the definition but do not run it"`
 	// Steps of an http monitor, run in order; variables extracted by one step
 	// are visible to the following ones.
-	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" jsonschema:"minItems=1,description=Requests of an http monitor; run in order"`
 	// TCP, DNS and TLS are the targets of the simple types.
-	TCP *TCPCheck `yaml:"tcp,omitempty" json:"tcp,omitempty"`
-	DNS *DNSCheck `yaml:"dns,omitempty" json:"dns,omitempty"`
-	TLS *TLSCheck `yaml:"tls,omitempty" json:"tls,omitempty"`
+	TCP *TCPCheck `yaml:"tcp,omitempty" json:"tcp,omitempty" jsonschema:"description=Target of a tcp monitor"`
+	DNS *DNSCheck `yaml:"dns,omitempty" json:"dns,omitempty" jsonschema:"description=Query of a dns monitor"`
+	TLS *TLSCheck `yaml:"tls,omitempty" json:"tls,omitempty" jsonschema:"description=Target of a tls monitor"`
 	// Assert holds the assertions of the simple types (tcp, dns, tls).
-	Assert []string `yaml:"assert,omitempty" json:"assert,omitempty"`
+	Assert []string `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions that must be true (tcp/dns/tls monitors)"`
 
 	// Source is where the definition was read from; filled by the loader.
 	Source Source `yaml:"-" json:"source"`
@@ -62,20 +62,20 @@ type Schedule struct {
 
 // Step is one request of an http monitor.
 type Step struct {
-	Name    string            `yaml:"name,omitempty" json:"name,omitempty"`
-	Request Request           `yaml:"request" json:"request" jsonschema:"required"`
-	Extract map[string]string `yaml:"extract,omitempty" json:"extract,omitempty" jsonschema:"description=Variable name to expr-lang expression over the response (json, headers, body, status)"`
+	Name    string            `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"description=Step name shown in results"`
+	Request Request           `yaml:"request" json:"request" jsonschema:"required,description=The HTTP request of the step"`
+	Extract map[string]string `yaml:"extract,omitempty" json:"extract,omitempty" jsonschema:"description=Variable name to expr-lang expression over the response (json\\, headers\\, body\\, status)"`
 	Assert  []string          `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions over the response that must be true"`
 }
 
 // Request is an HTTP request; strings may hold ${vars.NAME} and ${secrets.NAME}.
 type Request struct {
 	Method  string            `yaml:"method,omitempty" json:"method,omitempty" jsonschema:"description=HTTP method (default GET)"`
-	URL     string            `yaml:"url" json:"url" jsonschema:"required"`
-	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
-	Query   map[string]string `yaml:"query,omitempty" json:"query,omitempty"`
-	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
-	JSON    any               `yaml:"json,omitempty" json:"json,omitempty" jsonschema:"description=Body sent as JSON (sets Content-Type)"`
+	URL     string            `yaml:"url" json:"url" jsonschema:"required,description=Absolute http or https URL; may hold ${vars.NAME} and ${secrets.NAME}"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty" jsonschema:"description=Request headers"`
+	Query   map[string]string `yaml:"query,omitempty" json:"query,omitempty" jsonschema:"description=Query parameters added to the URL"`
+	Body    string            `yaml:"body,omitempty" json:"body,omitempty" jsonschema:"description=Raw request body (not with json)"`
+	JSON    any               `yaml:"json,omitempty" json:"json,omitempty" jsonschema:"description=Body sent as JSON (sets Content-Type; not with body)"`
 	// FollowRedirects defaults to true; MaxRedirects to 10.
 	FollowRedirects *bool     `yaml:"follow_redirects,omitempty" json:"follow_redirects,omitempty"`
 	MaxRedirects    int       `yaml:"max_redirects,omitempty" json:"max_redirects,omitempty"`
@@ -93,13 +93,13 @@ type TLSClient struct {
 type TCPCheck struct {
 	Host   string `yaml:"host" json:"host" jsonschema:"required"`
 	Port   int    `yaml:"port" json:"port" jsonschema:"required,minimum=1,maximum=65535"`
-	Send   string `yaml:"send,omitempty" json:"send,omitempty"`
-	Expect string `yaml:"expect,omitempty" json:"expect,omitempty"`
+	Send   string `yaml:"send,omitempty" json:"send,omitempty" jsonschema:"description=Payload written after connecting"`
+	Expect string `yaml:"expect,omitempty" json:"expect,omitempty" jsonschema:"description=Substring the reply must contain"`
 }
 
 // DNSCheck resolves a name, through a given server when set.
 type DNSCheck struct {
-	Name   string `yaml:"name" json:"name" jsonschema:"required"`
+	Name   string `yaml:"name" json:"name" jsonschema:"required,description=Name to resolve"`
 	Type   string `yaml:"type,omitempty" json:"type,omitempty" jsonschema:"enum=A,enum=AAAA,enum=CNAME,enum=MX,enum=TXT,enum=NS,description=Record type (default A)"`
 	Server string `yaml:"server,omitempty" json:"server,omitempty" jsonschema:"description=host:port of the resolver (default: the system's)"`
 }
@@ -107,7 +107,7 @@ type DNSCheck struct {
 // TLSCheck connects, verifies the chain and reports the certificate expiry.
 type TLSCheck struct {
 	Host          string   `yaml:"host" json:"host" jsonschema:"required"`
-	Port          int      `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"description=default 443"`
+	Port          int      `yaml:"port,omitempty" json:"port,omitempty" jsonschema:"minimum=1,maximum=65535,description=default 443"`
 	ServerName    string   `yaml:"server_name,omitempty" json:"server_name,omitempty"`
 	MinValidFor   Duration `yaml:"min_valid_for,omitempty" json:"min_valid_for,omitempty" jsonschema:"description=Fail when the leaf expires sooner (default 168h)"`
 	CAFile        string   `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`

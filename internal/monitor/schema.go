@@ -1,9 +1,9 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 
 	"github.com/invopop/jsonschema"
 )
@@ -18,7 +18,6 @@ func Schema() ([]byte, error) {
 	r := &jsonschema.Reflector{
 		FieldNameTag:               "yaml",
 		RequiredFromJSONSchemaTags: true,
-		Mapper:                     schemaMapper,
 	}
 	s := r.Reflect(&Monitor{})
 	s.ID = SchemaID
@@ -27,28 +26,25 @@ func Schema() ([]byte, error) {
 	if err := extendDefinitions(s.Definitions); err != nil {
 		return nil, err
 	}
-	out, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // keep "<id>" readable in descriptions
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
 		return nil, fmt.Errorf("monitor schema: %w", err)
 	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
-// DurationSchema is the schema of a Duration: a string such as "30s".
-func DurationSchema() *jsonschema.Schema {
+// JSONSchema describes a Duration as a string such as "30s"; invopop's
+// reflector uses it wherever a Duration appears, in this package or another.
+func (Duration) JSONSchema() *jsonschema.Schema {
 	return &jsonschema.Schema{
 		Type:        "string",
 		Pattern:     durationPattern,
 		Description: "Duration such as 30s, 5m or 1h30m (units ns, us, ms, s, m, h)",
 		Examples:    []any{"30s", "5m", "1h30m"},
 	}
-}
-
-func schemaMapper(t reflect.Type) *jsonschema.Schema {
-	if t == reflect.TypeFor[Duration]() {
-		return DurationSchema()
-	}
-	return nil
 }
 
 // extendDefinitions adds the rules that struct tags cannot say.

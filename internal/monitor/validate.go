@@ -30,10 +30,10 @@ type checker struct {
 	p *problems
 }
 
-// valueAt is the position of path, or of its nearest recorded ancestor.
+// valueAt is the position of path, or of its nearest located ancestor.
 func (c *checker) valueAt(path string) position {
 	for {
-		if l, ok := c.d.values[path]; ok {
+		if l, ok := c.d.values[path]; ok && l.pos != (position{}) {
 			return l.pos
 		}
 		if path == "" {
@@ -62,8 +62,12 @@ func (c *checker) fail(path, format string, args ...any) {
 	c.p.add(path, c.valueAt(path), format, args...)
 }
 
-// missing reports a required field absent from parent, at the parent's key.
+// missing reports a required field absent from parent, at the parent's key,
+// unless an unknown field was already reported as its likely misspelling.
 func (c *checker) missing(parent, field, format string, args ...any) {
+	if c.d.misspelled[joinPath(parent, field)] {
+		return
+	}
 	c.p.add(joinPath(parent, field), c.keyAt(parent), format, args...)
 }
 
@@ -126,9 +130,9 @@ func (c *checker) checkSchedule() {
 	case !c.present("schedule"):
 		c.missing("", "schedule", "schedule is required: set every (such as 30s) or cron (such as \"*/5 * * * *\")")
 	case every && cronSet:
-		c.fail("schedule", "schedule: set exactly one of every or cron, not both")
+		c.p.add("schedule", c.keyAt("schedule"), "schedule: set exactly one of every or cron, not both")
 	case !every && !cronSet:
-		c.fail("schedule", "schedule: set exactly one of every (such as 30s) or cron (such as \"*/5 * * * *\")")
+		c.p.add("schedule", c.keyAt("schedule"), "schedule: set exactly one of every (such as 30s) or cron (such as \"*/5 * * * *\")")
 	case every && s.Every.Std() < MinEvery:
 		c.fail("schedule.every", "schedule.every must be at least %s, got %s", Duration(MinEvery), s.Every)
 	case cronSet:

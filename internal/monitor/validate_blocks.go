@@ -25,7 +25,7 @@ func (c *checker) checkBlocks() {
 		case b.typ == m.Type && !b.present:
 			c.missing("", b.name, "%s", b.hint)
 		case b.typ != m.Type && b.present:
-			c.p.add(b.name, c.keyAt(b.name), "%s is not allowed in a %s monitor; it belongs to type %s", b.name, m.Type, b.typ)
+			c.p.add(b.name, c.keyAt(b.name), "%s is not allowed in a monitor of type %s; it belongs to type %s", b.name, m.Type, b.typ)
 		}
 	}
 	if m.Type == TypeHTTP && len(m.Steps) == 0 && c.present("steps") {

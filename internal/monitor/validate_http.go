@@ -38,7 +38,7 @@ func (c *checker) checkRequest(r *Request, path string, known map[string]bool) {
 		c.fail(joinPath(path, "method"), "%s.method %q is not a valid HTTP method; expected a method such as GET, POST, PUT or DELETE", path, r.Method)
 	}
 	if (r.Body != "" || c.present(joinPath(path, "body"))) && r.JSON != nil {
-		c.fail(joinPath(path, "json"), "%s: body and json are mutually exclusive; keep one of them", path)
+		c.p.add(joinPath(path, "json"), c.keyAt(joinPath(path, "json")), "%s: body and json are mutually exclusive; keep one of them", path)
 	}
 	if r.MaxRedirects < 0 {
 		c.fail(joinPath(path, "max_redirects"), "%s.max_redirects must not be negative, got %d", path, r.MaxRedirects)

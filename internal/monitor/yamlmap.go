@@ -7,10 +7,10 @@ import (
 
 // mapping converts the entries of a mapping and applies merge keys ("<<"):
 // merged entries come after the explicit ones, which win over them.
-func (c *converter) mapping(values []*ast.MappingValueNode, start *token.Token) (*node, error) {
+func (c *converter) mapping(values []*ast.MappingValueNode, start *token.Token, flow bool) (*node, error) {
 	out := &node{kind: mappingNode, pos: c.at(start)}
-	if len(values) > 0 && values[0].Key != nil {
-		// a block mapping is best located at its first key
+	if !flow && len(values) > 0 && values[0].Key != nil {
+		// a block mapping has no start token of its own: use its first key
 		out.pos = c.at(values[0].Key.GetToken())
 	}
 	var merged []pair

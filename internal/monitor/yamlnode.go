@@ -132,9 +132,9 @@ func (c *converter) convert(n ast.Node) (*node, error) {
 	case *ast.BoolNode:
 		return c.scalar(n.Token, tagBool, n.Value), nil
 	case *ast.MappingNode:
-		return c.mapping(n.Values, n.Start)
+		return c.mapping(n.Values, n.Start, n.IsFlowStyle)
 	case *ast.MappingValueNode:
-		return c.mapping([]*ast.MappingValueNode{n}, n.Key.GetToken())
+		return c.mapping([]*ast.MappingValueNode{n}, n.Key.GetToken(), n.IsFlowStyle)
 	case *ast.SequenceNode:
 		return c.sequence(n)
 	case *ast.AnchorNode:

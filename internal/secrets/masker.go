@@ -50,20 +50,35 @@ func (m *Masker) Add(value string) {
 	}
 }
 
-// forms lists the spellings a value takes once encoded.
+// forms lists the spellings a value takes once encoded, including JSON
+// inside JSON (a JSON request body echoed in a JSON response).
 func forms(v string) []string {
-	out := []string{v, url.QueryEscape(v), url.PathEscape(v)}
-	if j, err := json.Marshal(v); err == nil { // escapes <, > and & too
-		out = append(out, unquote(string(j)))
+	out := []string{
+		v,
+		url.QueryEscape(v),
+		url.PathEscape(v),
+		(&url.URL{Path: v}).EscapedPath(), // a path keeps its slashes
+		strings.TrimPrefix(url.UserPassword("", v).String(), ":"),
+		unquote(strconv.Quote(v)),
+		unquote(strconv.QuoteToASCII(v)),
 	}
+	for _, html := range []bool{true, false} {
+		once := jsonEscape(v, html)
+		out = append(out, once, jsonEscape(once, true), jsonEscape(once, false))
+	}
+	return out
+}
+
+// jsonEscape is v as it appears inside a JSON string, with or without
+// the HTML escapes (\u003c) that encoding/json adds by default.
+func jsonEscape(v string, html bool) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) == nil {
-		out = append(out, unquote(strings.TrimSuffix(b.String(), "\n")))
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(v); err != nil {
+		return v
 	}
-	out = append(out, unquote(strconv.Quote(v)), unquote(strconv.QuoteToASCII(v)))
-	return out
+	return unquote(strings.TrimSuffix(b.String(), "\n"))
 }
 
 func unquote(q string) string { return q[1 : len(q)-1] }

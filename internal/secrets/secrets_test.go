@@ -208,6 +208,8 @@ func TestMask(t *testing.T) {
 		{"raw", "password=" + secret + ";"},
 		{"query escaped", "https://x/?p=" + url.QueryEscape(secret)},
 		{"path escaped", "https://x/" + url.PathEscape(secret)},
+		{"in a URL path", (&url.URL{Scheme: "https", Host: "x", Path: "/a/" + secret}).String()},
+		{"in userinfo", (&url.URL{Scheme: "https", Host: "x", User: url.UserPassword("u", secret)}).String()},
 		{"json escaped", `{"p":` + string(jsonHTML) + `}`},
 		{"json no html escape", `{"p":"p@ss w/\"quote\"&<tag>"}`},
 		{"go quoted", `value was "p@ss w/\"quote\"&<tag>"`},

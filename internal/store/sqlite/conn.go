@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -15,8 +14,8 @@ import (
 // take the write lock at once, so waiting for another writer goes through
 // busy_timeout instead of failing with SQLITE_BUSY in the middle of a
 // transaction.
-func writerDSN(path string, busy time.Duration) string {
-	q := baseParams(busy)
+func writerDSN(path string, opts Options) string {
+	q := baseParams(opts)
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Set("_txlock", "immediate")
 	return fileURI(path, q)
@@ -24,16 +23,20 @@ func writerDSN(path string, busy time.Duration) string {
 
 // readerDSN configures the read connections; query_only guards against a
 // write slipping onto the reader pool, where it would race the writer.
-func readerDSN(path string, busy time.Duration) string {
-	q := baseParams(busy)
+func readerDSN(path string, opts Options) string {
+	q := baseParams(opts)
 	q.Add("_pragma", "query_only(1)")
 	return fileURI(path, q)
 }
 
-func baseParams(busy time.Duration) url.Values {
+func baseParams(opts Options) url.Values {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
+	if opts.FullSync {
+		q.Add("_pragma", "synchronous(FULL)")
+	} else {
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
 	q.Add("_pragma", "foreign_keys(1)")
 	return q
 }

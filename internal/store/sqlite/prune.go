@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// pruneChunk bounds each delete so a large prune does not hold the write lock
-// (and stall result writes) for long.
-const pruneChunk = 5000
+// defaultPruneChunk bounds each delete so a large prune does not hold the
+// write lock (and stall result writes) for long.
+const defaultPruneChunk = 5000
 
 // Prune deletes the results whose @timestamp is before the given time and
 // returns how many it deleted.
@@ -15,7 +15,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
 		res, err := s.writer.ExecContext(ctx, `DELETE FROM results WHERE rowid IN (
-			SELECT rowid FROM results WHERE ts < ? LIMIT ?)`, before.UnixMicro(), pruneChunk)
+			SELECT rowid FROM results WHERE ts < ? LIMIT ?)`, before.UnixMicro(), s.pruneChunk)
 		if err != nil {
 			return total, s.describe(err, "deleting results before %s (%d deleted so far)", before.UTC().Format(time.RFC3339), total)
 		}
@@ -24,7 +24,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 			return total, s.describe(err, "counting deleted results")
 		}
 		total += n
-		if n < pruneChunk {
+		if n < int64(s.pruneChunk) {
 			return total, nil
 		}
 	}

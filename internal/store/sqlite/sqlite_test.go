@@ -159,3 +159,10 @@ func explain(t *testing.T, db *sql.DB, query string, args ...any) string {
 	t.Logf("%s\n%s", query, plan)
 	return plan
 }
+
+func TestFullSync(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{FullSync: true})
+	var sync int
+	require.NoError(t, s.writer.QueryRow(`PRAGMA synchronous`).Scan(&sync))
+	require.Equal(t, 2, sync, "FULL")
+}

@@ -38,8 +38,12 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for a lock held by another
 	// connection or process before failing with "database is locked".
 	BusyTimeout time.Duration // default DefaultBusyTimeout
-	ReadConns   int           // size of the reader pool; default max(4, GOMAXPROCS)
-	Logger      *slog.Logger  // default slog.Default()
+	// FullSync fsyncs the WAL at every commit (synchronous=FULL). By default
+	// (NORMAL) a committed write survives a crash of the process but the last
+	// commits may be lost if the machine loses power.
+	FullSync  bool
+	ReadConns int          // size of the reader pool; default max(4, GOMAXPROCS)
+	Logger    *slog.Logger // default slog.Default()
 	// Now is the clock used for Vigil.StoredAt and retention; default time.Now.
 	Now func() time.Time
 }
@@ -71,6 +75,8 @@ type Store struct {
 	writer *sql.DB // one connection
 	reader *sql.DB // query-only connections
 
+	pruneChunk int // rows per DELETE in Prune
+
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
 	closeOnce  sync.Once
@@ -94,6 +100,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		path: abs,
 		opts: opts,
 		log:  opts.Logger.With("component", "store.sqlite", "path", abs),
+
+		pruneChunk: defaultPruneChunk,
 	}
 	if err := s.openPools(ctx); err != nil {
 		s.closePools()
@@ -128,13 +136,13 @@ func (s *Store) openPools(ctx context.Context) error {
 	var err error
 	// The writer goes first: it sets WAL mode and migrates the schema, which
 	// the readers rely on.
-	if s.writer, err = openDB(ctx, writerDSN(s.path, s.opts.BusyTimeout), 1); err != nil {
+	if s.writer, err = openDB(ctx, writerDSN(s.path, s.opts), 1); err != nil {
 		return err
 	}
 	if err := migrate(ctx, s.writer, s.opts.Now()); err != nil {
 		return err
 	}
-	if s.reader, err = openDB(ctx, readerDSN(s.path, s.opts.BusyTimeout), s.opts.ReadConns); err != nil {
+	if s.reader, err = openDB(ctx, readerDSN(s.path, s.opts), s.opts.ReadConns); err != nil {
 		return err
 	}
 	return nil

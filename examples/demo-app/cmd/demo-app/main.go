@@ -24,11 +24,18 @@ func run() error {
 	var opts demoapp.Options
 	listen := flag.String("listen", demoapp.DefaultAddr, "address to listen on")
 	flag.StringVar(&opts.Password, "password", demoapp.DefaultPassword, "password of the user \"demo\"")
-	flag.Float64Var(&opts.SlowProbability, "slow-probability", demoapp.DefaultSlowProbability, "chance that /api/slow is slow (negative: never)")
-	flag.Float64Var(&opts.FailProbability, "fail-probability", demoapp.DefaultFailProbability, "chance that /api/flaky fails (negative: never)")
+	flag.Float64Var(&opts.SlowProbability, "slow-probability", demoapp.DefaultSlowProbability, "chance that /api/slow is slow (0: never)")
+	flag.Float64Var(&opts.FailProbability, "fail-probability", demoapp.DefaultFailProbability, "chance that /api/flaky fails (0: never)")
 	flag.DurationVar(&opts.SlowDelay, "slow-delay", demoapp.DefaultSlowDelay, "how long a slow /api/slow takes")
 	verbose := flag.Bool("v", false, "log every request")
 	flag.Parse()
+	// Options treats 0 as "default"; on the command line 0 means never.
+	if opts.SlowProbability == 0 {
+		opts.SlowProbability = -1
+	}
+	if opts.FailProbability == 0 {
+		opts.FailProbability = -1
+	}
 
 	level := slog.LevelInfo
 	if *verbose {

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/vigil-dev/vigil/activities"
+	"github.com/vigil-dev/vigil/internal/check"
+	"github.com/vigil-dev/vigil/internal/contract"
+	"github.com/vigil-dev/vigil/internal/devserver"
+	"github.com/vigil-dev/vigil/internal/gitrepo"
+	"github.com/vigil-dev/vigil/internal/secrets"
+	"github.com/vigil-dev/vigil/internal/store/sqlite"
+	"github.com/vigil-dev/vigil/workers"
+)
+
+// harness is vigil as `vigil dev` runs it: embedded server on SQLite files,
+// embedded store, control and check pools.
+type harness struct {
+	dir    string
+	server *devserver.Server
+	client client.Client
+	store  *sqlite.Store
+	pools  *workers.Pools
+}
+
+func startHarness(ctx context.Context, log *slog.Logger, concurrency int) (*harness, error) {
+	dir, err := os.MkdirTemp("", "vigil-bench-")
+	if err != nil {
+		return nil, err
+	}
+	h := &harness{dir: dir}
+	h.server, err = devserver.Start(ctx, devserver.Options{UIPort: -1, DatabaseFile: filepath.Join(dir, "temporal.db"),
+		Namespace: "default", SearchAttributes: workers.SearchAttributes, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	h.client, err = client.Dial(client.Options{HostPort: h.server.FrontendAddr(), Logger: sdklog.NewStructuredLogger(log)})
+	if err != nil {
+		return nil, err
+	}
+	if h.store, err = sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{}); err != nil {
+		return nil, err
+	}
+	runner := check.NewRunner(check.Options{Secrets: secrets.FromEnv(nil), Hostname: "bench", Logger: log})
+	opener := func(source, branch string) (activities.RepoSyncer, error) {
+		return gitrepo.Open(source, branch, filepath.Join(dir, "repos"), log)
+	}
+	control := workers.Control{
+		Results: activities.NewResults(h.store),
+		Sync:    activities.NewSync(h.store, opener, activities.NewSchedules(h.client.ScheduleClient(), log), nil, log),
+	}
+	h.pools, err = workers.Start(h.client, workers.Config{Control: true, ControlConcurrency: 200,
+		Locations: []string{"local"}, CheckConcurrency: concurrency, BuildID: "bench"},
+		control, activities.NewChecks(runner, "bench", nil, log), log)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// syncDir writes the monitors to a directory and runs SyncMonitors once.
+func (h *harness) syncDir(ctx context.Context, name string, files map[string]string) error {
+	dir := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for f, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: contract.TaskQueueControl},
+		contract.WorkflowSyncMonitors, contract.SyncInput{Source: dir})
+	if err != nil {
+		return err
+	}
+	var out contract.ReconcileOutput
+	if err := run.Get(ctx, &out); err != nil {
+		return fmt.Errorf("sync of %d monitors: %w", len(files), err)
+	}
+	return nil
+}
+
+// pauseAll pauses every monitor schedule (between scenarios).
+func (h *harness) deleteSchedules(ctx context.Context) {
+	it, err := h.client.ScheduleClient().List(ctx, client.ScheduleListOptions{PageSize: 1000})
+	if err != nil {
+		return
+	}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return
+		}
+		_ = h.client.ScheduleClient().GetHandle(ctx, e.ID).Delete(ctx)
+	}
+}
+
+func (h *harness) close() {
+	h.deleteSchedules(context.Background())
+	h.pools.Stop()
+	h.client.Close()
+	h.server.Stop()
+	_ = h.store.Close()
+	_ = os.RemoveAll(h.dir)
+}
+
+func httpMonitorYAML(id string, every time.Duration, url string) string {
+	return fmt.Sprintf("id: %s\ntype: http\nschedule: {every: %s}\ntimeout: 10s\nconfirm: 0\nsteps:\n  - request: {url: %q}\n    assert: [status == 200]\n",
+		id, every, url)
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,140 @@
+// Command vigil-bench measures vigil's orchestration on this machine and
+// prints numbers (it never passes or fails on time):
+//
+//	latency: schedule fire time to check start, and check end to result
+//	         stored, p50 and p99, over at least -latency-runs runs;
+//	load:    -monitors HTTP monitors every -every for -duration against a
+//	         local target: runs missed or started more than 5 s late, CPU
+//	         seconds per check, and the same checks made by a plain Go loop
+//	         (net/http, same concurrency) as the baseline, in the same run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"time"
+)
+
+type options struct {
+	latencyMonitors int
+	latencyRuns     int
+	monitors        int
+	every           time.Duration
+	duration        time.Duration
+	concurrency     int
+	skipLatency     bool
+	skipLoad        bool
+	verbose         bool
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve-target" {
+		serveTarget()
+		return
+	}
+	var o options
+	flag.IntVar(&o.latencyMonitors, "latency-monitors", 20, "monitors every 1s for the latency scenario")
+	flag.IntVar(&o.latencyRuns, "latency-runs", 200, "runs measured by the latency scenario")
+	flag.IntVar(&o.monitors, "monitors", 1000, "monitors of the load scenario")
+	flag.DurationVar(&o.every, "every", time.Minute, "interval of each monitor of the load scenario")
+	flag.DurationVar(&o.duration, "duration", 5*time.Minute, "length of the load scenario")
+	flag.IntVar(&o.concurrency, "concurrency", 100, "concurrent checks (vigil's check pool and the baseline loop)")
+	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency scenario")
+	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the load scenario")
+	flag.BoolVar(&o.verbose, "v", false, "log vigil's warnings")
+	flag.Parse()
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	target, stop, err := startTarget()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	level := slog.LevelError
+	if o.verbose {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	fmt.Printf("vigil-bench: target %s, GOMAXPROCS=%d\n", target, numCPU())
+	if !o.skipLoad {
+		// The baseline runs first, before any Temporal server exists in
+		// this process, so its CPU time is its own.
+		base, err := baseline(ctx, target, o)
+		if err != nil {
+			return err
+		}
+		printBaseline(base)
+		h, err := startHarness(ctx, log, o.concurrency)
+		if err != nil {
+			return err
+		}
+		res, err := loadScenario(ctx, h, target, o)
+		h.close()
+		if err != nil {
+			return err
+		}
+		printLoad(res, base)
+	}
+	if !o.skipLatency {
+		h, err := startHarness(ctx, log, o.concurrency)
+		if err != nil {
+			return err
+		}
+		defer h.close()
+		lat, err := latencyScenario(ctx, h, target, o)
+		if err != nil {
+			return err
+		}
+		printLatency(lat)
+	}
+	return nil
+}
+
+// startTarget runs the HTTP target in a child process so its CPU time is
+// not counted as vigil's or the baseline's.
+func startTarget() (string, func(), error) {
+	cmd := exec.Command(os.Args[0], "serve-target")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("starting target process: %w", err)
+	}
+	buf := make([]byte, 128)
+	n, err := out.Read(buf)
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return "", nil, fmt.Errorf("reading target address: %w", err)
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	return "http://" + string(buf[:n]), stop, nil
+}
+
+func serveTarget() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Print(ln.Addr().String())
+	body := []byte(`{"status":"ok","items":[{"id":1,"price":42}]}`)
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+}

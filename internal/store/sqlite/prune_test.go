@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/storetest"
+)
+
+// minimal is a small result, for tests that need many.
+func minimal(id string, ts time.Time) result.Result {
+	return result.Result{ID: id, Timestamp: ts, Monitor: result.Monitor{ID: "shop", Status: result.StatusUp}}
+}
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
+	s.pruneChunk = 10
+	// More old results than one delete chunk, to cross chunk boundaries.
+	old := make([]result.Result, 2*s.pruneChunk+7)
+	for i := range old {
+		old[i] = minimal(fmt.Sprintf("old-%05d", i), storetest.Base.Add(-time.Duration(i+1)*time.Second))
+	}
+	require.NoError(t, s.WriteResults(ctx, old))
+	require.NoError(t, s.WriteResults(ctx, []result.Result{
+		minimal("at-cutoff", storetest.Base),
+		minimal("new", storetest.Base.Add(time.Hour)),
+	}))
+
+	n, err := s.Prune(ctx, storetest.Base)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(old)), n)
+	got, err := s.ListResults(ctx, store.ResultQuery{Limit: 1000})
+	require.NoError(t, err)
+	require.Equal(t, []string{"new", "at-cutoff"}, resultIDs(got))
+
+	n, err = s.Prune(ctx, storetest.Base)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to prune")
+}
+
+func TestRetentionPrunesInBackground(t *testing.T) {
+	ctx := context.Background()
+	now := storetest.Base
+	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{
+		Retention:     24 * time.Hour,
+		PruneInterval: 10 * time.Millisecond,
+		Now:           func() time.Time { return now }, // read-only: no race
+	})
+	require.NoError(t, s.WriteResults(ctx, []result.Result{
+		minimal("expired", now.Add(-25*time.Hour)),
+		minimal("kept", now.Add(-23*time.Hour)),
+	}))
+
+	require.Eventually(t, func() bool {
+		_, err := s.GetResult(ctx, "expired")
+		return err != nil
+	}, 5*time.Second, 10*time.Millisecond)
+	_, err := s.GetResult(ctx, "kept")
+	require.NoError(t, err)
+}
