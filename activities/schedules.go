@@ -107,7 +107,7 @@ func (s *Schedules) reconcileOne(ctx context.Context, cm store.CatalogMonitor, e
 	}
 	h := s.client.GetHandle(ctx, contract.MonitorScheduleID(m.ID))
 	changed := false
-	if cur.hash != m.Hash() {
+	if cur.hash != definitionHash(m) {
 		if err := s.update(ctx, h, cm); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Schedules) create(ctx context.Context, cm store.CatalogMonitor) (bool, 
 		CatchupWindow: time.Minute,
 		Paused:        m.Paused,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			monitorIDAttr.ValueSet(m.ID), monitorHashAttr.ValueSet(m.Hash())),
+			monitorIDAttr.ValueSet(m.ID), monitorHashAttr.ValueSet(definitionHash(m))),
 	}
 	if m.Paused {
 		opts.Note = pauseNote(cm)
@@ -186,7 +186,7 @@ func (s *Schedules) update(ctx context.Context, h client.ScheduleHandle, cm stor
 		if sched.Policy != nil {
 			sched.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
 		}
-		sa := temporal.NewSearchAttributes(monitorIDAttr.ValueSet(m.ID), monitorHashAttr.ValueSet(m.Hash()))
+		sa := temporal.NewSearchAttributes(monitorIDAttr.ValueSet(m.ID), monitorHashAttr.ValueSet(definitionHash(m)))
 		return &client.ScheduleUpdate{Schedule: &sched, TypedSearchAttributes: &sa}, nil
 	}})
 	if err != nil {
@@ -247,6 +247,13 @@ func scheduleSpec(m monitor.Monitor) client.ScheduleSpec {
 	}
 	every := time.Duration(m.Schedule.Every)
 	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every, Offset: spreadOffset(m.ID, every)}}}
+}
+
+// definitionHash identifies what a schedule runs; the paused flag is left
+// out because sync applies it by pausing, not by updating the schedule.
+func definitionHash(m monitor.Monitor) string {
+	m.Paused = false
+	return m.Hash()
 }
 
 // spreadOffset places each monitor at a stable point of its interval, so a

@@ -140,7 +140,7 @@ func mergeCatalog(prev store.Catalog, valid []monitor.Monitor, verrs []monitor.V
 		cm := store.CatalogMonitor{Monitor: m, Commit: commit}
 		// Keep the commit where the definition last changed: schedules are
 		// only updated when the definition changes.
-		if pm, ok := prevByID[m.ID]; ok && pm.Monitor.Hash() == m.Hash() && !pm.Stale {
+		if pm, ok := prevByID[m.ID]; ok && definitionHash(pm.Monitor) == definitionHash(m) && !pm.Stale {
 			cm.Commit = pm.Commit
 		}
 		next.Monitors = append(next.Monitors, cm)

@@ -163,8 +163,8 @@ func TestSyncKeepsLastValidVersionOfAnInvalidFile(t *testing.T) {
 		t.Fatal("the catalog must report the invalid file")
 	}
 	ve := cat.Errors[0]
-	if ve.File != "a.yaml" || ve.Line != 7 || ve.Column == 0 {
-		t.Fatalf("error must name a.yaml:7:<col>, got %s", ve.Error())
+	if ve.File != "a.yaml" || ve.Line != 8 || ve.Column != 14 || ve.MonitorID != "a" {
+		t.Fatalf("error must name monitor a at a.yaml:8:14, got %s (monitor %q)", ve.Error(), ve.MonitorID)
 	}
 	var stale *store.CatalogMonitor
 	for i := range cat.Monitors {

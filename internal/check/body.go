@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -40,18 +39,12 @@ func mediaType(contentType string) string {
 	return mt
 }
 
-func isJSONType(mt string) bool {
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// decodeJSON decodes the body when the server says it is JSON or it looks
-// like a JSON document; otherwise (or when it does not parse) it is nil.
-func decodeJSON(contentType string, data []byte) any {
+// decodeJSON decodes the body when it is JSON, whatever the Content-Type
+// says (many APIs send text/plain); otherwise it is nil. Invalid input
+// fails at its first bad byte, so trying costs little.
+func decodeJSON(data []byte) any {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil
-	}
-	if !isJSONType(mediaType(contentType)) && trimmed[0] != '{' && trimmed[0] != '[' {
 		return nil
 	}
 	var v any

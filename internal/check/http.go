@@ -52,36 +52,21 @@ func (rn *run) httpStep(clients *clients, index int, st monitor.Step, vars map[s
 	s := beginStep(index, httpStepName(index, st))
 	req, err := rn.buildRequest(st.Request, vars)
 	if err != nil {
+		s.step.URL = resultURL(st.Request.URL) // as written: placeholders, no values
 		s.failf(result.ErrorConfig, "%v", err)
 		return s.end()
 	}
 	s.step.URL = resultURL(req.URL.String())
 	s.step.HTTP = &result.HTTP{Request: result.HTTPRequest{Method: req.Method}}
 
-	client, err := clients.get(st.Request)
-	if err != nil {
-		s.failf(result.ErrorConfig, "%v", err)
-		return s.end()
-	}
-	tr := newTracer(s.start)
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), tr.clientTrace()))
-	resp, err := client.Do(req)
-	if err != nil {
-		s.fail(rn.ioError(req.Method+" request", unwrapURLError(err)))
-		s.setTimings(tr.timings(time.Now()))
-		return s.end()
-	}
-	body, err := readBody(resp.Body, bodyCap)
-	resp.Body.Close()
-	timings := tr.timings(time.Now())
+	resp, b, timings, failure := rn.fetch(clients, st.Request, req, s.start)
 	s.setTimings(timings)
-	if err != nil {
-		s.fail(rn.ioError("read response body", err))
+	if failure != nil {
+		s.fail(failure)
 		return s.end()
 	}
-
-	env := newHTTPEnv(resp, body, timings, vars)
-	s.step.HTTP.Response = rn.response(resp, env, body)
+	env := newHTTPEnv(resp, b, timings, vars)
+	s.step.HTTP.Response = rn.response(resp, env, b)
 	if final := resp.Request.URL.String(); final != req.URL.String() {
 		s.detail("final_url", final)
 	}
@@ -94,6 +79,28 @@ func (rn *run) httpStep(clients *clients, index int, st monitor.Step, vars map[s
 		rn.extractAll(s, env, st.Extract, vars)
 	}
 	return s.end()
+}
+
+// fetch sends req (following redirects as spec says) and reads the whole
+// response, timing every phase from start.
+func (rn *run) fetch(clients *clients, spec monitor.Request, req *http.Request, start time.Time) (*http.Response, body, monitor.Timings, *result.Error) {
+	client, err := clients.get(spec)
+	if err != nil {
+		return nil, body{}, monitor.Timings{}, configError(err.Error())
+	}
+	tr := newTracer(start)
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), tr.clientTrace()))
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, body{}, tr.timings(time.Now()), rn.ioError(req.Method+" request", unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	b, err := readBody(resp.Body, bodyCap)
+	timings := tr.timings(time.Now())
+	if err != nil {
+		return nil, body{}, timings, rn.ioError("read response body", err)
+	}
+	return resp, b, timings, nil
 }
 
 // extractAll evaluates extractions in name order so a failure is
@@ -115,7 +122,7 @@ func newHTTPEnv(resp *http.Response, b body, t monitor.Timings, vars map[string]
 		Status:  resp.StatusCode,
 		Headers: headerMap(resp.Header),
 		Body:    string(b.data),
-		JSON:    decodeJSON(resp.Header.Get("Content-Type"), b.data),
+		JSON:    decodeJSON(b.data),
 		Size:    b.size,
 		URL:     resp.Request.URL.String(),
 		Timings: t,

@@ -161,7 +161,10 @@ func TestHTTPAssertions(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"user":{"id":7,"roles":["admin"]},"ok":false}`)
 		case "/sniffed":
+			w.Header().Set("Content-Type", "text/plain")
 			io.WriteString(w, `[1, 2, 3]`)
+		case "/number":
+			io.WriteString(w, "42\n")
 		case "/missing":
 			http.NotFound(w, r)
 		default:
@@ -181,6 +184,7 @@ func TestHTTPAssertions(t *testing.T) {
 		{"json path fails", "/json", []string{"json.user.id == 8"}, false, "json.user.id was 7"},
 		{"json bool", "/json", []string{"json.ok"}, false, "json.ok was false"},
 		{"json without content type", "/sniffed", []string{"len(json) == 3"}, true, ""},
+		{"json scalar", "/number", []string{"json == 42"}, true, ""},
 		{"not json", "/", []string{"json == nil", `body == "hello world"`, "size == 11"}, true, ""},
 		{"header", "/", []string{`headers["x-version"] == "1.3"`}, false, `headers["x-version"] was "1.2"`},
 		{"several operands", "/json", []string{"status == 200 && json.user.id > 10"}, false, "status was 200, json.user.id was 7"},
@@ -355,6 +359,9 @@ func TestHTTPConfigErrors(t *testing.T) {
 			res := runOnce(t, r, tt.m)
 			wantStatus(t, res, result.StatusDown)
 			wantError(t, res, result.ErrorConfig, tt.want)
+			if tt.name == "missing secret" && (res.URL == nil || !strings.Contains(res.URL.Full, "${secrets.API_KEY}")) {
+				t.Errorf("url = %+v; want the URL as written", res.URL)
+			}
 		})
 	}
 }

@@ -252,9 +252,8 @@ func prepareDatabase(o Options, conf *config.Config) error {
 				return fmt.Errorf("creating temporal schema in %s: %w", o.DatabaseFile, err)
 			}
 		}
-	} else if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-		return fmt.Errorf("creating in-memory temporal schema: %w", err)
 	}
+	// An in-memory database gets its schema from the sqlite plugin itself.
 	for _, name := range append([]string{o.Namespace}, o.ExtraNamespaces...) {
 		ns, err := sqliteschema.NewNamespaceConfig("active", name, false, o.SearchAttributes)
 		if err != nil {

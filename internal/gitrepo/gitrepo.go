@@ -56,7 +56,9 @@ func NewLocal(path string, logger *slog.Logger) *Repo {
 // Open chooses the mode from source. An existing directory is used as it is
 // unless it is the root of a git repository, which is then cloned through
 // file:// like any remote (so only committed changes count). Anything else
-// (https://, ssh://, git@host:path, file://) is a git URL cloned into cacheDir.
+// (https://, ssh://, git@host:path, file://) is a git URL. Clones go to a
+// subdirectory of cacheDir named after the source and branch, so one cacheDir
+// serves any number of sources.
 func Open(source, branch, cacheDir string, logger *slog.Logger) (*Repo, error) {
 	if source == "" {
 		return nil, fmt.Errorf("opening monitors source: no source given")
@@ -68,10 +70,10 @@ func Open(source, branch, cacheDir string, logger *slog.Logger) (*Repo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening monitors source %s: %w", source, err)
 		}
-		if isGitRoot(abs) {
-			return New("file://"+filepath.ToSlash(abs), branch, cacheDir, logger), nil
+		if !isGitRoot(abs) {
+			return NewLocal(abs, logger), nil
 		}
-		return NewLocal(abs, logger), nil
+		source = "file://" + filepath.ToSlash(abs)
 	case err == nil:
 		return nil, fmt.Errorf("opening monitors source %s: not a directory", source)
 	case looksLikePath(source):
@@ -80,7 +82,7 @@ func Open(source, branch, cacheDir string, logger *slog.Logger) (*Repo, error) {
 	if cacheDir == "" {
 		return nil, fmt.Errorf("opening monitors source %s: no cache directory for the clone", redact(source))
 	}
-	return New(source, branch, cacheDir, logger), nil
+	return New(source, branch, filepath.Join(cacheDir, cloneDirName(source, branch)), logger), nil
 }
 
 // IsLocalDir reports whether path is an existing directory that is not the

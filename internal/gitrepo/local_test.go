@@ -127,3 +127,27 @@ func TestOpenGitRootSyncsCommittedState(t *testing.T) {
 		t.Fatalf("snapshot = %+v", snap)
 	}
 }
+
+func TestOpenSharesCacheDir(t *testing.T) {
+	cache := t.TempDir()
+	var repos []*Repo
+	var heads []string
+	for _, name := range []string{"a", "b"} {
+		src := gittest.NewRepo(t)
+		src.WriteFile(name+".yaml", "id: "+name+"\n")
+		heads = append(heads, src.Commit(name))
+		r, err := Open(src.FileURL(), "", cache, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		repos = append(repos, r)
+	}
+	for round := range 2 {
+		for i, r := range repos {
+			snap := mustSync(t, r)
+			if snap.Commit != heads[i] || filepath.Dir(snap.Dir) != cache {
+				t.Fatalf("round %d, repo %d: %+v", round, i, snap)
+			}
+		}
+	}
+}

@@ -1,7 +1,10 @@
 package gitrepo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -60,4 +63,25 @@ func redactError(err error, secret string) error {
 		return err
 	}
 	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "xxxxx"), err: err}
+}
+
+// cloneDirName is a readable, stable directory name for a source and branch:
+// the repository's name and a hash that tells sources of the same name apart.
+func cloneDirName(source, branch string) string {
+	sum := sha256.Sum256([]byte(source + "\x00" + branch))
+	base := strings.TrimSuffix(path.Base(strings.TrimRight(strings.ReplaceAll(source, ":", "/"), "/")), ".git")
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, base)
+	if len(clean) > 40 {
+		clean = clean[:40]
+	}
+	if clean == "" || strings.Trim(clean, "_") == "" {
+		clean = "repo"
+	}
+	return clean + "-" + hex.EncodeToString(sum[:6])
 }

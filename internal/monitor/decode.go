@@ -22,7 +22,8 @@ type decoder struct {
 	// field is not also reported as missing
 	misspelled map[string]bool
 	problems   *problems
-	budget     int
+	budget     int // nodes left to decode
+	depth      int // current nesting
 }
 
 // located is where a path was found and whether it was written as null.
@@ -51,9 +52,10 @@ func (d *decoder) spend(n *node) bool {
 }
 
 func (d *decoder) decode(n *node, v reflect.Value, path string) {
-	if !d.spend(n) {
+	if !d.spend(n) || !d.enter(n, path) {
 		return
 	}
+	defer d.leave()
 	d.values[path] = located{pos: n.pos, null: n.isNull()}
 	if n.isNull() {
 		return // null leaves the zero value, as if the key were absent
@@ -87,6 +89,19 @@ func (d *decoder) decode(n *node, v reflect.Value, path string) {
 		d.problems.add(path, n.pos, "%s: cannot decode into %s", displayPath(path), v.Type())
 	}
 }
+
+// enter counts one level of nesting and reports whether to go on.
+func (d *decoder) enter(n *node, path string) bool {
+	// the monitor's own structure takes a few levels above maxDepth
+	if d.depth >= 2*maxDepth {
+		d.problems.add(path, n.pos, "%s: nested deeper than %d levels", displayPath(path), 2*maxDepth)
+		return false
+	}
+	d.depth++
+	return true
+}
+
+func (d *decoder) leave() { d.depth-- }
 
 func (d *decoder) structure(n *node, v reflect.Value, path string) {
 	if n.kind != mappingNode {

@@ -143,3 +143,35 @@ steps:
 		t.Errorf("last error %q", errs[3].Message)
 	}
 }
+
+func TestParseFileURLPlaceholders(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"http://${vars.host}:${vars.port}/items/${vars.id}", true},
+		{"https://api.example.com/?key=${secrets.API_KEY}", true},
+		{"${vars.base}/items", false},
+		{"${vars.scheme}://example.com/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			data := `id: urls
+type: http
+schedule: {every: 30s}
+steps:
+  - request: {url: "http://127.0.0.1/"}
+    extract: {host: '"h"', port: '"1"', id: '"2"', base: '"b"', scheme: '"s"'}
+  - request:
+      url: "` + tt.url + `"
+`
+			_, errs := ParseFile("urls.yaml", []byte(data))
+			if tt.ok != (len(errs) == 0) {
+				t.Fatalf("errors %v, want ok=%v", errs, tt.ok)
+			}
+			if !tt.ok && (lineCol(errs[0]) != "8:12" || !strings.Contains(errs[0].Message, "absolute http or https URL")) {
+				t.Errorf("error %v", errs[0])
+			}
+		})
+	}
+}

@@ -8,9 +8,12 @@ import (
 	"slices"
 )
 
-// MaxFileSize is the largest monitor file read; monitor files are small,
-// and a limit keeps a stray generated file from costing much.
-const MaxFileSize = 1 << 20
+// Limits of one file: monitor files are small, and limits keep a stray
+// generated file from costing much.
+const (
+	MaxFileSize  = 1 << 20
+	MaxDocuments = 1000
+)
 
 // ParseFile reads the monitors of one file, which may hold several YAML
 // documents. name is the file's path as it should appear in errors. Every
@@ -37,9 +40,15 @@ func parseFile(name string, data []byte) ([]parsedMonitor, []ValidationError) {
 	}
 	var out []parsedMonitor
 	var errs []ValidationError
+	count := 0
 	for _, c := range splitDocuments(data) {
 		docs, err := parseChunk(c)
 		for _, doc := range docs {
+			if count++; count > MaxDocuments {
+				errs = append(errs, ValidationError{File: name, Line: doc.root.pos.line, Column: doc.root.pos.col,
+					Message: fmt.Sprintf("more than %d documents in one file; the rest is ignored", MaxDocuments)})
+				return out, errs
+			}
 			pm, derrs := parseDocument(name, doc)
 			errs = append(errs, derrs...)
 			if pm != nil {

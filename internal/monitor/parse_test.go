@@ -2,9 +2,11 @@ package monitor
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -224,4 +226,47 @@ func TestParseFileCRLF(t *testing.T) {
 	if len(errs) != 0 || len(got) != 2 || got[1].Source.Line != 6 {
 		t.Fatalf("got %+v, %v; want 2 monitors, the second at line 6", got, errs)
 	}
+}
+
+// TestParseFileLimits: inputs whose parsing cost grows faster than their
+// size are cut off early, at a position.
+func TestParseFileLimits(t *testing.T) {
+	httpWithBody := func(body string) string {
+		return "id: x\ntype: http\nschedule: {every: 1s}\nsteps:\n- request:\n    url: http://x/\n    json: " + body + "\n"
+	}
+	tests := []struct {
+		name     string
+		data     string
+		monitors int
+		firstErr string // "line:col", "" for no error
+	}{
+		{"64 levels", httpWithBody(strings.Repeat("[", 64) + strings.Repeat("]", 64)), 1, ""},
+		{"65 levels", httpWithBody(strings.Repeat("[", 65) + strings.Repeat("]", 65)), 0, "7:75"},
+		{"very deep", strings.Repeat("[", 100000) + strings.Repeat("]", 100000), 0, "1:65"},
+		{"many documents", manyDocuments(MaxDocuments + 1), MaxDocuments, fmt.Sprintf("%d:1", 5*MaxDocuments+2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := ParseFile("f.yaml", []byte(tt.data))
+			if len(got) != tt.monitors {
+				t.Errorf("got %d monitors, want %d", len(got), tt.monitors)
+			}
+			first := ""
+			if len(errs) > 0 {
+				first = lineCol(errs[0])
+			}
+			if first != tt.firstErr {
+				t.Errorf("first error at %q, want %q: %v", first, tt.firstErr, errs)
+			}
+		})
+	}
+}
+
+// manyDocuments writes n tcp monitors of 5 lines each, "---" included.
+func manyDocuments(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString("---\n" + tcpMonitor(fmt.Sprintf("m%d", i)))
+	}
+	return b.String()
 }

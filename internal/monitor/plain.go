@@ -10,6 +10,10 @@ import (
 // float64, bool and nil. It records the path of every node, so that
 // placeholders in the body can be located.
 func (d *decoder) plain(n *node, path string) any {
+	if !d.enter(n, path) {
+		return nil
+	}
+	defer d.leave()
 	switch n.kind {
 	case mappingNode:
 		m := make(map[string]any, len(n.pairs))

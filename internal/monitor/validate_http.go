@@ -62,10 +62,11 @@ func (c *checker) checkRequest(r *Request, path string, known map[string]bool) {
 	c.checkStrings(known, strs)
 }
 
-// checkURL requires an absolute http(s) URL; placeholders stand for
-// a plain word while parsing, so "http://${vars.host}/x" is accepted.
+// checkURL requires an absolute http(s) URL. Placeholders stand for "0"
+// while parsing, which fits a host, a port or a path, so
+// "http://${vars.host}:${vars.port}/x" is accepted; the scheme is literal.
 func (c *checker) checkURL(path, raw string) {
-	bare, err := Expand(raw, func(Reference) (string, error) { return "x", nil })
+	bare, err := Expand(raw, func(Reference) (string, error) { return "0", nil })
 	if err != nil {
 		return // reported by checkStrings
 	}

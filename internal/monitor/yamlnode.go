@@ -62,6 +62,10 @@ type yamlDocument struct{ root *node }
 
 // parseChunk parses the documents of one chunk.
 func parseChunk(c chunk) ([]yamlDocument, error) {
+	if pos, ok := tooDeep(c.text); ok {
+		pos.line += c.firstLine - 1
+		return nil, &positionError{pos: pos, msg: fmt.Sprintf("brackets nested deeper than %d levels", maxDepth)}
+	}
 	file, err := parser.ParseBytes(c.text, 0)
 	if err != nil {
 		return nil, syntaxError(err, c.firstLine-1)

@@ -39,3 +39,29 @@ func isDocumentStart(line []byte) bool {
 	rest := line[3:]
 	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
 }
+
+// maxDepth bounds the nesting of a document. The parser's cost grows with
+// the square of the depth, and no monitor needs more than a few levels.
+const maxDepth = 64
+
+// tooDeep finds the first bracket that opens more than maxDepth flow
+// collections. It counts every bracket, even inside quotes: a real monitor
+// is far from the limit either way.
+func tooDeep(text []byte) (position, bool) {
+	depth, line, col := 0, 1, 0
+	for _, b := range text {
+		col++
+		switch b {
+		case '\n':
+			line, col = line+1, 0
+		case '[', '{':
+			depth++
+			if depth > maxDepth {
+				return position{line, col}, true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return position{}, false
+}

@@ -115,6 +115,15 @@ func TestFromFileErrors(t *testing.T) {
 	})
 }
 
+func TestFromMapCopies(t *testing.T) {
+	m := map[string]string{"A": "1"}
+	src := FromMap(m)
+	m["A"] = "changed"
+	if v, ok := src.Lookup("A"); !ok || v != "1" {
+		t.Errorf("Lookup(A) = %q, %v; want the value at creation", v, ok)
+	}
+}
+
 func TestChain(t *testing.T) {
 	a := mapSource{"A": "from-a", "BOTH": "a-wins"}
 	b := mapSource{"B": "from-b", "BOTH": "b-loses"}

@@ -46,7 +46,8 @@ func (s *Store) ListResults(ctx context.Context, q store.ResultQuery) ([]result.
 }
 
 // listQuery builds the SELECT for q. Only fixed SQL text is concatenated;
-// values are always bound.
+// values are always bound. Since and Until compare at microsecond precision,
+// the precision of the ts column.
 func listQuery(q store.ResultQuery) (string, []any) {
 	var where []string
 	var args []any

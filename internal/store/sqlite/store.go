@@ -104,7 +104,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		pruneChunk: defaultPruneChunk,
 	}
 	if err := s.openPools(ctx); err != nil {
-		s.closePools()
+		_ = s.closePools()
 		return nil, fmt.Errorf("opening store %s: %w", abs, err)
 	}
 	s.startPruner()
