@@ -127,8 +127,11 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 					printResult(g, r)
 				}
 			}
-			if code != 0 {
-				return &exitError{code: code}
+			switch code {
+			case 1:
+				return &exitError{code: 1, err: errors.New("a monitor is down")}
+			case 2:
+				return &exitError{code: 2, err: errors.New("a monitor could not run (configuration error)")}
 			}
 			return nil
 		},

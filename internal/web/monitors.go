@@ -54,6 +54,9 @@ type MonitorsView struct {
 
 func (s *server) monitorsView(r *http.Request) (MonitorsView, error) {
 	ctx := r.Context()
+	if s.d.Catalog == nil || s.d.Results == nil {
+		return MonitorsView{}, errNoStore
+	}
 	cat, err := s.d.Catalog.GetCatalog(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return MonitorsView{Errors: []monitor.ValidationError{}, Monitors: []MonitorView{}}, nil

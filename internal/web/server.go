@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/result"
@@ -41,7 +42,9 @@ type Schedules interface {
 	MonitorSchedules(ctx context.Context) (map[string]ScheduleState, error)
 }
 
-// Deps are what the API reads; Schedules and Metrics may be nil.
+// Deps are what the API reads; Schedules, Metrics and Log may be nil.
+// Results and Catalog are nil on a node without a store (a worker that only
+// runs checks): the routes that need them then answer 503.
 type Deps struct {
 	Results   Results
 	Catalog   Catalog
@@ -57,7 +60,11 @@ type Deps struct {
 
 // Handler returns the API's routes.
 func Handler(d Deps) http.Handler {
-	s := &server{d: d, log: d.Log.With("component", "web")}
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &server{d: d, log: log.With("component", "web")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if d.Metrics != nil {
@@ -67,7 +74,54 @@ func Handler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/monitors/{id}", s.getMonitor)
 	mux.HandleFunc("GET /api/runs", s.listRuns)
 	mux.HandleFunc("GET /api/runs/{id...}", s.getRun)
-	return mux
+	return jsonFallback{mux}
+}
+
+// errNoStore is why the routes that read the store fail on a node without one.
+var errNoStore = errors.New("this node has no store (it runs no control worker)")
+
+// jsonFallback answers the /api requests that no route matches (unknown path,
+// wrong method) with a JSON error like every other /api answer, instead of
+// the mux's text/plain 404 and 405.
+type jsonFallback struct{ mux *http.ServeMux }
+
+func (h jsonFallback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+		if fallback, pattern := h.mux.Handler(r); pattern == "" {
+			// Let the mux decide between 404 and 405 (and the Allow header).
+			c := &capture{header: http.Header{}}
+			fallback.ServeHTTP(c, r)
+			if allow := c.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			code := c.code
+			if code == 0 {
+				code = http.StatusNotFound
+			}
+			writeError(w, code, http.StatusText(code)+": "+r.Method+" "+r.URL.Path)
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// capture keeps the status and headers a handler writes and drops the body.
+type capture struct {
+	header http.Header
+	code   int
+}
+
+func (c *capture) Header() http.Header { return c.header }
+
+func (c *capture) WriteHeader(code int) {
+	if c.code == 0 {
+		c.code = code
+	}
+}
+
+func (c *capture) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 type server struct {
@@ -105,15 +159,22 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
-	for name, dst := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
-		if v := r.URL.Query().Get(name); v != "" {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, name+" must be an RFC 3339 time")
+				writeError(w, http.StatusBadRequest, p.name+" must be an RFC 3339 time")
 				return
 			}
-			*dst = t
+			*p.dst = t
 		}
+	}
+	if s.d.Results == nil {
+		s.fail(w, "listing runs", errNoStore)
+		return
 	}
 	runs, err := s.d.Results.ListResults(r.Context(), q)
 	if err != nil {
@@ -128,6 +189,10 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if s.d.Results == nil {
+		s.fail(w, "reading run", errNoStore)
+		return
+	}
 	run, err := s.d.Results.GetResult(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no run with id "+strconv.Quote(id))

@@ -1,0 +1,22 @@
+package workflows
+
+import (
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/vigil-dev/vigil/internal/contract"
+)
+
+// TestReplayMonitorRunHistory replays a history recorded from a real run
+// (refresh it with `VIGIL_UPDATE_HISTORY=1 go test ./workers -run
+// TestRunStoresOneResultAndLeaksNoSecret`). A change to MonitorRun that is
+// not replay-safe for runs already in flight fails here.
+func TestReplayMonitorRunHistory(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(MonitorRun, workflow.RegisterOptions{Name: contract.WorkflowMonitorRun})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/monitor_run_history.json"); err != nil {
+		t.Fatalf("replaying the recorded MonitorRun history: %v", err)
+	}
+}
