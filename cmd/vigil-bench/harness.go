@@ -38,8 +38,14 @@ func startHarness(ctx context.Context, log *slog.Logger, concurrency int) (*harn
 		return nil, err
 	}
 	h := &harness{dir: dir}
+	// The server logs "context canceled" for runs in flight when a scenario
+	// stops it; keep those out of the numbers unless -v.
+	serverLog := slog.New(slog.DiscardHandler)
+	if log.Enabled(ctx, slog.LevelWarn) {
+		serverLog = log
+	}
 	h.server, err = devserver.Start(ctx, devserver.Options{UIPort: -1, DatabaseFile: filepath.Join(dir, "temporal.db"),
-		Namespace: "default", SearchAttributes: workers.SearchAttributes, Logger: log})
+		Namespace: "default", SearchAttributes: workers.SearchAttributes, Logger: serverLog})
 	if err != nil {
 		return nil, err
 	}

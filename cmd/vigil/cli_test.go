@@ -161,11 +161,11 @@ steps:
 			args:     []string{"monitor", "validate", bad},
 			wantCode: 1,
 			wantStdout: []string{
-				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "unknown-field.yaml")) + `:8:\d+: .*unknown field "methd".*did you mean "method"`,
-				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "bad-expr.yaml")) + `:10:\d+: .+`,
-				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "malformed.yaml")) + `:\d+:\d+: .+`,
+				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "unknown-field.yaml")) + `:8:7: unknown field "methd" in steps\[0\]\.request \(did you mean "method"\?\)`,
+				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "bad-expr.yaml")) + `:10:9: steps\[0\]\.assert\[1\]: invalid assertion "status =="`,
+				`(?m)^` + regexp.QuoteMeta(filepath.Join(bad, "malformed.yaml")) + `:5:\d+: invalid YAML`,
 			},
-			wantStderr: []string{`1 monitor\(s\) valid, \d+ error\(s\)`},
+			wantStderr: []string{`(?m)^1 monitor\(s\) valid, 3 error\(s\)$`},
 		},
 		{
 			name:       "missing path",
@@ -297,7 +297,7 @@ func TestMonitorRun(t *testing.T) {
 			name:       "invalid definition",
 			args:       []string{"monitor", "run", invalid},
 			wantCode:   2,
-			wantStderr: []string{regexp.QuoteMeta(invalid) + `:5:\d+: .*unknown field "bogus"`},
+			wantStderr: []string{`(?m)^` + regexp.QuoteMeta(invalid) + `:5:1: unknown field "bogus"`},
 		},
 		{
 			name:       "missing file",
@@ -309,7 +309,7 @@ func TestMonitorRun(t *testing.T) {
 			name:       "secret not set is a config error",
 			args:       []string{"monitor", "run", noSecret},
 			wantCode:   2,
-			wantStdout: []string{`(?m)^DOWN svc-nosecret`, `error \(config\): .*VIGIL_TEST_UNSET_TOKEN`},
+			wantStdout: []string{`(?m)^DOWN svc-nosecret`, `error \(config\): header Authorization: secret "VIGIL_TEST_UNSET_TOKEN" is not set`},
 		},
 	}
 	for _, tt := range tests {
@@ -404,6 +404,19 @@ func TestMonitorRunMasksSecrets(t *testing.T) {
 	failing := writeFile(t, dir, "fail.yaml", httpMonitor("secret-fail", srv.URL+"/", header,
 		`json.auth == "nope"`, `body == "nope"`))
 
+	// One secret set, one not: a config error that names the missing one.
+	mixed := writeFile(t, dir, "mixed.yaml", `id: secret-mixed
+type: http
+schedule: {every: 30s}
+steps:
+  - name: call
+    request:
+      url: `+srv.URL+`/?t=${secrets.TOKEN}
+      headers:
+        X-Other: "${secrets.VIGIL_TEST_UNSET_OTHER}"
+    assert: [status == 200]
+`)
+
 	tests := []struct {
 		name     string
 		args     []string
@@ -413,6 +426,8 @@ func TestMonitorRunMasksSecrets(t *testing.T) {
 		{"json up", []string{"monitor", "run", "--json", passing}, 0},
 		{"human down", []string{"monitor", "run", failing}, 1},
 		{"json down", []string{"monitor", "run", "--json", failing}, 1},
+		{"human missing other secret", []string{"monitor", "run", mixed}, 2},
+		{"json missing other secret", []string{"monitor", "run", "--json", mixed}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,6 +437,12 @@ func TestMonitorRunMasksSecrets(t *testing.T) {
 			}
 			if strings.Contains(r.output(), secret) || strings.Contains(errText(r.err), secret) {
 				t.Fatalf("the secret value leaked:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			}
+			if strings.Contains(tt.name, "missing") {
+				if !strings.Contains(r.stdout, "VIGIL_TEST_UNSET_OTHER") {
+					t.Errorf("the missing secret is not named:\n%s", r.stdout)
+				}
+				return
 			}
 			if strings.Contains(tt.name, "json") {
 				if !strings.Contains(r.stdout, "Bearer ***") {
@@ -529,6 +550,7 @@ func TestStoreCommands(t *testing.T) {
 		wantStdout  []string // regular expressions
 		notStdout   []string // plain substrings
 		wantErr     string   // substring of the returned error
+		wantErrIs   error
 		wantStderr  string
 		checkStdout func(t *testing.T, stdout string)
 	}{
@@ -579,10 +601,11 @@ func TestStoreCommands(t *testing.T) {
 			},
 		},
 		{
-			name:     "runs get unknown id",
-			args:     []string{"runs", "get", "--data-dir", dataDir, "run-zz"},
-			wantCode: 2,
-			wantErr:  "run-zz: not found",
+			name:      "runs get unknown id",
+			args:      []string{"runs", "get", "--data-dir", dataDir, "run-zz"},
+			wantCode:  2,
+			wantErr:   "run-zz",
+			wantErrIs: store.ErrNotFound,
 		},
 		{
 			name: "monitor list",
@@ -645,6 +668,9 @@ func TestStoreCommands(t *testing.T) {
 			}
 			if tt.wantErr != "" && !strings.Contains(errText(r.err), tt.wantErr) {
 				t.Errorf("error %q does not contain %q", errText(r.err), tt.wantErr)
+			}
+			if tt.wantErrIs != nil && !errors.Is(r.err, tt.wantErrIs) {
+				t.Errorf("error %v is not %v", r.err, tt.wantErrIs)
 			}
 			if tt.wantStderr != "" && !strings.Contains(r.stderr, tt.wantStderr) {
 				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, r.stderr)

@@ -190,7 +190,11 @@ func serverConfig(o Options, httpPort int) (*config.Config, error) {
 		sqlConf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		sqlConf.DatabaseName = "vigil-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	} else {
-		sqlConf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "WAL", "_synchronous": "NORMAL"}
+		// WAL with synchronous=NORMAL: one fsync per checkpoint instead of
+		// several per commit, which is what makes schedules and runs fast on
+		// a file; a crash of the machine may lose the last commits, not
+		// corrupt the file.
+		sqlConf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal", "busy_timeout": "10000"}
 		sqlConf.DatabaseName = o.DatabaseFile
 	}
 	const clusterName = "active"
