@@ -4,7 +4,6 @@ package metrics
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -95,5 +94,5 @@ func (m *Metrics) ObserveSync(c store.Catalog) {
 	m.monitors.WithLabelValues("valid").Set(float64(len(c.Monitors) - stale))
 	m.monitors.WithLabelValues("stale").Set(float64(stale))
 	m.invalidFiles.Set(float64(len(c.Errors)))
-	m.lastSyncTime.Set(float64(time.Now().Unix()))
+	m.lastSyncTime.Set(float64(c.SyncedAt.Unix()))
 }
