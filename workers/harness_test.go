@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,7 +92,6 @@ type envOptions struct {
 	noWorkers bool // the test starts worker processes itself
 }
 
-var envSeq atomic.Int32
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()

@@ -20,8 +20,10 @@ import (
 
 // Stubs with the activities' signatures, registered under contract names so
 // the test environment can mock them.
-func runCheckStub(context.Context, contract.RunCheckInput) (result.Result, error) { return result.Result{}, nil }
-func storeResultsStub(context.Context, contract.StoreResultsInput) error          { return nil }
+func runCheckStub(context.Context, contract.RunCheckInput) (result.Result, error) {
+	return result.Result{}, nil
+}
+func storeResultsStub(context.Context, contract.StoreResultsInput) error { return nil }
 
 func newMonitorRunEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
@@ -88,7 +90,7 @@ func TestMonitorRun(t *testing.T) {
 			for i, in := range checks {
 				require.Equal(t, i+1, in.Attempt)
 				require.Equal(t, "abc", in.Commit)
-				require.Equal(t, contract.CheckTaskQueue(monitor.DefaultLocation), "vigil-checks-"+in.Location)
+				require.Equal(t, monitor.DefaultLocation, in.Location)
 				require.Equal(t, ResultID(in.WorkflowID, in.RunID, in.Location, in.Attempt), stored[i].ID)
 			}
 			last := stored[len(stored)-1]
