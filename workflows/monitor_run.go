@@ -80,7 +80,7 @@ func runLocation(ctx workflow.Context, in contract.MonitorRunInput, loc string, 
 	var o locationOutcome
 	confirm := in.Monitor.ConfirmCount()
 	checkCtx := workflow.WithActivityOptions(ctx, checkActivityOptions(in, loc))
-	storeCtx := workflow.WithActivityOptions(ctx, storeActivityOptions())
+	storeCtx := workflow.WithLocalActivityOptions(ctx, storeActivityOptions())
 	for attempt := 1; attempt <= confirm+1; attempt++ {
 		input := contract.RunCheckInput{
 			Monitor:     in.Monitor,
@@ -98,7 +98,9 @@ func runLocation(ctx workflow.Context, in contract.MonitorRunInput, loc string, 
 			o.err = fmt.Errorf("check at %s, attempt %d: %w", loc, attempt, err)
 			return o
 		}
-		err := workflow.ExecuteActivity(storeCtx, contract.ActivityStoreResults,
+		// A local activity: the control worker running this workflow holds
+		// the store, so the result is written without another task dispatch.
+		err := workflow.ExecuteLocalActivity(storeCtx, contract.ActivityStoreResults,
 			contract.StoreResultsInput{Results: []result.Result{r}}).Get(ctx, nil)
 		if err != nil {
 			o.err = fmt.Errorf("storing result %s: %w", r.ID, err)
@@ -142,9 +144,8 @@ func checkActivityOptions(in contract.MonitorRunInput, loc string) workflow.Acti
 	}
 }
 
-func storeActivityOptions() workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		TaskQueue:           contract.TaskQueueControl,
+func storeActivityOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		// The store being down must not lose a result: retry until it is back.
 		RetryPolicy: &temporal.RetryPolicy{
