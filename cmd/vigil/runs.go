@@ -69,7 +69,7 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 			defer st.Close()
 			r, err := st.GetResult(cmd.Context(), args[0])
 			if err != nil {
-				return fmt.Errorf("run %s: %w", args[0], err)
+				return err
 			}
 			enc := json.NewEncoder(g.stdout)
 			enc.SetIndent("", "  ")
