@@ -19,11 +19,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"time"
 )
 
 type options struct {
 	latencyMonitors int
+	latencyEvery    time.Duration
 	latencyRuns     int
 	monitors        int
 	every           time.Duration
@@ -32,6 +34,7 @@ type options struct {
 	skipLatency     bool
 	skipLoad        bool
 	verbose         bool
+	cpuProfile      string
 }
 
 func main() {
@@ -40,7 +43,8 @@ func main() {
 		return
 	}
 	var o options
-	flag.IntVar(&o.latencyMonitors, "latency-monitors", 20, "monitors every 1s for the latency scenario")
+	flag.IntVar(&o.latencyMonitors, "latency-monitors", 20, "monitors of the latency scenario")
+	flag.DurationVar(&o.latencyEvery, "latency-every", 10*time.Second, "interval of each monitor of the latency scenario")
 	flag.IntVar(&o.latencyRuns, "latency-runs", 200, "runs measured by the latency scenario")
 	flag.IntVar(&o.monitors, "monitors", 1000, "monitors of the load scenario")
 	flag.DurationVar(&o.every, "every", time.Minute, "interval of each monitor of the load scenario")
@@ -49,9 +53,23 @@ func main() {
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency scenario")
 	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the load scenario")
 	flag.BoolVar(&o.verbose, "v", false, "log vigil's warnings")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vigil-bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "vigil-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil-bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -22,6 +22,8 @@ func numCPU() int { return runtime.GOMAXPROCS(0) }
 
 type latencyResult struct {
 	runs                int
+	monitors            int
+	every               time.Duration
 	startP50, startP99  time.Duration
 	storedP50, storeP99 time.Duration
 }
@@ -29,14 +31,14 @@ type latencyResult struct {
 func latencyScenario(ctx context.Context, h *harness, target string, o options) (latencyResult, error) {
 	files := map[string]string{}
 	for i := range o.latencyMonitors {
-		files[fmt.Sprintf("lat-%03d.yaml", i)] = httpMonitorYAML(fmt.Sprintf("lat-%03d", i), time.Second, target)
+		files[fmt.Sprintf("lat-%03d.yaml", i)] = httpMonitorYAML(fmt.Sprintf("lat-%03d", i), o.latencyEvery, target)
 	}
 	if err := h.syncDir(ctx, "latency", files); err != nil {
 		return latencyResult{}, err
 	}
 	since := time.Now().Add(2 * time.Second) // skip the first fires, while workers warm up
 	var rs []result.Result
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 		all, err := h.store.ListResults(ctx, store.ResultQuery{Since: since, Limit: 100000})
@@ -50,14 +52,14 @@ func latencyScenario(ctx context.Context, h *harness, target string, o options) 
 	}
 	h.deleteSchedules(ctx)
 	if len(rs) < o.latencyRuns {
-		return latencyResult{}, fmt.Errorf("only %d runs stored in 5 minutes", len(rs))
+		return latencyResult{}, fmt.Errorf("only %d runs stored in 10 minutes", len(rs))
 	}
 	var start, stored []time.Duration
 	for _, r := range rs {
 		start = append(start, r.Vigil.StartedAt.Sub(*r.Vigil.ScheduledAt))
 		stored = append(stored, r.Vigil.StoredAt.Sub(r.Vigil.FinishedAt))
 	}
-	return latencyResult{runs: len(rs), startP50: pct(start, 50), startP99: pct(start, 99),
+	return latencyResult{runs: len(rs), monitors: o.latencyMonitors, every: o.latencyEvery, startP50: pct(start, 50), startP99: pct(start, 99),
 		storedP50: pct(stored, 50), storeP99: pct(stored, 99)}, nil
 }
 
@@ -85,7 +87,7 @@ func pct(ds []time.Duration, p int) time.Duration {
 }
 
 func printLatency(l latencyResult) {
-	fmt.Printf("\n== orchestration latency (%d runs, monitors every 1s)\n", l.runs)
+	fmt.Printf("\n== orchestration latency (%d runs of %d monitors every %s)\n", l.runs, l.monitors, l.every)
 	fmt.Printf("schedule fire -> check start   p50 %8s   p99 %8s   (target p50 <= 100ms)\n", ms(l.startP50), ms(l.startP99))
 	fmt.Printf("check end -> result stored     p50 %8s   p99 %8s   (target p50 <= 100ms)\n", ms(l.storedP50), ms(l.storeP99))
 }

@@ -128,6 +128,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		dynamicconfig.FrontendMaxNamespaceRPSPerInstance.Key():      10000,
 		dynamicconfig.FrontendRPS.Key():                             10000,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// New timers are pushed at least this far into the future (a guard
+		// for clock skew between hosts). One process has no skew, and the
+		// default 1s delays every schedule firing by up to a second.
+		dynamicconfig.TimerProcessorMaxTimeShift.Key(): 20 * time.Millisecond,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
