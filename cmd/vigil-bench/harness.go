@@ -32,7 +32,7 @@ type harness struct {
 	pools  *workers.Pools
 }
 
-func startHarness(ctx context.Context, log *slog.Logger, concurrency int) (*harness, error) {
+func startHarness(ctx context.Context, log *slog.Logger, o options) (*harness, error) {
 	dir, err := os.MkdirTemp("", "vigil-bench-")
 	if err != nil {
 		return nil, err
@@ -45,7 +45,8 @@ func startHarness(ctx context.Context, log *slog.Logger, concurrency int) (*harn
 		serverLog = log
 	}
 	h.server, err = devserver.Start(ctx, devserver.Options{UIPort: -1, DatabaseFile: filepath.Join(dir, "temporal.db"),
-		Namespace: "default", SearchAttributes: workers.SearchAttributes, Logger: serverLog})
+		Namespace: "default", SearchAttributes: workers.SearchAttributes, Logger: serverLog, DynamicConfig: o.dynamicConfig,
+		HistoryShards: int32(o.shards), MaxConns: o.maxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func startHarness(ctx context.Context, log *slog.Logger, concurrency int) (*harn
 		Sync:    activities.NewSync(h.store, opener, activities.NewSchedules(h.client.ScheduleClient(), log), nil, log),
 	}
 	h.pools, err = workers.Start(h.client, workers.Config{Control: true, ControlConcurrency: 200,
-		Locations: []string{"local"}, CheckConcurrency: concurrency, BuildID: "bench"},
+		Locations: []string{"local"}, CheckConcurrency: o.concurrency, BuildID: "bench"},
 		control, activities.NewChecks(runner, "bench", nil, log), log)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +37,9 @@ type options struct {
 	skipLoad        bool
 	verbose         bool
 	cpuProfile      string
+	dynamicConfig   map[string]any
+	shards          int
+	maxConns        int
 }
 
 func main() {
@@ -54,6 +59,19 @@ func main() {
 	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the load scenario")
 	flag.BoolVar(&o.verbose, "v", false, "log vigil's warnings")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.IntVar(&o.shards, "shards", 0, "history shards of the embedded server (0: the default)")
+	flag.IntVar(&o.maxConns, "max-conns", 1, "SQLite connections of the embedded server")
+	flag.Func("dc", "Temporal dynamic config override key=value (repeatable; true/false and numbers are typed)", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("want key=value, got %q", kv)
+		}
+		if o.dynamicConfig == nil {
+			o.dynamicConfig = map[string]any{}
+		}
+		o.dynamicConfig[k] = typed(v)
+		return nil
+	})
 	flag.Parse()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -94,7 +112,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		printBaseline(base)
-		h, err := startHarness(ctx, log, o.concurrency)
+		h, err := startHarness(ctx, log, o)
 		if err != nil {
 			return err
 		}
@@ -106,7 +124,7 @@ func run(ctx context.Context, o options) error {
 		printLoad(res, base)
 	}
 	if !o.skipLatency {
-		h, err := startHarness(ctx, log, o.concurrency)
+		h, err := startHarness(ctx, log, o)
 		if err != nil {
 			return err
 		}
@@ -140,6 +158,16 @@ func startTarget() (string, func(), error) {
 	}
 	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 	return "http://" + string(buf[:n]), stop, nil
+}
+
+func typed(v string) any {
+	if b, err := strconv.ParseBool(v); err == nil {
+		return b
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return n
+	}
+	return v
 }
 
 func serveTarget() {

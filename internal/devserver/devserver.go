@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -48,6 +49,13 @@ type Options struct {
 	// SearchAttributes are registered on the namespaces when they are created.
 	SearchAttributes map[string]enumspb.IndexedValueType
 	Logger           *slog.Logger
+	// HistoryShards is fixed when the database is created (default
+	// DefaultHistoryShards); an existing database keeps its own count.
+	HistoryShards int32
+	// MaxConns bounds the SQLite connections of the server (default 1).
+	MaxConns int
+	// DynamicConfig overrides the server's dynamic configuration by key.
+	DynamicConfig map[string]any
 	// LogLevel filters the server's own (very chatty) logs; Warn by default.
 	LogLevel slog.Level
 }
@@ -99,6 +107,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.HistoryShards, err = historyShards(o); err != nil {
+		return nil, err
+	}
 	conf, err := serverConfig(o, httpPort)
 	if err != nil {
 		return nil, err
@@ -132,6 +143,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		// for clock skew between hosts). One process has no skew, and the
 		// default 1s delays every schedule firing by up to a second.
 		dynamicconfig.TimerProcessorMaxTimeShift.Key(): 20 * time.Millisecond,
+	}
+	for k, v := range o.DynamicConfig {
+		dyn[dynamicconfig.MakeKey(k)] = v
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
@@ -207,7 +221,10 @@ func serverConfig(o Options, httpPort int) (*config.Config, error) {
 	conf.Global.Membership.BroadcastAddress = o.IP
 	conf.Persistence.DefaultStore = "sqlite"
 	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.NumHistoryShards = max(o.HistoryShards, 1)
+	if o.MaxConns > 1 && o.DatabaseFile != "" {
+		sqlConf.MaxConns, sqlConf.MaxIdleConns = o.MaxConns, o.MaxConns
+	}
 	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
 	frontend := net.JoinHostPort(o.IP, strconv.Itoa(o.FrontendPort))
 	conf.ClusterMetadata = &cluster.Config{
@@ -273,6 +290,45 @@ func prepareDatabase(o Options, conf *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// DefaultHistoryShards lets the history service work on several workflows
+// at once; with one shard, a thousand monitors queue behind each other.
+const DefaultHistoryShards = 4
+
+// historyShards returns the shard count of the database: the one recorded
+// beside an existing file (1 when none is, as the first versions used), or
+// the configured one for a new file, recorded for the next start.
+func historyShards(o Options) (int32, error) {
+	want := o.HistoryShards
+	if want <= 0 {
+		want = DefaultHistoryShards
+	}
+	if o.DatabaseFile == "" {
+		return want, nil
+	}
+	sidecar := o.DatabaseFile + ".shards"
+	if _, err := os.Stat(o.DatabaseFile); err == nil {
+		b, err := os.ReadFile(sidecar)
+		if errors.Is(err, os.ErrNotExist) {
+			return 1, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading history shard count: %w", err)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("history shard count in %s is not a positive number: %q", sidecar, b)
+		}
+		return int32(n), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(o.DatabaseFile), 0o755); err != nil {
+		return 0, fmt.Errorf("creating directory for temporal database: %w", err)
+	}
+	if err := os.WriteFile(sidecar, []byte(strconv.Itoa(int(want))+"\n"), 0o644); err != nil {
+		return 0, fmt.Errorf("recording history shard count: %w", err)
+	}
+	return want, nil
 }
 
 func freePort(ip string) (int, error) {

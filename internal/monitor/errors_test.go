@@ -55,6 +55,7 @@ func TestParseFileErrors(t *testing.T) {
 		{"cron_six_fields.yaml", 3, 18, "six-fields", []string{"invalid cron expression", "expected 5 fields"}},
 		{"timeout_zero.yaml", 4, 10, "zero-timeout", []string{"timeout must be greater than 0", "got 0s"}},
 		{"timeout_too_long.yaml", 4, 10, "long-timeout", []string{"at most 10m", "got 11m"}},
+		{"timeout_over_every.yaml", 4, 10, "slow-check", []string{"timeout 45s must not exceed schedule.every 30s"}},
 		{"retries_range.yaml", 4, 10, "many-retries", []string{"retries must be between 0 and 10", "got 11"}},
 		{"confirm_range.yaml", 4, 10, "many-confirms", []string{"confirm must be between 0 and 5", "got 6"}},
 		// blocks of each type

@@ -11,6 +11,10 @@ import (
 // TimeoutOrDefault is the whole-check timeout, DefaultTimeout when unset.
 func (m Monitor) TimeoutOrDefault() time.Duration {
 	if m.Timeout <= 0 {
+		// A check never outlasts its interval, so runs do not pile up.
+		if every := m.Schedule.Every.Std(); every > 0 && every < DefaultTimeout {
+			return every
+		}
 		return DefaultTimeout
 	}
 	return m.Timeout.Std()

@@ -17,6 +17,8 @@ func TestDefaults(t *testing.T) {
 		displayName string
 	}{
 		{"unset", Monitor{ID: "x"}, DefaultTimeout, 1, []string{DefaultLocation}, "x"},
+		{"unset timeout, short interval", Monitor{ID: "x", Schedule: Schedule{Every: dur(10 * time.Second)}}, 10 * time.Second, 1, []string{DefaultLocation}, "x"},
+		{"unset timeout, long interval", Monitor{ID: "x", Schedule: Schedule{Every: dur(time.Hour)}}, DefaultTimeout, 1, []string{DefaultLocation}, "x"},
 		{"set", Monitor{ID: "x", Name: "X", Timeout: dur(5 * time.Second), Confirm: ptr(0), Locations: []string{"eu", "us"}},
 			5 * time.Second, 0, []string{"eu", "us"}, "X"},
 	}

@@ -163,6 +163,9 @@ func (c *checker) checkLimits() {
 	if c.present("timeout") && (m.Timeout <= 0 || m.Timeout.Std() > MaxTimeout) {
 		c.fail("timeout", "timeout must be greater than 0 and at most %s, got %s", Duration(MaxTimeout), m.Timeout)
 	}
+	if c.present("timeout") && m.Timeout > 0 && m.Schedule.Every > 0 && m.Timeout > m.Schedule.Every {
+		c.fail("timeout", "timeout %s must not exceed schedule.every %s: a check would still run when the next one starts", m.Timeout, m.Schedule.Every)
+	}
 	if m.Retries < 0 || m.Retries > MaxRetries {
 		c.fail("retries", "retries must be between 0 and %d, got %d", MaxRetries, m.Retries)
 	}
