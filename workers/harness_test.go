@@ -92,7 +92,6 @@ type envOptions struct {
 	noWorkers bool // the test starts worker processes itself
 }
 
-
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	var ns string

@@ -4,16 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/vigil-dev/vigil/internal/contract"
 )
+
+// ClientOptions are the options vigil dials Temporal with. On loopback the
+// gzip compression of every request is pure CPU cost, so it is turned off.
+func ClientOptions(hostPort, namespace string, log *slog.Logger) client.Options {
+	o := client.Options{HostPort: hostPort, Namespace: namespace, Logger: sdklog.NewStructuredLogger(log)}
+	if host, _, err := net.SplitHostPort(hostPort); err == nil {
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+			o.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+		}
+	}
+	return o
+}
 
 // SearchAttributes are the custom search attributes vigil needs.
 var SearchAttributes = map[string]enumspb.IndexedValueType{

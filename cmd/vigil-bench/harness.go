@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/check"
@@ -50,7 +49,7 @@ func startHarness(ctx context.Context, log *slog.Logger, o options) (*harness, e
 	if err != nil {
 		return nil, err
 	}
-	h.client, err = client.Dial(client.Options{HostPort: h.server.FrontendAddr(), Logger: sdklog.NewStructuredLogger(log)})
+	h.client, err = client.Dial(workers.ClientOptions(h.server.FrontendAddr(), "default", log))
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/check"
@@ -197,11 +196,7 @@ func (n *node) Close() {
 }
 
 func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  address,
-		Namespace: namespace,
-		Logger:    sdklog.NewStructuredLogger(quiet(log.With("component", "temporal-sdk"))),
-	})
+	c, err := client.DialContext(ctx, workers.ClientOptions(address, namespace, quiet(log.With("component", "temporal-sdk"))))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Temporal at %s (namespace %s): %w", address, namespace, err)
 	}
