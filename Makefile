@@ -25,8 +25,11 @@ build: deps
 run: build
 	$(BIN)/vigil dev --data-dir $(DATA_DIR) --monitors examples/monitors $(RUN_FLAGS)
 
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+
 test: deps
 	$(GO) vet ./...
+	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	$(GO) test $(TEST_FLAGS) ./...
 
 test-short: deps
@@ -39,6 +42,7 @@ bench: deps
 
 lint: deps
 	$(GO) vet ./...
+	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 
