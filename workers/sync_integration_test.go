@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,28 @@ func (e *env) schedule(id string) (*client.ScheduleDescription, bool) {
 		e.t.Fatalf("describing schedule of %s: %v", id, err)
 	}
 	return d, true
+}
+
+// waitListedPaused waits until the schedule list shows a schedule's pause
+// state, which it does a moment after the change.
+func (e *env) waitListedPaused(id string, paused bool) {
+	e.t.Helper()
+	eventually(e.t, 10*time.Second, "schedule list to show "+id+" paused="+fmt.Sprint(paused), func() bool {
+		it, err := e.client.ScheduleClient().List(context.Background(), client.ScheduleListOptions{})
+		if err != nil {
+			return false
+		}
+		for it.HasNext() {
+			s, err := it.Next()
+			if err != nil {
+				return false
+			}
+			if s.ID == contract.MonitorScheduleID(id) {
+				return s.Paused == paused
+			}
+		}
+		return false
+	})
 }
 
 func every(d *client.ScheduleDescription) time.Duration {
@@ -103,6 +126,8 @@ func TestSyncReconcilesSchedulesWithGit(t *testing.T) {
 			if !b.Schedule.State.Paused || !strings.Contains(b.Schedule.State.Note, "paused by vigil sync") {
 				t.Fatalf("schedule b: paused=%v note=%q", b.Schedule.State.Paused, b.Schedule.State.Note)
 			}
+			// Sync reads schedules through the (eventually consistent) list.
+			e.waitListedPaused("b", true)
 
 			// Pause a by hand, remove c, resume b in git.
 			if err := e.client.ScheduleClient().GetHandle(context.Background(), contract.MonitorScheduleID("a")).
@@ -121,6 +146,8 @@ func TestSyncReconcilesSchedulesWithGit(t *testing.T) {
 			if b, _ := e.schedule("b"); b.Schedule.State.Paused {
 				t.Fatal("schedule b still paused after paused: true was removed")
 			}
+			e.waitListedPaused("b", false)
+			e.waitListedPaused("a", true)
 			if a, _ := e.schedule("a"); !a.Schedule.State.Paused || a.Schedule.State.Note != "maintenance window, ask ops" {
 				t.Fatalf("a schedule paused by hand must stay paused: paused=%v note=%q", a.Schedule.State.Paused, a.Schedule.State.Note)
 			}
