@@ -27,7 +27,7 @@ import (
 // namespace so schedules and task queues never mix.
 var (
 	frontend   string
-	namespaces = make(chan string, 16)
+	namespaces = make(chan string, 48) // enough for -count=5; namespaces are never reused
 )
 
 const workerProcessEnv = "VIGIL_TEST_WORKER_PROCESS"
