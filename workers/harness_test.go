@@ -14,10 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/vigil-dev/vigil/activities"
-	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/devserver"
-	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 	"github.com/vigil-dev/vigil/workers"
@@ -132,16 +129,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 }
 
 func startWorkers(t testing.TB, c client.Client, st *sqlite.Store, dataDir string, src secrets.Source, log *slog.Logger) *workers.Pools {
-	runner := check.NewRunner(check.Options{Secrets: src, Hostname: "test", Logger: log})
-	opener := func(source, branch string) (activities.RepoSyncer, error) {
-		return gitrepo.Open(source, branch, filepath.Join(dataDir, "repos"), log)
-	}
-	control := workers.Control{
-		Results: activities.NewResults(st),
-		Sync:    activities.NewSync(st, opener, activities.NewSchedules(c.ScheduleClient(), log), nil, log),
-	}
+	control := workers.NewControl(st, c, filepath.Join(dataDir, "repos"), nil, log)
 	p, err := workers.Start(c, workers.Config{Control: true, ControlConcurrency: 50, Locations: []string{"local"},
-		CheckConcurrency: 50, BuildID: "test"}, control, activities.NewChecks(runner, "test", nil, log), log)
+		CheckConcurrency: 50, BuildID: "test"}, control, workers.NewChecks(src, "test", nil, log), log)
 	if err != nil {
 		t.Fatalf("starting workers: %v", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-dev/vigil/activities"
-	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/gittest"
 	"github.com/vigil-dev/vigil/internal/secrets"
@@ -22,7 +20,7 @@ func TestPrivateLocationRunsOnItsOwnWorker(t *testing.T) {
 	officeSecrets := secrets.FromMap(map[string]string{"API_TOKEN": secretValue})
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	office, err := workers.Start(e.client, workers.Config{Locations: []string{"office"}, CheckConcurrency: 5, BuildID: "test"},
-		workers.Control{}, activities.NewChecks(check.NewRunner(check.Options{Secrets: officeSecrets, Logger: log}), "office-host", nil, log), log)
+		workers.Control{}, workers.NewChecks(officeSecrets, "office-host", nil, log), log)
 	if err != nil {
 		t.Fatal(err)
 	}

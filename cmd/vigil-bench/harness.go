@@ -11,11 +11,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/vigil-dev/vigil/activities"
-	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/devserver"
-	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 	"github.com/vigil-dev/vigil/workers"
@@ -56,17 +53,10 @@ func startHarness(ctx context.Context, log *slog.Logger, o options) (*harness, e
 	if h.store, err = sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{}); err != nil {
 		return nil, err
 	}
-	runner := check.NewRunner(check.Options{Secrets: secrets.FromEnv(nil), Hostname: "bench", Logger: log})
-	opener := func(source, branch string) (activities.RepoSyncer, error) {
-		return gitrepo.Open(source, branch, filepath.Join(dir, "repos"), log)
-	}
-	control := workers.Control{
-		Results: activities.NewResults(h.store),
-		Sync:    activities.NewSync(h.store, opener, activities.NewSchedules(h.client.ScheduleClient(), log), nil, log),
-	}
+	control := workers.NewControl(h.store, h.client, filepath.Join(dir, "repos"), nil, log)
 	h.pools, err = workers.Start(h.client, workers.Config{Control: true, ControlConcurrency: 200,
 		Locations: []string{"local"}, CheckConcurrency: o.concurrency, BuildID: "bench"},
-		control, activities.NewChecks(runner, "bench", nil, log), log)
+		control, workers.NewChecks(secrets.FromEnv(nil), "bench", nil, log), log)
 	if err != nil {
 		return nil, err
 	}

@@ -13,12 +13,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/vigil-dev/vigil/activities"
-	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/devserver"
-	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/metrics"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -112,18 +109,10 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 		return err
 	}
 	host, _ := os.Hostname()
-	runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: n.log})
-	checks := activities.NewChecks(runner, host, m, n.log)
+	checks := workers.NewChecks(src, host, m, n.log)
 	var control workers.Control
 	if cfg.Workers.Control {
-		cacheDir := filepath.Join(cfg.DataDir, "repos")
-		opener := func(source, branch string) (activities.RepoSyncer, error) {
-			return gitrepo.Open(source, branch, cacheDir, n.log)
-		}
-		control = workers.Control{
-			Results: activities.NewResults(n.store),
-			Sync:    activities.NewSync(n.store, opener, activities.NewSchedules(n.client.ScheduleClient(), n.log), m, n.log),
-		}
+		control = workers.NewControl(n.store, n.client, filepath.Join(cfg.DataDir, "repos"), m, n.log)
 	}
 	n.pools, err = workers.Start(n.client, workers.Config{
 		Control:            cfg.Workers.Control,

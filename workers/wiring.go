@@ -1,0 +1,38 @@
+package workers
+
+import (
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/vigil-dev/vigil/activities"
+	"github.com/vigil-dev/vigil/internal/check"
+	"github.com/vigil-dev/vigil/internal/gitrepo"
+	"github.com/vigil-dev/vigil/internal/secrets"
+	"github.com/vigil-dev/vigil/internal/store"
+)
+
+// ControlStore is what the control pool's activities keep.
+type ControlStore interface {
+	store.ResultWriter
+	store.CatalogStore
+}
+
+// NewControl builds the control activities: results into st, monitors
+// repositories cloned under reposDir, schedules through c. observer may be nil.
+func NewControl(st ControlStore, c client.Client, reposDir string, observer activities.SyncObserver, log *slog.Logger) Control {
+	opener := func(source, branch string) (activities.RepoSyncer, error) {
+		return gitrepo.Open(source, branch, reposDir, log)
+	}
+	return Control{
+		Results: activities.NewResults(st),
+		Sync:    activities.NewSync(st, opener, activities.NewSchedules(c.ScheduleClient(), log), observer, log),
+	}
+}
+
+// NewChecks builds the check activities of a location's pool, resolving
+// secrets from src. observer may be nil.
+func NewChecks(src secrets.Source, hostname string, observer activities.CheckObserver, log *slog.Logger) *activities.Checks {
+	runner := check.NewRunner(check.Options{Secrets: src, Hostname: hostname, Logger: log})
+	return activities.NewChecks(runner, hostname, observer, log)
+}
