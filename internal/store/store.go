@@ -1,5 +1,5 @@
-// Package store declares what vigil keeps: check results and the monitor
-// catalog (what the last sync found in git). Backends live in sub-packages
+// Package store declares what vigil keeps: check results, the monitor
+// catalog (what the last sync found in git) and spans. Backends live in sub-packages
 // and all pass the contract suite in store/storetest.
 package store
 
@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/span"
 )
 
 // ErrNotFound is returned by readers when the document does not exist.
@@ -71,10 +72,34 @@ type CatalogStore interface {
 	GetCatalog(ctx context.Context) (Catalog, error)
 }
 
+// SpanWriter stores spans. Writing a span whose ID is already stored is a
+// no-op that returns no error: the agent's spool may replay a batch.
+type SpanWriter interface {
+	WriteSpans(ctx context.Context, spans []span.Span) error
+}
+
+// SpanQuery filters spans; zero values mean "any".
+type SpanQuery struct {
+	Service string
+	Kind    string // span.KindServer or span.KindClient
+	TraceID string
+	Since   time.Time // inclusive, on @timestamp
+	Until   time.Time // exclusive, on @timestamp
+	Limit   int       // 0 means 100
+}
+
+// SpanReader reads spans, newest @timestamp first.
+type SpanReader interface {
+	GetSpan(ctx context.Context, id string) (span.Span, error)
+	ListSpans(ctx context.Context, q SpanQuery) ([]span.Span, error)
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	ResultWriter
 	ResultReader
 	CatalogStore
+	SpanWriter
+	SpanReader
 	Close() error
 }

@@ -1,0 +1,155 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* vigil capture: syscall tracepoints that turn socket I/O of the traced
+ * processes into ring-buffer events. Work per syscall is kept tiny for
+ * untraced processes (one array lookup, one hash lookup) and for non-socket
+ * file descriptors (a cached negative answer). */
+#include "vigil_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "capture.h"
+
+char __license[] SEC("license") = "Dual BSD/GPL";
+
+/* Referenced so their BTF is emitted and bpf2go generates Go twins. */
+const struct vigil_data_event *vigil_unused_data_event __attribute__((unused));
+const struct vigil_conn_event *vigil_unused_conn_event __attribute__((unused));
+const enum vigil_stat *vigil_unused_stat __attribute__((unused));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_config);
+} vigil_settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, __u8);
+} vigil_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* cgroup id (kernfs node id) */
+	__type(value, __u8);
+} vigil_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16); /* port, host order */
+	__type(value, __u8);
+} vigil_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* tgid << 32 | fd */
+	__type(value, struct vigil_conn);
+} vigil_conns SEC(".maps");
+
+/* File descriptors known not to be traced sockets (files, pipes, unix
+ * sockets, filtered ports): kept apart so they never evict connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u64);
+	__type(value, __u8);
+} vigil_skip SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct vigil_args);
+} vigil_pending SEC(".maps");
+
+/* One scratch event per CPU: the data copy is built here and handed to
+ * bpf_ringbuf_output with its real size. The loader sets max_entries to the
+ * number of possible CPUs. The data area is twice the capture maximum so the
+ * iovec loop's offset and length can be bounded separately. */
+struct vigil_scratch {
+	struct vigil_data_event ev;
+	__u8 data[2 * VIGIL_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct vigil_scratch);
+} vigil_scratchpad SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} vigil_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} vigil_stats SEC(".maps");
+
+static __always_inline void vigil_count(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&vigil_stats, &idx);
+	if (v)
+		*v += n;
+}
+
+static __always_inline struct vigil_config *vigil_cfg(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&vigil_settings, &zero);
+}
+
+static __always_inline __u64 vigil_cgroup_id(struct vigil_config *cfg)
+{
+	if (cfg->cgroup_mode == VIGIL_CGROUP_V2)
+		return bpf_get_current_cgroup_id();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	int idx = cfg->cgroup_mode == VIGIL_CGROUP_V1_CPU
+			  ? bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)
+			  : bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (idx < 0 || idx >= 14)
+		return 0;
+	struct css_set *cs = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = 0;
+	bpf_core_read(&css, sizeof(css), &cs->subsys[idx]);
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
+/* vigil_traced says whether the current process is chosen for capture. */
+static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
+{
+	if (tgid == cfg->self_tgid)
+		return false;
+	if (!(cfg->flags & (VIGIL_FILTER_PID | VIGIL_FILTER_CGROUP)))
+		return true;
+	if ((cfg->flags & VIGIL_FILTER_PID) && bpf_map_lookup_elem(&vigil_pids, &tgid))
+		return true;
+	if (cfg->flags & VIGIL_FILTER_CGROUP) {
+		__u64 cg = vigil_cgroup_id(cfg);
+		if (bpf_map_lookup_elem(&vigil_cgroups, &cg))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg)
+{
+	if (bpf_ringbuf_query(&vigil_events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+#include "conn.h"
+#include "data.h"
+#include "lifecycle.h"

@@ -1,0 +1,39 @@
+package bpf
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// TestVerifierAcceptsPrograms loads every program into the running kernel:
+// the verifier is the only judge of whether the C is valid.
+func TestVerifierAcceptsPrograms(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading BPF programs needs root (CAP_BPF and CAP_PERFMON)")
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Fatalf("removing memlock limit: %v", err)
+	}
+	spec, err := LoadCapture()
+	if err != nil {
+		t.Fatalf("reading the embedded object: %v", err)
+	}
+	spec.Maps["vigil_scratchpad"].MaxEntries = 4
+	var objs CaptureObjects
+	err = spec.LoadAndAssign(&objs, nil)
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		t.Fatalf("verifier rejected a program: %+v", ve)
+	}
+	if err != nil {
+		t.Fatalf("loading: %v", err)
+	}
+	defer objs.Close()
+	if len(spec.Programs) < 24 {
+		t.Errorf("loaded %d programs, want at least 24 (enter/exit of 12 syscalls)", len(spec.Programs))
+	}
+}

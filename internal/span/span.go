@@ -1,0 +1,198 @@
+// Package span holds the document the node agent (and later the other inputs)
+// writes: one per request/response pair seen on a connection. Field names
+// follow Elastic APM span documents (trace.id, span.id, parent.id, span.*,
+// service.*, process.*, container.*, kubernetes.*, http.*, source/destination)
+// so the Elasticsearch backend stores them unchanged and Kibana can show them.
+package span
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Kinds of span, as OpenTelemetry names them.
+const (
+	KindServer = "server" // the traced process answered the request
+	KindClient = "client" // the traced process sent the request
+)
+
+// Outcomes, as Elastic APM names them (event.outcome).
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeUnknown = "unknown"
+)
+
+// Sources say which input produced a span.
+const (
+	SourceEBPF = "ebpf"
+)
+
+// Span is one request/response pair.
+type Span struct {
+	// ID is deterministic (see NewID) so a span written twice after a retry
+	// or a spool replay is stored once.
+	ID          string      `json:"id"`
+	Timestamp   time.Time   `json:"@timestamp"` // start of the request
+	Trace       Trace       `json:"trace"`
+	Parent      *Parent     `json:"parent,omitempty"`
+	Span        Info        `json:"span"`
+	Service     Service     `json:"service"`
+	Process     Process     `json:"process"`
+	Container   *Container  `json:"container,omitempty"`
+	Kubernetes  *Kubernetes `json:"kubernetes,omitempty"`
+	Source      Endpoint    `json:"source"`      // the client end of the connection
+	Destination Endpoint    `json:"destination"` // the server end of the connection
+	HTTP        *HTTP       `json:"http,omitempty"`
+	Event       Event       `json:"event"`
+	Vigil       Vigil       `json:"vigil"`
+}
+
+// Trace is trace.id: from the traffic's traceparent when it carried one,
+// otherwise generated.
+type Trace struct {
+	ID string `json:"id"`
+}
+
+// Parent is parent.id.
+type Parent struct {
+	ID string `json:"id"`
+}
+
+// Info is span.*.
+type Info struct {
+	ID       string `json:"id"`      // 16 hex digits
+	Kind     string `json:"kind"`    // KindServer or KindClient
+	Name     string `json:"name"`    // "GET /path"
+	Type     string `json:"type"`    // "external" for clients, "request" for servers
+	Subtype  string `json:"subtype"` // protocol: "http"
+	Duration Micros `json:"duration"`
+}
+
+// Micros is Elastic's {"us": N} duration shape.
+type Micros struct {
+	US int64 `json:"us"`
+}
+
+// Service is service.*.
+type Service struct {
+	Name string      `json:"name"`
+	Node ServiceNode `json:"node"`
+}
+
+// ServiceNode is service.node.* (the host the agent runs on).
+type ServiceNode struct {
+	Name string `json:"name,omitempty"`
+}
+
+// Process is process.*.
+type Process struct {
+	PID        int    `json:"pid"`
+	Executable string `json:"executable,omitempty"`
+	Name       string `json:"name,omitempty"`
+}
+
+// Container is container.* (from the cgroup path).
+type Container struct {
+	ID string `json:"id"`
+}
+
+// Kubernetes is kubernetes.* (from the cgroup path).
+type Kubernetes struct {
+	Pod       KubernetesPod       `json:"pod"`
+	Container KubernetesContainer `json:"container,omitempty"`
+}
+
+// KubernetesPod is kubernetes.pod.*.
+type KubernetesPod struct {
+	UID string `json:"uid"`
+}
+
+// KubernetesContainer is kubernetes.container.*.
+type KubernetesContainer struct {
+	Name string `json:"name,omitempty"`
+}
+
+// Endpoint is source.* or destination.*.
+type Endpoint struct {
+	IP   string `json:"ip,omitempty"`
+	Port int    `json:"port,omitempty"`
+}
+
+// HTTP is http.*.
+type HTTP struct {
+	Version  string       `json:"version,omitempty"` // "1.1"
+	Request  HTTPRequest  `json:"request"`
+	Response HTTPResponse `json:"response"`
+}
+
+// HTTPRequest is http.request.* plus the target.
+type HTTPRequest struct {
+	Method     string `json:"method"`
+	Path       string `json:"path"`           // the request target as sent, query included
+	Host       string `json:"host,omitempty"` // the Host header
+	Bytes      int64  `json:"bytes"`          // headers and body on the wire
+	BodyBytes  int64  `json:"body_bytes"`
+	TraceState string `json:"tracestate,omitempty"`
+}
+
+// HTTPResponse is http.response.*.
+type HTTPResponse struct {
+	StatusCode int   `json:"status_code,omitempty"` // 0 when no response was seen
+	Bytes      int64 `json:"bytes"`
+	BodyBytes  int64 `json:"body_bytes"`
+}
+
+// Event is event.*.
+type Event struct {
+	Outcome string `json:"outcome"`
+}
+
+// Vigil holds what Elastic APM has no field for.
+type Vigil struct {
+	Source string `json:"source"` // SourceEBPF ...
+	// Incomplete is set when part of the exchange was not seen (joined
+	// mid-way, bytes dropped, connection closed early); such spans never
+	// carry guessed values.
+	Incomplete bool   `json:"incomplete,omitempty"`
+	Reason     string `json:"reason,omitempty"` // why Incomplete
+	// ConnID names the connection (agent host, pid, fd, open time) so spans
+	// of one connection can be grouped.
+	ConnID string `json:"conn_id,omitempty"`
+	// TraceFromTraffic is true when Trace.ID and Parent came from a
+	// traceparent header rather than being generated.
+	TraceFromTraffic bool       `json:"trace_from_traffic,omitempty"`
+	StoredAt         *time.Time `json:"stored_at,omitempty"`
+}
+
+// End is when the span ended.
+func (s *Span) End() time.Time {
+	return s.Timestamp.Add(time.Duration(s.Span.Duration.US) * time.Microsecond)
+}
+
+// NewID derives a stable 16-hex-digit id from the parts that identify a span
+// (host, connection, index of the exchange on it): replays produce the same id.
+func NewID(parts ...any) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\x00", p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Validate reports what makes a span unstorable.
+func (s *Span) Validate() error {
+	switch {
+	case s.ID == "":
+		return fmt.Errorf("span has no id")
+	case s.Timestamp.IsZero():
+		return fmt.Errorf("span %s has no @timestamp", s.ID)
+	case s.Service.Name == "":
+		return fmt.Errorf("span %s has no service.name", s.ID)
+	case s.Span.Kind != KindServer && s.Span.Kind != KindClient:
+		return fmt.Errorf("span %s has kind %q, want %q or %q", s.ID, s.Span.Kind, KindServer, KindClient)
+	}
+	return nil
+}
