@@ -27,6 +27,7 @@ type Config struct {
 	Secrets   Secrets  `yaml:"secrets"`
 	Store     Store    `yaml:"store"`
 	Demo      Demo     `yaml:"demo"`
+	Agent     Agent    `yaml:"agent"`
 }
 
 // Temporal says which server to use; an empty Address embeds one.
@@ -82,6 +83,7 @@ func Default() Config {
 		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, Locations: []string{"local"}},
 		Store:     Store{Retention: 30 * 24 * time.Hour},
 		Demo:      Demo{Listen: "127.0.0.1:8081"},
+		Agent:     DefaultAgent(),
 	}
 }
 
@@ -155,6 +157,9 @@ func envVars(c *Config) map[string]func(string) error {
 
 func applyEnv(c *Config, environ []string) error {
 	vars := envVars(c)
+	for k, set := range agentEnv(&c.Agent) {
+		vars[k] = set
+	}
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

@@ -1,0 +1,139 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Agent configures the node agent (`vigil agent`, `vigil-agent`, and
+// `vigil dev --agent`).
+type Agent struct {
+	// Enabled runs the agent inside `vigil dev` (--agent).
+	Enabled bool `yaml:"enabled"`
+	// What is traced: a process matching PIDs or Cgroups (none: every
+	// process but the agent), on a connection whose local or peer port is
+	// in Ports (none: every port).
+	PIDs    []int    `yaml:"pids"`
+	Cgroups []string `yaml:"cgroups"`
+	Ports   []int    `yaml:"ports"`
+	// CaptureBytes is copied from each syscall's buffer (at most 16384).
+	CaptureBytes int `yaml:"capture_bytes"`
+	// RingBufferBytes sizes the kernel ring buffer (a power of two).
+	RingBufferBytes int `yaml:"ring_buffer_bytes"`
+	// WakeupBytes batches wakeups: the reader is woken once this much is
+	// queued, and otherwise polls every FlushInterval.
+	WakeupBytes   int           `yaml:"wakeup_bytes"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// Spans go to the store in batches of BatchSize or every BatchInterval.
+	BatchSize     int           `yaml:"batch_size"`
+	BatchInterval time.Duration `yaml:"batch_interval"`
+	// SpoolMaxBytes bounds the on-disk spool that holds spans while the
+	// store is unreachable.
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	// ServiceName, when set, names every traced process's service.
+	ServiceName string `yaml:"service_name"`
+	// Services name services by executable, process name or container.
+	Services []ServiceRule `yaml:"services"`
+	// Node is service.node.name (default: the hostname).
+	Node string `yaml:"node"`
+	// ProcRoot is where processes are read (the host's /proc in a pod).
+	ProcRoot string `yaml:"proc_root"`
+	// Listen serves /metrics and /healthz of a standalone agent.
+	Listen string `yaml:"listen"`
+	// IdleTimeout ends connections silent for this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// ServiceRule names the service of matching processes; see agent.ServiceRule.
+type ServiceRule struct {
+	Name      string `yaml:"name"`
+	Exe       string `yaml:"exe"`
+	Process   string `yaml:"process"`
+	Container string `yaml:"container"`
+}
+
+// DefaultAgent is the agent's configuration before files, env and flags.
+func DefaultAgent() Agent {
+	return Agent{
+		CaptureBytes:    1024,
+		RingBufferBytes: 32 << 20,
+		WakeupBytes:     256 << 10,
+		FlushInterval:   50 * time.Millisecond,
+		BatchSize:       2000,
+		BatchInterval:   time.Second,
+		SpoolMaxBytes:   256 << 20,
+		ProcRoot:        "/proc",
+		IdleTimeout:     5 * time.Minute,
+		Listen:          "127.0.0.1:9464",
+	}
+}
+
+func agentEnv(a *Agent) map[string]func(string) error {
+	ints := func(p *[]int) func(string) error {
+		return func(v string) error {
+			*p = nil
+			for _, s := range SplitList(v) {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					return err
+				}
+				*p = append(*p, n)
+			}
+			return nil
+		}
+	}
+	return map[string]func(string) error{
+		"VIGIL_AGENT_PIDS":          ints(&a.PIDs),
+		"VIGIL_AGENT_PORTS":         ints(&a.Ports),
+		"VIGIL_AGENT_CGROUPS":       func(v string) error { a.Cgroups = SplitList(v); return nil },
+		"VIGIL_AGENT_CAPTURE_BYTES": func(v string) (err error) { a.CaptureBytes, err = strconv.Atoi(v); return err },
+		"VIGIL_AGENT_SERVICE_NAME":  func(v string) error { a.ServiceName = v; return nil },
+		"VIGIL_AGENT_NODE":          func(v string) error { a.Node = v; return nil },
+		"VIGIL_AGENT_PROC_ROOT":     func(v string) error { a.ProcRoot = v; return nil },
+		"VIGIL_AGENT_LISTEN":        func(v string) error { a.Listen = v; return nil },
+	}
+}
+
+// Validate reports every problem of the agent section at once.
+func (a Agent) Validate() error {
+	var errs []error
+	if a.CaptureBytes < 64 || a.CaptureBytes > 16384 {
+		errs = append(errs, fmt.Errorf("agent.capture_bytes (--capture-bytes) %d must be between 64 and 16384", a.CaptureBytes))
+	}
+	if a.RingBufferBytes < 1<<16 || a.RingBufferBytes&(a.RingBufferBytes-1) != 0 {
+		errs = append(errs, fmt.Errorf("agent.ring_buffer_bytes %d must be a power of two of at least 65536", a.RingBufferBytes))
+	}
+	if a.WakeupBytes < 0 || a.WakeupBytes > a.RingBufferBytes/2 {
+		errs = append(errs, fmt.Errorf("agent.wakeup_bytes %d must be between 0 and half the ring buffer", a.WakeupBytes))
+	}
+	if a.FlushInterval <= 0 || a.FlushInterval > 10*time.Second {
+		errs = append(errs, fmt.Errorf("agent.flush_interval %s must be between 0 and 10s", a.FlushInterval))
+	}
+	if a.BatchSize < 1 || a.BatchInterval <= 0 {
+		errs = append(errs, errors.New("agent.batch_size must be at least 1 and agent.batch_interval positive"))
+	}
+	if a.SpoolMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("agent.spool_max_bytes %d must be at least 1 MiB", a.SpoolMaxBytes))
+	}
+	for _, p := range a.PIDs {
+		if p <= 0 {
+			errs = append(errs, fmt.Errorf("agent pid %d (--pid) must be positive", p))
+		}
+	}
+	for _, p := range a.Ports {
+		if p <= 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("agent port %d (--port) must be between 1 and 65535", p))
+		}
+	}
+	for i, s := range a.Services {
+		if s.Name == "" || (s.Exe == "" && s.Process == "" && s.Container == "") {
+			errs = append(errs, fmt.Errorf("agent.services[%d] needs a name and one of exe, process, container", i))
+		}
+	}
+	if a.IdleTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("agent.idle_timeout %s must be at least 1s", a.IdleTimeout))
+	}
+	return errors.Join(errs...)
+}
