@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-dev/vigil/agent/agentcli"
 	"github.com/vigil-dev/vigil/internal/config"
 )
 
@@ -64,6 +65,7 @@ it also runs the demo application the example monitors watch.`,
 				setIf(f, "ui", &c.Temporal.UI, f.GetBool)
 				setIf(f, "demo", &c.Demo.Enabled, f.GetBool)
 				setIf(f, "demo-listen", &c.Demo.Listen, f.GetString)
+				setIf(f, "agent", &c.Agent.Enabled, f.GetBool)
 				c.Workers.Control = true
 			})
 			if err != nil {
@@ -79,6 +81,7 @@ it also runs the demo application the example monitors watch.`,
 	cmd.Flags().Bool("ui", d.Temporal.UI, "serve the Temporal Web UI")
 	cmd.Flags().Bool("demo", false, "also run the demo application (examples/demo-app) the example monitors watch")
 	cmd.Flags().String("demo-listen", d.Demo.Listen, "address of the demo application")
+	cmd.Flags().Bool("agent", false, "also run the eBPF node agent (needs root) and store its spans; configure it in the agent: section")
 	return cmd
 }
 
@@ -101,6 +104,16 @@ func runDev(ctx context.Context, g *globalOpts, cfg config.Config) error {
 		return err
 	}
 	defer n.Close()
+	if cfg.Agent.Enabled {
+		if err := cfg.Agent.Validate(); err != nil {
+			return fmt.Errorf("invalid agent configuration:\n%w", err)
+		}
+		emb, err := agentcli.Start(ctx, cfg.Agent, cfg.DataDir, n.store, n.metrics.Registry(), nil, log)
+		if err != nil {
+			return fmt.Errorf("starting the agent (--agent needs root): %w", err)
+		}
+		defer emb.Stop()
+	}
 	fmt.Fprintf(g.stdout, "vigil %s is running (data in %s)\n", version, cfg.DataDir)
 	if n.server != nil {
 		fmt.Fprintf(g.stdout, "  Temporal frontend  %s (namespace %s)\n", n.server.FrontendAddr(), cfg.Temporal.Namespace)
@@ -115,6 +128,9 @@ func runDev(ctx context.Context, g *globalOpts, cfg config.Config) error {
 	fmt.Fprintf(g.stdout, "  Monitors           %s (synced every %s)\n", absSource(cfg.Monitors.Source), cfg.Monitors.SyncInterval)
 	if demoURL != "" {
 		fmt.Fprintf(g.stdout, "  Demo app           %s\n", demoURL)
+	}
+	if cfg.Agent.Enabled {
+		fmt.Fprintf(g.stdout, "  Agent              tracing HTTP of this machine's processes (vigil spans list)\n")
 	}
 	fmt.Fprintln(g.stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()

@@ -41,6 +41,7 @@ type node struct {
 	pools   *workers.Pools
 	http    *http.Server
 	apiAddr string
+	metrics *metrics.Metrics
 }
 
 func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeOptions) (n *node, err error) {
@@ -85,6 +86,7 @@ func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeO
 		return nil, err
 	}
 	m := metrics.New()
+	n.metrics = m
 	if err := n.startWorkers(ctx, m, o); err != nil {
 		return nil, err
 	}

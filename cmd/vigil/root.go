@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -35,7 +33,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML configuration file (then VIGIL_* environment, then flags)")
-	root.AddCommand(newDevCmd(g), newWorkerCmd(g), newMonitorCmd(g), newRunsCmd(g), newVersionCmd(g))
+	root.AddCommand(newDevCmd(g), newWorkerCmd(g), newAgentCmd(g), newMonitorCmd(g), newRunsCmd(g), newSpansCmd(g), newVersionCmd(g))
 	return root
 }
 
@@ -55,15 +53,7 @@ func (g *globalOpts) loadConfig(flags *pflag.FlagSet, apply func(*config.Config,
 	return c, nil
 }
 
-func newLogger(c config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(strings.ToUpper(c.LogLevel)))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
+func newLogger(c config.Config, w io.Writer) *slog.Logger { return c.NewLogger(w) }
 
 // setIf copies a flag's value into the config only when the user set it, so
 // the file and environment keep precedence over flag defaults.

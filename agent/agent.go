@@ -1,0 +1,149 @@
+// Package agent is vigil's node agent: it loads the eBPF programs of bpf/,
+// reads their ring buffer, follows each connection's byte streams, parses
+// the protocols into spans, and exports them to the store through a bounded
+// on-disk spool. It ships as `vigil agent` and as the lean cmd/vigil-agent,
+// which must never link the Temporal server.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// Options wire an agent.
+type Options struct {
+	Config   config.Agent
+	Sink     SpanSink              // where batches go (the spool)
+	Registry prometheus.Registerer // the agent's metrics are registered here
+	Stdout   io.Writer             // when set, every span is also printed as a JSON line
+	Log      *slog.Logger
+}
+
+// Agent captures, parses and exports.
+type Agent struct {
+	cfg      config.Agent
+	capture  *Capture
+	tracker  *tracker
+	exporter *exporter
+	metrics  *Metrics
+	log      *slog.Logger
+}
+
+// New loads and attaches the BPF programs with the configured filter.
+func New(opts Options) (*Agent, error) {
+	cfg := opts.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("agent configuration: %w", err)
+	}
+	log := opts.Log.With("component", "agent")
+	filter, err := buildFilter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rules := make([]ServiceRule, 0, len(cfg.Services)+1)
+	if cfg.ServiceName != "" {
+		rules = append(rules, ServiceRule{Name: cfg.ServiceName, Exe: "."})
+	}
+	for _, r := range cfg.Services {
+		rules = append(rules, ServiceRule{Name: r.Name, Exe: r.Exe, Process: r.Process, Container: r.Container})
+	}
+	procs, err := NewProcesses(cfg.ProcRoot, rules)
+	if err != nil {
+		return nil, fmt.Errorf("agent services: %w", err)
+	}
+	node := cfg.Node
+	if node == "" {
+		node, _ = os.Hostname()
+	}
+	capture, err := OpenCapture(CaptureOptions{
+		CaptureBytes: cfg.CaptureBytes, RingBytes: cfg.RingBufferBytes, WakeupBytes: cfg.WakeupBytes,
+	}, filter, log)
+	if err != nil {
+		return nil, err
+	}
+	m := NewMetrics(opts.Registry, capture.Stats)
+	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
+	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
+	a.tracker = newTracker(trackerOptions{
+		node: node, procs: procs, clock: newClock(), metrics: m, log: log,
+		batchSize: cfg.BatchSize, submit: a.exporter.submit, forget: capture.ForgetProcess,
+	})
+	log.Info("capturing", "pids", cfg.PIDs, "cgroups", cfg.Cgroups, "ports", cfg.Ports,
+		"capture_bytes", cfg.CaptureBytes, "node", node)
+	return a, nil
+}
+
+func buildFilter(cfg config.Agent) (Filter, error) {
+	var f Filter
+	for _, p := range cfg.PIDs {
+		f.PIDs = append(f.PIDs, uint32(p))
+	}
+	for _, p := range cfg.Ports {
+		f.Ports = append(f.Ports, uint16(p))
+	}
+	for _, path := range cfg.Cgroups {
+		cg, err := ResolveCgroup(path)
+		if err != nil {
+			return f, fmt.Errorf("agent cgroup filter: %w", err)
+		}
+		f.Cgroups = append(f.Cgroups, cg)
+	}
+	return f, nil
+}
+
+// Capture gives access to the kernel side (filters, statistics).
+func (a *Agent) Capture() *Capture { return a.capture }
+
+// Run reads events until ctx ends, then flushes what it holds and unloads
+// the programs.
+func (a *Agent) Run(ctx context.Context) error {
+	a.exporter.start(context.WithoutCancel(ctx))
+	defer a.capture.Close()
+	defer a.exporter.stop()
+	var rec ringbuf.Record
+	lastFlush := time.Now()
+	for ctx.Err() == nil {
+		err := a.capture.Read(&rec, time.Now().Add(a.cfg.FlushInterval))
+		switch {
+		case err == nil:
+			a.tracker.handle(rec.RawSample)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil
+		default:
+			return fmt.Errorf("reading the ring buffer: %w", err)
+		}
+		// Cheap enough per event; spares a timer goroutine.
+		if now := time.Now(); now.Sub(lastFlush) >= a.cfg.BatchInterval {
+			a.tracker.flush()
+			a.tracker.sweep(now.Add(-a.cfg.IdleTimeout))
+			lastFlush = now
+		}
+	}
+	a.tracker.closeAll()
+	a.tracker.flush()
+	return nil
+}
+
+// Span export for callers that want the spans in process (tests, dev).
+var _ SpanSink = (*funcSink)(nil)
+
+type funcSink struct {
+	f func(ctx context.Context, batch []span.Span) error
+}
+
+func (s *funcSink) Write(ctx context.Context, batch []span.Span) error { return s.f(ctx, batch) }
+
+// SinkFunc adapts a function to a SpanSink.
+func SinkFunc(f func(ctx context.Context, batch []span.Span) error) SpanSink { return &funcSink{f} }

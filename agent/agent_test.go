@@ -1,0 +1,143 @@
+package agent
+
+import (
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/agent/internal/traffic"
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+func kindIs(kind string, port int) func(*span.Span) bool {
+	return func(s *span.Span) bool {
+		if s.Span.Kind != kind {
+			return false
+		}
+		if kind == span.KindServer {
+			return s.Destination.Port == port
+		}
+		return s.Destination.Port == port
+	}
+}
+
+// checkAgainstCalls asserts one span per call with the call's method,
+// path and status, and a duration inside the client's own bounds.
+func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call) {
+	t.Helper()
+	if len(spans) != len(calls) {
+		t.Fatalf("got %d spans for %d requests", len(spans), len(calls))
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Timestamp.Before(spans[j].Timestamp) })
+	sort.Slice(calls, func(i, j int) bool { return calls[i].Start < calls[j].Start })
+	for i, s := range spans {
+		c := calls[i]
+		if s.HTTP == nil || s.HTTP.Request.Method != c.Method || s.HTTP.Request.Path != c.Path || s.HTTP.Response.StatusCode != c.Status {
+			t.Errorf("span %d = %s %v, want %s %s %d", i, s.Span.Name, s.HTTP, c.Method, c.Path, c.Status)
+			continue
+		}
+		if s.HTTP.Response.BodyBytes != c.BodyBytes {
+			t.Errorf("span %d response body = %d bytes, the client read %d", i, s.HTTP.Response.BodyBytes, c.BodyBytes)
+		}
+		// The agent's clock conversion may be off by a few microseconds.
+		const slack = 200 * time.Microsecond
+		start, end := time.Unix(0, c.Start), time.Unix(0, c.End)
+		if s.Timestamp.Before(start.Add(-slack)) || s.End().After(end.Add(slack)) {
+			t.Errorf("span %d runs %s..%s, outside the client's %s..%s", i, s.Timestamp.Format(time.StampNano), s.End().Format(time.StampNano),
+				start.Format(time.StampNano), end.Format(time.StampNano))
+		}
+		if s.Span.Duration.US <= 0 || s.Vigil.Incomplete {
+			t.Errorf("span %d: duration %dµs incomplete=%v (%s)", i, s.Span.Duration.US, s.Vigil.Incomplete, s.Vigil.Reason)
+		}
+	}
+}
+
+func clientEnv(srv *server, paths string, requests, conns int, extra ...string) []string {
+	return append([]string{
+		"VIGIL_TRAFFIC_URL=http://" + srv.addr,
+		"VIGIL_TRAFFIC_PATHS=" + paths,
+		"VIGIL_TRAFFIC_REQUESTS=" + strconv.Itoa(requests),
+		"VIGIL_TRAFFIC_CONNS=" + strconv.Itoa(conns),
+	}, extra...)
+}
+
+func TestGoServerAndClientSpans(t *testing.T) {
+	cases := []struct {
+		name     string
+		paths    string
+		requests int
+		conns    int
+		extra    []string
+		capture  int
+	}{
+		{name: "small", paths: "/hello,/status?code=404,/status?code=503", requests: 30, conns: 1},
+		{name: "keep-alive 1000 on one connection", paths: "/hello", requests: 1000, conns: 1},
+		{name: "chunked bodies", paths: "/chunked?n=5000&k=5,/chunked?n=100&k=1", requests: 20, conns: 1},
+		{name: "bodies larger than the capture", paths: "/bytes?n=70000", requests: 10, conns: 1, capture: 1024},
+		{name: "request bodies", paths: "/echo", requests: 10, conns: 1, extra: []string{"VIGIL_TRAFFIC_METHOD=POST", "VIGIL_TRAFFIC_BODY=9000"}},
+		{name: "64 concurrent connections", paths: "/hello,/bytes?n=3000", requests: 20, conns: 64},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t)
+			a := startAgent(t, func(c *config.Agent) {
+				c.Ports = []int{srv.port()}
+				if tc.capture > 0 {
+					c.CaptureBytes = tc.capture
+				}
+			})
+			calls, _ := runClient(t, clientEnv(srv, tc.paths, tc.requests, tc.conns, tc.extra...)...)
+			n := tc.requests * tc.conns
+			servers := a.waitSpans(t, n, kindIs(span.KindServer, srv.port()))
+			clients := a.waitSpans(t, n, kindIs(span.KindClient, srv.port()))
+			a.stop(t)
+			t.Run("server spans", func(t *testing.T) { checkAgainstCalls(t, servers, append([]traffic.Call(nil), calls...)) })
+			t.Run("client spans", func(t *testing.T) { checkAgainstCalls(t, clients, append([]traffic.Call(nil), calls...)) })
+		})
+	}
+}
+
+func TestTraceparentLinksClientAndServer(t *testing.T) {
+	srv := startServer(t)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	tp := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	runClient(t, clientEnv(srv, "/hello", 3, 1, "VIGIL_TRAFFIC_TRACEPARENT="+tp)...)
+	servers := a.waitSpans(t, 3, kindIs(span.KindServer, srv.port()))
+	clients := a.waitSpans(t, 3, kindIs(span.KindClient, srv.port()))
+	a.stop(t)
+	if len(servers) != 3 || len(clients) != 3 {
+		t.Fatalf("got %d server and %d client spans, want 3 and 3", len(servers), len(clients))
+	}
+	for _, s := range servers {
+		if s.Trace.ID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent == nil || s.Parent.ID != "00f067aa0ba902b7" || !s.Vigil.TraceFromTraffic {
+			t.Errorf("server span trace %s parent %v: not the traceparent's", s.Trace.ID, s.Parent)
+		}
+	}
+	for _, s := range clients {
+		if s.Trace.ID != "4bf92f3577b34da6a3ce929d0e0e4736" || s.Span.ID != "00f067aa0ba902b7" {
+			t.Errorf("client span trace %s id %s: not the traceparent's", s.Trace.ID, s.Span.ID)
+		}
+	}
+}
+
+func TestPIDFilterTracesOnlyThatProcess(t *testing.T) {
+	srv := startServer(t)
+	a := startAgent(t, func(c *config.Agent) { c.PIDs = []int{srv.cmd.Process.Pid} })
+	runClient(t, clientEnv(srv, "/hello", 5, 1)...)
+	got := a.waitSpans(t, 5, func(s *span.Span) bool { return s.Process.PID == srv.cmd.Process.Pid })
+	time.Sleep(200 * time.Millisecond)
+	all := a.stop(t)
+	if len(got) != 5 {
+		t.Fatalf("got %d spans of the server process, want 5", len(got))
+	}
+	for _, s := range all {
+		if s.Process.PID != srv.cmd.Process.Pid {
+			t.Errorf("span of pid %d (%s) captured although only pid %d is traced", s.Process.PID, s.Service.Name, srv.cmd.Process.Pid)
+		}
+		if s.Span.Kind != span.KindServer {
+			t.Errorf("server process produced a %s span", s.Span.Kind)
+		}
+	}
+}

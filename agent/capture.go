@@ -1,0 +1,261 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/vigil-dev/vigil/bpf"
+)
+
+// Limits of the capture size, as the BPF program enforces them.
+const (
+	MaxCaptureBytes     = 16384
+	DefaultCaptureBytes = 1024
+)
+
+// tracepoints lists what capture.c attaches to: group, event, program.
+func tracepoints(p *bpf.CapturePrograms) []struct {
+	group, name string
+	prog        *ebpf.Program
+} {
+	type tp = struct {
+		group, name string
+		prog        *ebpf.Program
+	}
+	return []tp{
+		{"syscalls", "sys_enter_read", p.VigilEnterRead}, {"syscalls", "sys_exit_read", p.VigilExitRead},
+		{"syscalls", "sys_enter_write", p.VigilEnterWrite}, {"syscalls", "sys_exit_write", p.VigilExitWrite},
+		{"syscalls", "sys_enter_readv", p.VigilEnterReadv}, {"syscalls", "sys_exit_readv", p.VigilExitReadv},
+		{"syscalls", "sys_enter_writev", p.VigilEnterWritev}, {"syscalls", "sys_exit_writev", p.VigilExitWritev},
+		{"syscalls", "sys_enter_sendto", p.VigilEnterSendto}, {"syscalls", "sys_exit_sendto", p.VigilExitSendto},
+		{"syscalls", "sys_enter_recvfrom", p.VigilEnterRecvfrom}, {"syscalls", "sys_exit_recvfrom", p.VigilExitRecvfrom},
+		{"syscalls", "sys_enter_sendmsg", p.VigilEnterSendmsg}, {"syscalls", "sys_exit_sendmsg", p.VigilExitSendmsg},
+		{"syscalls", "sys_enter_recvmsg", p.VigilEnterRecvmsg}, {"syscalls", "sys_exit_recvmsg", p.VigilExitRecvmsg},
+		{"syscalls", "sys_enter_sendfile64", p.VigilEnterSendfile64}, {"syscalls", "sys_exit_sendfile64", p.VigilExitSendfile64},
+		{"syscalls", "sys_enter_connect", p.VigilEnterConnect}, {"syscalls", "sys_exit_connect", p.VigilExitConnect},
+		{"syscalls", "sys_enter_accept", p.VigilEnterAccept}, {"syscalls", "sys_exit_accept", p.VigilExitAccept},
+		{"syscalls", "sys_enter_accept4", p.VigilEnterAccept4}, {"syscalls", "sys_exit_accept4", p.VigilExitAccept4},
+		{"syscalls", "sys_enter_close", p.VigilEnterClose},
+		{"sched", "sched_process_exit", p.VigilProcessExit},
+	}
+}
+
+// Filter chooses what the kernel captures. Empty PIDs and Cgroups mean every
+// process (but the agent); empty Ports mean every port. A process is traced
+// when it matches PIDs or Cgroups.
+type Filter struct {
+	PIDs    []uint32
+	Cgroups []Cgroup
+	Ports   []uint16
+}
+
+// Capture is the loaded and attached BPF side.
+type Capture struct {
+	objs   bpf.CaptureObjects
+	links  []link.Link
+	reader *ringbuf.Reader
+	cfg    bpf.CaptureVigilConfig
+	log    *slog.Logger
+}
+
+// CaptureOptions size the capture.
+type CaptureOptions struct {
+	CaptureBytes int // bytes copied per syscall
+	RingBytes    int // ring buffer size, a power of two multiple of the page size
+	WakeupBytes  int // wake the reader when this much is queued
+}
+
+// OpenCapture loads the programs, sets the filter and attaches them.
+func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, error) {
+	if err := EnsureMounts(log); err != nil {
+		return nil, err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("removing the memlock limit (needs CAP_SYS_RESOURCE on kernels before 5.11): %w", err)
+	}
+	spec, err := bpf.LoadCapture()
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
+	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("counting CPUs: %w", err)
+	}
+	spec.Maps["vigil_scratchpad"].MaxEntries = uint32(cpus)
+	if opts.RingBytes > 0 {
+		spec.Maps["vigil_events"].MaxEntries = uint32(opts.RingBytes)
+	}
+	c := &Capture{log: log}
+	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("the kernel's verifier rejected the capture programs: %+v", ve)
+		}
+		return nil, fmt.Errorf("loading the capture programs (needs root, or CAP_BPF and CAP_PERFMON): %w", err)
+	}
+	c.cfg = bpf.CaptureVigilConfig{
+		SelfTgid:    uint32(os.Getpid()),
+		Capture:     uint32(opts.CaptureBytes),
+		WakeupBytes: uint32(opts.WakeupBytes),
+	}
+	if err := c.SetFilter(f); err != nil {
+		c.Close()
+		return nil, err
+	}
+	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
+		l, err := link.Tracepoint(tp.group, tp.name, tp.prog, nil)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("attaching to tracepoint %s/%s: %w", tp.group, tp.name, err)
+		}
+		c.links = append(c.links, l)
+	}
+	c.reader, err = ringbuf.NewReader(c.objs.VigilEvents)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("opening the ring buffer: %w", err)
+	}
+	return c, nil
+}
+
+// SetFilter replaces the kernel's filter maps; traced processes switch at once.
+func (c *Capture) SetFilter(f Filter) error {
+	cfg := c.cfg
+	cfg.Flags = 0
+	if err := replaceKeys(c.objs.VigilPids, f.PIDs); err != nil {
+		return fmt.Errorf("setting the pid filter: %w", err)
+	}
+	if len(f.PIDs) > 0 {
+		cfg.Flags |= 1
+	}
+	ids := make([]uint64, 0, len(f.Cgroups))
+	for _, cg := range f.Cgroups {
+		if cg.Mode != f.Cgroups[0].Mode {
+			return fmt.Errorf("cgroups %s and %s are in different hierarchies: choose cgroups of one", f.Cgroups[0].Path, cg.Path)
+		}
+		ids = append(ids, cg.ID)
+	}
+	if err := replaceKeys(c.objs.VigilCgroups, ids); err != nil {
+		return fmt.Errorf("setting the cgroup filter: %w", err)
+	}
+	if len(ids) > 0 {
+		cfg.Flags |= 2
+		cfg.CgroupMode = uint32(f.Cgroups[0].Mode)
+	}
+	if err := replaceKeys(c.objs.VigilPorts, f.Ports); err != nil {
+		return fmt.Errorf("setting the port filter: %w", err)
+	}
+	if len(f.Ports) > 0 {
+		cfg.Flags |= 4
+	}
+	if err := c.objs.VigilSettings.Put(uint32(0), cfg); err != nil {
+		return fmt.Errorf("writing the capture settings: %w", err)
+	}
+	c.cfg = cfg
+	return nil
+}
+
+// replaceKeys makes m hold exactly keys (each with value 1).
+func replaceKeys[K comparable](m *ebpf.Map, keys []K) error {
+	want := make(map[K]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+		if err := m.Put(k, uint8(1)); err != nil {
+			return err
+		}
+	}
+	var k K
+	var v uint8
+	var stale []K
+	it := m.Iterate()
+	for it.Next(&k, &v) {
+		if !want[k] {
+			stale = append(stale, k)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	for _, k := range stale {
+		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Read fills rec with the next event, waiting at most until deadline: the
+// programs wake the reader only once WakeupBytes are queued, so the deadline
+// bounds how long a lone event waits.
+func (c *Capture) Read(rec *ringbuf.Record, deadline time.Time) error {
+	c.reader.SetDeadline(deadline)
+	return c.reader.ReadInto(rec)
+}
+
+// Queued is how many bytes wait in the ring buffer.
+func (c *Capture) Queued() int { return c.reader.AvailableBytes() }
+
+// KernelStats are the programs' counters, summed over CPUs.
+type KernelStats struct {
+	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns, ArgsFull uint64
+}
+
+// Stats reads the kernel counters.
+func (c *Capture) Stats() (KernelStats, error) {
+	var s KernelStats
+	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns, &s.ArgsFull}
+	for i, d := range dst {
+		var per []uint64
+		if err := c.objs.VigilStats.Lookup(uint32(i), &per); err != nil {
+			return s, fmt.Errorf("reading kernel counter %d: %w", i, err)
+		}
+		for _, v := range per {
+			*d += v
+		}
+	}
+	return s, nil
+}
+
+// ForgetProcess drops the kernel's connection entries of an exited process.
+func (c *Capture) ForgetProcess(tgid uint32) {
+	var k uint64
+	var v bpf.CaptureVigilConn
+	var stale []uint64
+	it := c.objs.VigilConns.Iterate()
+	for it.Next(&k, &v) {
+		if uint32(k>>32) == tgid {
+			stale = append(stale, k)
+		}
+	}
+	for _, k := range stale {
+		_ = c.objs.VigilConns.Delete(k)
+	}
+}
+
+// Programs lists the loaded programs, for run-time statistics.
+func (c *Capture) Programs() map[string]*ebpf.Program {
+	out := map[string]*ebpf.Program{}
+	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
+		out[tp.name] = tp.prog
+	}
+	return out
+}
+
+// Close detaches and unloads everything.
+func (c *Capture) Close() {
+	if c.reader != nil {
+		_ = c.reader.Close()
+	}
+	for _, l := range c.links {
+		_ = l.Close()
+	}
+	_ = c.objs.Close()
+}

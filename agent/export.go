@@ -1,0 +1,71 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// SpanSink takes batches of spans; the spool is one (it holds them on disk
+// while the store is unreachable).
+type SpanSink interface {
+	Write(ctx context.Context, batch []span.Span) error
+}
+
+// exporter hands full batches to the sink on its own goroutine so the event
+// loop never waits for the store. When the sink falls behind by more than
+// queue batches, the newest batch is dropped and counted: the traced
+// processes are never slowed.
+type exporter struct {
+	sink    SpanSink
+	stdout  io.Writer // optional: every span as a JSON line
+	queue   chan []span.Span
+	metrics *Metrics
+	log     *slog.Logger
+	wg      sync.WaitGroup
+}
+
+func newExporter(sink SpanSink, stdout io.Writer, queue int, m *Metrics, log *slog.Logger) *exporter {
+	return &exporter{sink: sink, stdout: stdout, queue: make(chan []span.Span, queue), metrics: m, log: log}
+}
+
+func (e *exporter) start(ctx context.Context) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		var enc *json.Encoder
+		if e.stdout != nil {
+			enc = json.NewEncoder(e.stdout)
+		}
+		for batch := range e.queue {
+			if enc != nil {
+				for i := range batch {
+					_ = enc.Encode(&batch[i])
+				}
+			}
+			if err := e.sink.Write(ctx, batch); err != nil {
+				e.metrics.Dropped.WithLabelValues("sink_error").Add(float64(len(batch)))
+				e.log.Error("spans lost: neither the store nor the spool took them", "spans", len(batch), "err", err)
+			}
+		}
+	}()
+}
+
+// submit queues a batch without waiting.
+func (e *exporter) submit(batch []span.Span) {
+	select {
+	case e.queue <- batch:
+	default:
+		e.metrics.Dropped.WithLabelValues("export_queue_full").Add(float64(len(batch)))
+	}
+}
+
+// stop drains the queue and waits for the last write.
+func (e *exporter) stop() {
+	close(e.queue)
+	e.wg.Wait()
+}

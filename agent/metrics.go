@@ -1,0 +1,137 @@
+package agent
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// Metrics are the agent's own counters and the RED metrics of the traced
+// services, named as Beyla and the OpenTelemetry semantic conventions name
+// them so existing dashboards work.
+type Metrics struct {
+	Events       *prometheus.CounterVec // by type
+	Bytes        prometheus.Counter     // bytes the traced syscalls moved
+	Captured     prometheus.Counter     // bytes copied to user space
+	Spans        *prometheus.CounterVec // by kind
+	ParseErrors  *prometheus.CounterVec // by protocol, reason
+	Dropped      *prometheus.CounterVec // spans or events dropped in user space, by reason
+	Conns        prometheus.Gauge
+	Unknown      *prometheus.CounterVec // connections of no known protocol, by port
+	serverDur    *prometheus.HistogramVec
+	clientDur    *prometheus.HistogramVec
+	mu           sync.Mutex
+	observers    map[redKey]prometheus.Observer
+	kernelSource func() (KernelStats, error)
+}
+
+type redKey struct {
+	kind, service, method, peer string
+	status                      int
+}
+
+// NewMetrics registers the agent's metrics; kernel reads the programs'
+// counters at scrape time.
+func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *Metrics {
+	buckets := []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+	m := &Metrics{
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_events_total", Help: "Ring-buffer events read, by type.",
+		}, []string{"type"}),
+		Bytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_agent_stream_bytes_total", Help: "Bytes the traced socket syscalls moved.",
+		}),
+		Captured: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_agent_captured_bytes_total", Help: "Bytes copied from the kernel to the agent.",
+		}),
+		Spans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_spans_total", Help: "Spans built, by kind.",
+		}, []string{"kind"}),
+		ParseErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_parse_errors_total", Help: "Streams or messages the parsers gave up on, by protocol and reason.",
+		}, []string{"protocol", "reason"}),
+		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_dropped_total", Help: "Events or spans dropped in user space, by reason.",
+		}, []string{"reason"}),
+		Conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigil_agent_connections", Help: "Connections being followed.",
+		}),
+		Unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_unknown_protocol_connections_total", Help: "Connections whose protocol was not recognised, by local port.",
+		}, []string{"port"}),
+		serverDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "http_server_request_duration_seconds", Help: "Duration of HTTP requests the traced services answered.", Buckets: buckets,
+		}, []string{"service_name", "http_request_method", "http_response_status_code", "client_address"}),
+		clientDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "http_client_request_duration_seconds", Help: "Duration of HTTP requests the traced services sent.", Buckets: buckets,
+		}, []string{"service_name", "http_request_method", "http_response_status_code", "server_address"}),
+		observers:    map[redKey]prometheus.Observer{},
+		kernelSource: kernel,
+	}
+	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.serverDur, m.clientDur)
+	if kernel != nil {
+		reg.MustRegister(kernelCollector{m})
+	}
+	return m
+}
+
+// ObserveSpan counts a span and feeds the RED histograms. Errors are the
+// 5xx of servers and the 4xx/5xx of clients, read from the status label.
+func (m *Metrics) ObserveSpan(s *span.Span) {
+	m.Spans.WithLabelValues(s.Span.Kind).Inc()
+	if s.HTTP == nil {
+		return
+	}
+	k := redKey{kind: s.Span.Kind, service: s.Service.Name, method: s.HTTP.Request.Method, status: s.HTTP.Response.StatusCode}
+	if s.Span.Kind == span.KindServer {
+		k.peer = s.Source.IP
+	} else {
+		k.peer = s.Destination.IP + ":" + strconv.Itoa(s.Destination.Port)
+	}
+	m.mu.Lock()
+	o, ok := m.observers[k]
+	if !ok {
+		vec := m.clientDur
+		if k.kind == span.KindServer {
+			vec = m.serverDur
+		}
+		o = vec.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), k.peer)
+		m.observers[k] = o
+	}
+	m.mu.Unlock()
+	o.Observe(float64(s.Span.Duration.US) / float64(time.Second/time.Microsecond))
+}
+
+// kernelCollector exports the BPF programs' counters at scrape time.
+type kernelCollector struct{ m *Metrics }
+
+var (
+	descKernelEvents = prometheus.NewDesc("vigil_agent_kernel_data_events_total", "Data events the BPF programs queued.", nil, nil)
+	descRingDrops    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_events_total", "Events lost because the ring buffer was full, by kind.", []string{"kind"}, nil)
+	descDropBytes    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_bytes_total", "Stream bytes whose data events were lost to a full ring buffer.", nil, nil)
+	descKernelConns  = prometheus.NewDesc("vigil_agent_kernel_connections_total", "Connections the BPF programs began to follow.", nil, nil)
+	descArgsFull     = prometheus.NewDesc("vigil_agent_kernel_pending_full_total", "Syscalls not captured because the in-flight table was full.", nil, nil)
+)
+
+func (kernelCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns, descArgsFull} {
+		ch <- d
+	}
+}
+
+func (c kernelCollector) Collect(ch chan<- prometheus.Metric) {
+	s, err := c.m.kernelSource()
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descKernelEvents, prometheus.CounterValue, float64(s.DataEvents))
+	ch <- prometheus.MustNewConstMetric(descRingDrops, prometheus.CounterValue, float64(s.DataDrops), "data")
+	ch <- prometheus.MustNewConstMetric(descRingDrops, prometheus.CounterValue, float64(s.CtrlDrops), "connection")
+	ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(s.DroppedBytes))
+	ch <- prometheus.MustNewConstMetric(descKernelConns, prometheus.CounterValue, float64(s.Conns))
+	ch <- prometheus.MustNewConstMetric(descArgsFull, prometheus.CounterValue, float64(s.ArgsFull))
+}

@@ -1,0 +1,143 @@
+package agent
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/netip"
+	"strings"
+
+	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
+	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/reassembly"
+)
+
+// buildSpan makes the span of one exchange. Timing follows what each side
+// can observe: a server's span runs from the return of the read that
+// brought the request's first bytes to the return of the write that sent
+// the response's last bytes; a client's span from the entry of the write of
+// its request to the return of the read of the response's last bytes.
+func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
+	kind := span.KindClient
+	start, end := x.RequestStart, x.ResponseEnd
+	if x.RequestDir == reassembly.Ingress {
+		kind = span.KindServer
+		start = x.RequestFirstEnd
+	}
+	if end < start { // no response: the span ends with its request
+		end = x.RequestEnd
+	}
+	s := span.Span{
+		ID:        span.NewID(t.node, c.key.tgid, c.key.fd, c.id, c.index),
+		Timestamp: t.clock.wall(start),
+		Span: span.Info{
+			Kind:     kind,
+			Name:     x.Method + " " + pathOnly(x.Target),
+			Subtype:  "http",
+			Duration: span.Micros{US: int64(end-start) / 1000},
+		},
+		Service: span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
+		Process: span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name},
+		HTTP: &span.HTTP{
+			Version: x.Version,
+			Request: span.HTTPRequest{
+				Method: x.Method, Path: x.Target, Host: x.Host,
+				Bytes: x.RequestBytes, BodyBytes: x.RequestBodyBytes, TraceState: x.Tracestate,
+			},
+			Response: span.HTTPResponse{StatusCode: x.Status, Bytes: x.ResponseBytes, BodyBytes: x.ResponseBodyBytes},
+		},
+		Event: span.Event{Outcome: outcome(kind, x.Status)},
+		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: x.Incomplete, Reason: x.Reason,
+			ConnID: span.NewID(t.node, c.key.tgid, c.key.fd, c.id)},
+	}
+	s.Span.ID = s.ID
+	if kind == span.KindServer {
+		s.Span.Type = "request"
+		s.Source, s.Destination = endpoint(c.remote), endpoint(c.local)
+	} else {
+		s.Span.Type = "external"
+		s.Source, s.Destination = endpoint(c.local), endpoint(c.remote)
+	}
+	if c.proc.ContainerID != "" {
+		s.Container = &span.Container{ID: c.proc.ContainerID}
+	}
+	if c.proc.PodUID != "" {
+		s.Kubernetes = &span.Kubernetes{Pod: span.KubernetesPod{UID: c.proc.PodUID}}
+	}
+	applyTraceContext(&s, kind, x.Traceparent)
+	return s
+}
+
+// applyTraceContext honours a W3C traceparent: a server span joins the
+// caller's trace as its child; a client span is the span the caller named
+// as parent-id, so the server span's parent.id points at it.
+func applyTraceContext(s *span.Span, kind, traceparent string) {
+	traceID, parentID, ok := parseTraceparent(traceparent)
+	if !ok {
+		s.Trace.ID = randomHex(16)
+		return
+	}
+	s.Trace.ID = traceID
+	s.Vigil.TraceFromTraffic = true
+	if kind == span.KindServer {
+		s.Parent = &span.Parent{ID: parentID}
+	} else {
+		s.Span.ID = parentID
+	}
+}
+
+// parseTraceparent reads version-traceid-parentid-flags, rejecting the
+// all-zero ids the specification forbids.
+func parseTraceparent(v string) (traceID, parentID string, ok bool) {
+	parts := strings.Split(strings.TrimSpace(v), "-")
+	if len(parts) < 4 || len(parts[0]) != 2 || parts[0] == "ff" || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+		return "", "", false
+	}
+	for _, p := range parts[:4] {
+		if !isLowerHex(p) {
+			return "", "", false
+		}
+	}
+	if strings.Trim(parts[1], "0") == "" || strings.Trim(parts[2], "0") == "" {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func outcome(kind string, status int) string {
+	switch {
+	case status == 0:
+		return span.OutcomeUnknown
+	case status >= 500, kind == span.KindClient && status >= 400:
+		return span.OutcomeFailure
+	}
+	return span.OutcomeSuccess
+}
+
+func pathOnly(target string) string {
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		return target[:i]
+	}
+	return target
+}
+
+func endpoint(ap netip.AddrPort) span.Endpoint {
+	if !ap.IsValid() {
+		return span.Endpoint{}
+	}
+	return span.Endpoint{IP: ap.Addr().String(), Port: int(ap.Port())}
+}

@@ -1,0 +1,223 @@
+package agent
+
+import (
+	"log/slog"
+	"net/netip"
+
+	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
+	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/reassembly"
+)
+
+type connKey struct {
+	tgid uint32
+	fd   int32
+}
+
+// conn is one followed connection: both byte streams and the HTTP parser.
+type conn struct {
+	key      connKey
+	id       uint64 // kernel open timestamp: tells reused descriptors apart
+	role     uint8
+	local    netip.AddrPort
+	remote   netip.AddrPort
+	proc     *Process
+	joined   bool // seen first on I/O: began before capture
+	asm      [2]*reassembly.Reassembler
+	parser   *httpwire.Parser
+	index    int    // exchanges emitted so far
+	lastSeen uint64 // monotonic ns of the last event
+	t        *tracker
+}
+
+type trackerOptions struct {
+	node      string
+	procs     *Processes
+	clock     clock
+	metrics   *Metrics
+	log       *slog.Logger
+	batchSize int
+	submit    func([]span.Span)
+	forget    func(tgid uint32)
+}
+
+// tracker turns ring-buffer events into spans. It is used by the event loop
+// goroutine only.
+type tracker struct {
+	trackerOptions
+	conns map[connKey]*conn
+	batch []span.Span
+	data  dataEvent
+	cev   connEvent
+}
+
+func newTracker(o trackerOptions) *tracker {
+	return &tracker{trackerOptions: o, conns: map[connKey]*conn{}, batch: make([]span.Span, 0, o.batchSize)}
+}
+
+// handle dispatches one raw event. Bad events are counted, never fatal.
+func (t *tracker) handle(raw []byte) {
+	if len(raw) == 0 {
+		t.metrics.Dropped.WithLabelValues("empty_event").Inc()
+		return
+	}
+	switch raw[0] {
+	case evData:
+		if err := decodeData(raw, &t.data); err != nil {
+			t.badEvent("data", err)
+			return
+		}
+		t.metrics.Events.WithLabelValues("data").Inc()
+		t.onData(&t.data)
+	case evOpen, evClose, evExit:
+		if err := decodeConn(raw, &t.cev); err != nil {
+			t.badEvent("connection", err)
+			return
+		}
+		switch raw[0] {
+		case evOpen:
+			t.metrics.Events.WithLabelValues("open").Inc()
+			t.onOpen(&t.cev)
+		case evClose:
+			t.metrics.Events.WithLabelValues("close").Inc()
+			t.onClose(connKey{t.cev.TGID, t.cev.FD}, t.cev.TS)
+		default:
+			t.metrics.Events.WithLabelValues("exit").Inc()
+			t.onExit(t.cev.TGID, t.cev.TS)
+		}
+	default:
+		t.metrics.Dropped.WithLabelValues("unknown_event_type").Inc()
+	}
+}
+
+func (t *tracker) badEvent(kind string, err error) {
+	t.metrics.Dropped.WithLabelValues("malformed_event").Inc()
+	t.log.Debug("malformed event", "kind", kind, "err", err)
+}
+
+func (t *tracker) onOpen(ev *connEvent) {
+	k := connKey{ev.TGID, ev.FD}
+	if old := t.conns[k]; old != nil {
+		old.end(ev.TS) // the close event was lost: the descriptor was reused
+	}
+	c := t.newConn(k, ev.ConnID, ev.TS, ev.Role == roleUnknown)
+	c.role = ev.Role
+	c.local, c.remote = ev.Local, ev.Remote
+}
+
+func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
+	c := &conn{key: k, id: id, lastSeen: ts, t: t, proc: t.procs.Get(k.tgid), joined: joined}
+	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
+	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
+	c.parser = httpwire.NewParser(c.emit, joined)
+	t.conns[k] = c
+	t.metrics.Conns.Set(float64(len(t.conns)))
+	return c
+}
+
+func (t *tracker) onData(ev *dataEvent) {
+	k := connKey{ev.TGID, ev.FD}
+	c := t.conns[k]
+	if c == nil || c.id != ev.ConnID {
+		if c != nil {
+			c.end(ev.Start)
+		}
+		// The open event was lost (full ring): follow without the 4-tuple.
+		c = t.newConn(k, ev.ConnID, ev.Start, true)
+	}
+	c.lastSeen = ev.End
+	t.metrics.Bytes.Add(float64(ev.Len))
+	t.metrics.Captured.Add(float64(len(ev.Data)))
+	if c.parser.State() == httpwire.StateNotHTTP || c.parser.State() == httpwire.StateUpgraded {
+		return
+	}
+	dir := reassembly.Direction(ev.Dir)
+	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End},
+		func(p reassembly.Piece) { c.parser.Feed(dir, p) })
+	if c.parser.State() == httpwire.StateNotHTTP {
+		port := c.local.Port()
+		t.metrics.Unknown.WithLabelValues(portLabel(port)).Inc()
+	}
+}
+
+func (t *tracker) onClose(k connKey, ts uint64) {
+	if c := t.conns[k]; c != nil {
+		c.end(ts)
+	}
+}
+
+func (t *tracker) onExit(tgid uint32, ts uint64) {
+	for k, c := range t.conns {
+		if k.tgid == tgid {
+			c.end(ts)
+		}
+	}
+	t.procs.Forget(tgid)
+	t.forget(tgid)
+}
+
+// end flushes the connection's streams and parser and forgets it.
+func (c *conn) end(ts uint64) {
+	for d := range c.asm {
+		dir := reassembly.Direction(d)
+		c.asm[d].Flush(func(p reassembly.Piece) { c.parser.Feed(dir, p) })
+	}
+	c.parser.Close(ts)
+	for reason, n := range c.parser.Stats.Errors {
+		c.t.metrics.ParseErrors.WithLabelValues("http", reason).Add(float64(n))
+	}
+	delete(c.t.conns, c.key)
+	c.t.metrics.Conns.Set(float64(len(c.t.conns)))
+}
+
+// sweep ends connections silent since before the given time.
+func (t *tracker) sweep(before interface{ UnixNano() int64 }) {
+	limit := before.UnixNano() - t.clock.offset
+	for _, c := range t.conns {
+		if int64(c.lastSeen) < limit {
+			c.end(c.lastSeen)
+		}
+	}
+}
+
+// closeAll ends every connection (agent shutdown).
+func (t *tracker) closeAll() {
+	for _, c := range t.conns {
+		c.end(c.lastSeen)
+	}
+}
+
+// emit turns an exchange into a span and batches it.
+func (c *conn) emit(x httpwire.Exchange) {
+	s := c.t.buildSpan(c, &x)
+	c.index++
+	c.t.metrics.ObserveSpan(&s)
+	c.t.batch = append(c.t.batch, s)
+	if len(c.t.batch) >= c.t.batchSize {
+		c.t.flush()
+	}
+}
+
+// flush hands the current batch to the exporter.
+func (t *tracker) flush() {
+	if len(t.batch) == 0 {
+		return
+	}
+	t.submit(t.batch)
+	t.batch = make([]span.Span, 0, t.batchSize)
+}
+
+func portLabel(p uint16) string {
+	const digits = "0123456789"
+	if p == 0 {
+		return "0"
+	}
+	var b [5]byte
+	i := len(b)
+	for p > 0 {
+		i--
+		b[i] = digits[p%10]
+		p /= 10
+	}
+	return string(b[i:])
+}
