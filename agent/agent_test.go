@@ -3,6 +3,7 @@ package agent
 import (
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,32 +25,56 @@ func kindIs(kind string, port int) func(*span.Span) bool {
 }
 
 // checkAgainstCalls asserts one span per call with the call's method,
-// path and status, and a duration inside the client's own bounds.
-func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call) {
+// path, status and body size, inside the client's own time bounds. With
+// concurrent connections the pairing is by content and time: each span
+// takes the earliest-ending unmatched call that contains it.
+func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call, allowLostFraming bool) {
 	t.Helper()
 	if len(spans) != len(calls) {
 		t.Fatalf("got %d spans for %d requests", len(spans), len(calls))
 	}
+	// The agent's clock conversion may be off by a few microseconds.
+	const slack = 200 * time.Microsecond
 	sort.Slice(spans, func(i, j int) bool { return spans[i].Timestamp.Before(spans[j].Timestamp) })
-	sort.Slice(calls, func(i, j int) bool { return calls[i].Start < calls[j].Start })
+	sort.Slice(calls, func(i, j int) bool { return calls[i].End < calls[j].End })
+	used := make([]bool, len(calls))
 	for i, s := range spans {
-		c := calls[i]
-		if s.HTTP == nil || s.HTTP.Request.Method != c.Method || s.HTTP.Request.Path != c.Path || s.HTTP.Response.StatusCode != c.Status {
-			t.Errorf("span %d = %s %v, want %s %s %d", i, s.Span.Name, s.HTTP, c.Method, c.Path, c.Status)
+		if s.HTTP == nil {
+			t.Errorf("span %d has no http fields", i)
 			continue
+		}
+		match := -1
+		for j, c := range calls {
+			if used[j] || s.HTTP.Request.Method != c.Method || s.HTTP.Request.Path != c.Path || s.HTTP.Response.StatusCode != c.Status {
+				continue
+			}
+			if !s.Timestamp.Before(time.Unix(0, c.Start).Add(-slack)) && !s.End().After(time.Unix(0, c.End).Add(slack)) {
+				match = j
+				break
+			}
+		}
+		if match < 0 {
+			t.Errorf("span %d (%s %s status %d, %s..%s) matches no request the client made", i, s.HTTP.Request.Method, s.HTTP.Request.Path,
+				s.HTTP.Response.StatusCode, s.Timestamp.Format(time.StampMicro), s.End().Format(time.StampMicro))
+			continue
+		}
+		used[match] = true
+		c := calls[match]
+		lostFraming := s.Vigil.Incomplete && strings.Contains(s.Vigil.Reason, "framing")
+		if allowLostFraming && lostFraming {
+			if s.HTTP.Response.BodyBytes != 0 {
+				t.Errorf("span %d lost its framing yet claims a body of %d bytes", i, s.HTTP.Response.BodyBytes)
+			}
+			continue
+		}
+		if s.Vigil.Incomplete {
+			t.Errorf("span %d incomplete: %s", i, s.Vigil.Reason)
 		}
 		if s.HTTP.Response.BodyBytes != c.BodyBytes {
 			t.Errorf("span %d response body = %d bytes, the client read %d", i, s.HTTP.Response.BodyBytes, c.BodyBytes)
 		}
-		// The agent's clock conversion may be off by a few microseconds.
-		const slack = 200 * time.Microsecond
-		start, end := time.Unix(0, c.Start), time.Unix(0, c.End)
-		if s.Timestamp.Before(start.Add(-slack)) || s.End().After(end.Add(slack)) {
-			t.Errorf("span %d runs %s..%s, outside the client's %s..%s", i, s.Timestamp.Format(time.StampNano), s.End().Format(time.StampNano),
-				start.Format(time.StampNano), end.Format(time.StampNano))
-		}
-		if s.Span.Duration.US <= 0 || s.Vigil.Incomplete {
-			t.Errorf("span %d: duration %dµs incomplete=%v (%s)", i, s.Span.Duration.US, s.Vigil.Incomplete, s.Vigil.Reason)
+		if s.Span.Duration.US <= 0 {
+			t.Errorf("span %d: duration %dµs", i, s.Span.Duration.US)
 		}
 	}
 }
@@ -71,10 +96,14 @@ func TestGoServerAndClientSpans(t *testing.T) {
 		conns    int
 		extra    []string
 		capture  int
+		// Chunk sizes inside bytes the client read but the agent did not
+		// capture cannot be decoded: such client spans must say so.
+		lostFraming bool
 	}{
 		{name: "small", paths: "/hello,/status?code=404,/status?code=503", requests: 30, conns: 1},
 		{name: "keep-alive 1000 on one connection", paths: "/hello", requests: 1000, conns: 1},
-		{name: "chunked bodies", paths: "/chunked?n=5000&k=5,/chunked?n=100&k=1", requests: 20, conns: 1},
+		{name: "chunked bodies", paths: "/chunked?n=5000&k=5,/chunked?n=100&k=1", requests: 20, conns: 1, lostFraming: true},
+		{name: "chunked bodies, 16 KiB capture", paths: "/chunked?n=5000&k=5,/chunked?n=100&k=1", requests: 20, conns: 1, capture: 16384},
 		{name: "bodies larger than the capture", paths: "/bytes?n=70000", requests: 10, conns: 1, capture: 1024},
 		{name: "request bodies", paths: "/echo", requests: 10, conns: 1, extra: []string{"VIGIL_TRAFFIC_METHOD=POST", "VIGIL_TRAFFIC_BODY=9000"}},
 		{name: "64 concurrent connections", paths: "/hello,/bytes?n=3000", requests: 20, conns: 64},
@@ -93,8 +122,10 @@ func TestGoServerAndClientSpans(t *testing.T) {
 			servers := a.waitSpans(t, n, kindIs(span.KindServer, srv.port()))
 			clients := a.waitSpans(t, n, kindIs(span.KindClient, srv.port()))
 			a.stop(t)
-			t.Run("server spans", func(t *testing.T) { checkAgainstCalls(t, servers, append([]traffic.Call(nil), calls...)) })
-			t.Run("client spans", func(t *testing.T) { checkAgainstCalls(t, clients, append([]traffic.Call(nil), calls...)) })
+			t.Run("server spans", func(t *testing.T) { checkAgainstCalls(t, servers, append([]traffic.Call(nil), calls...), false) })
+			t.Run("client spans", func(t *testing.T) {
+				checkAgainstCalls(t, clients, append([]traffic.Call(nil), calls...), tc.lostFraming)
+			})
 		})
 	}
 }

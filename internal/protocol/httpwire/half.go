@@ -44,7 +44,9 @@ type half struct {
 	// bodyMode decides a response's framing from its head (it needs the
 	// request's method).
 	bodyMode func(h *head) hstate
-	stats    *Stats
+	// onStart is called when a message begins.
+	onStart func()
+	stats   *Stats
 }
 
 // piece consumes one reassembled piece.
@@ -56,7 +58,8 @@ func (h *half) piece(p reassembly.Piece) {
 	for len(data) > 0 {
 		if h.st == stResync || h.st == stStart {
 			if !h.atStart(data, p) {
-				return // the rest of this piece is not a message start
+				h.touch(p) // an open message lost its framing: this is likely its tail
+				return
 			}
 		}
 		h.touch(p)
@@ -91,6 +94,9 @@ func (h *half) atStart(data []byte, p reassembly.Piece) bool {
 	}
 	if h.st == stResync && h.open {
 		h.finish(true, "framing lost")
+	}
+	if h.onStart != nil {
+		h.onStart()
 	}
 	h.cur = message{head: head{contentLength: -1}, start: p.Start, firstEnd: p.End, end: p.End}
 	h.open = true
@@ -305,6 +311,9 @@ func (h *half) finish(incomplete bool, reason string) {
 	}
 	if incomplete && !h.cur.incomplete {
 		h.cur.incomplete, h.cur.reason = true, reason
+	}
+	if h.cur.incomplete && h.st == stResync {
+		h.cur.bodyBytes = 0 // the body's framing was not seen: its size is unknown
 	}
 	m := h.cur
 	h.open = false

@@ -131,6 +131,13 @@ func (p *Parser) begin(reqDir reassembly.Direction) {
 	p.reqDir = reqDir
 	req := &half{isReq: true, stats: &p.Stats, done: p.requestDone}
 	resp := &half{stats: &p.Stats, done: p.responseDone, bodyMode: p.responseBody}
+	// A response whose framing was lost ends, at the latest, when the
+	// client sends its next request (unless requests are pipelined).
+	req.onStart = func() {
+		if resp.open && resp.st == stResync && len(p.queue) == 1 {
+			resp.finish(true, "framing lost")
+		}
+	}
 	// A response seen before any request has no partner: skip to the next.
 	resp.st = stStart
 	p.halves[reqDir] = req
