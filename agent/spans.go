@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
-	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/reassembly"
+	"github.com/vigil-dev/vigil/internal/span"
 )
 
 // buildSpan makes the span of one exchange. Timing follows what each side

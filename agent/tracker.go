@@ -5,8 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
-	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/reassembly"
+	"github.com/vigil-dev/vigil/internal/span"
 )
 
 type connKey struct {

@@ -10,7 +10,7 @@ const maxHead = 16 << 10
 
 // head is what a message's start line and headers say.
 type head struct {
-	method, target, version string // requests
+	method, target, version       string // requests
 	status                        int    // responses
 	host, traceparent, tracestate string
 	contentLength                 int64 // -1 when absent

@@ -51,6 +51,17 @@ func (p *Parser) Feed(dir reassembly.Direction, pc reassembly.Piece) {
 // detect looks for the first message start at a piece boundary.
 func (p *Parser) detect(dir reassembly.Direction, pc reassembly.Piece) {
 	p.seen[dir] += uint64(len(pc.Data)) + uint64(pc.Skipped) + pc.Lost
+	if len(p.pending[dir]) >= 64 {
+		p.pending[dir] = nil // a head this fragmented is not judged: start over
+	}
+	if len(p.pending[dir]) > 0 && pc.Lost == 0 {
+		// Continue a head split in tiny writes.
+		p.pending[dir] = append(p.pending[dir], clonePiece(pc))
+		if !p.judgePending(dir) {
+			p.giveUpIfLong(dir)
+		}
+		return
+	}
 	switch classify(pc.Data[:min(len(pc.Data), 24)]) {
 	case startRequest:
 		p.begin(dir)
@@ -96,8 +107,8 @@ func (p *Parser) judgePending(dir reassembly.Direction) bool {
 			break
 		}
 	}
-	k := classify(b)
-	switch k {
+	held := p.pending[dir]
+	switch classify(b) {
 	case startRequest:
 		p.begin(dir)
 	case startResponse:
@@ -112,8 +123,6 @@ func (p *Parser) judgePending(dir reassembly.Direction) bool {
 	default:
 		return false
 	}
-	held := p.pending[dir]
-	p.pending[dir] = nil
 	for _, pc := range held {
 		p.halves[dir].piece(pc)
 	}
@@ -146,6 +155,10 @@ func (p *Parser) begin(reqDir reassembly.Direction) {
 }
 
 func (p *Parser) requestDone(m *message) {
+	if m.method == "" {
+		p.Stats.add("request head not seen")
+		return
+	}
 	if len(p.queue) >= maxQueued {
 		p.Stats.add("too many pipelined requests")
 		old := p.queue[0]
@@ -198,6 +211,11 @@ func (p *Parser) responseDone(m *message) {
 	}
 	req := p.queue[0]
 	p.queue = p.queue[1:]
+	if m.status == 0 { // its head was not seen: the request went unanswered as far as we know
+		p.Stats.add("response head not seen")
+		p.send(&req, nil, "response head not seen")
+		return
+	}
 	p.send(&req, m, "")
 	if m.status == 101 || (req.method == "CONNECT" && m.status >= 200 && m.status < 300) {
 		p.state = StateUpgraded

@@ -1,0 +1,127 @@
+package httpwire
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/internal/reassembly"
+)
+
+// wire is a scripted connection: each step is one syscall in a direction,
+// with its captured head and the count of bytes not captured.
+type wire struct {
+	dir     reassembly.Direction
+	data    string
+	skipped int
+	lost    uint64
+}
+
+func feed(t testing.TB, joined bool, steps []wire) ([]Exchange, *Parser) {
+	var got []Exchange
+	p := NewParser(func(x Exchange) { got = append(got, x) }, joined)
+	for i, s := range steps {
+		ts := uint64(i+1) * 1000
+		p.Feed(s.dir, reassembly.Piece{Lost: s.lost, Data: []byte(s.data), Skipped: s.skipped, Start: ts, End: ts + 10})
+	}
+	p.Close(uint64(len(steps)+1) * 1000)
+	return got, p
+}
+
+const (
+	in  = reassembly.Ingress
+	out = reassembly.Egress
+)
+
+func TestParser(t *testing.T) {
+	get := "GET /a?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	cases := []struct {
+		name   string
+		joined bool
+		steps  []wire
+		want   []string // "METHOD target status body incomplete"
+		state  State
+	}{
+		{name: "server keep-alive", steps: []wire{{in, get, 0, 0}, {out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false", "GET /a?x=1 200 5 false"}, state: StateHTTP},
+		{name: "client", steps: []wire{{out, get, 0, 0}, {in, ok, 0, 0}}, want: []string{"GET /a?x=1 200 5 false"}},
+		{name: "pipelined", steps: []wire{{in, get + strings.Replace(get, "/a?x=1", "/b", 1), 0, 0}, {out, ok + strings.Replace(ok, "200 OK", "404 Not Found", 1), 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false", "GET /b 404 5 false"}},
+		{name: "chunked", steps: []wire{{in, get, 0, 0}, {out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n", 0, 0},
+			{out, "3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n", 0, 0}}, want: []string{"GET /a?x=1 200 8 false"}},
+		{name: "body not captured", steps: []wire{{in, get, 0, 0}, {out, "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\nxxxx", 69996, 0}},
+			want: []string{"GET /a?x=1 200 70000 false"}},
+		{name: "body lost then next", steps: []wire{{in, get, 0, 0}, {out, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nxx", 0, 0}, {out, "", 0, 8}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 10 false", "GET /a?x=1 200 5 false"}},
+		{name: "100 continue", steps: []wire{{in, "POST /u HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", 0, 0}, {out, "HTTP/1.1 100 Continue\r\n\r\n", 0, 0},
+			{in, "abc", 0, 0}, {out, ok, 0, 0}}, want: []string{"POST /u 200 5 false"}},
+		{name: "HEAD has no body", steps: []wire{{in, "HEAD / HTTP/1.1\r\n\r\n", 0, 0}, {out, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"HEAD / 200 0 false", "GET /a?x=1 200 5 false"}},
+		{name: "204 and 304", steps: []wire{{in, get, 0, 0}, {out, "HTTP/1.1 204 No Content\r\n\r\n", 0, 0}, {in, get, 0, 0}, {out, "HTTP/1.1 304 Not Modified\r\n\r\n", 0, 0}},
+			want: []string{"GET /a?x=1 204 0 false", "GET /a?x=1 304 0 false"}},
+		{name: "until close", steps: []wire{{in, "GET / HTTP/1.0\r\n\r\n", 0, 0}, {out, "HTTP/1.0 200 OK\r\n\r\nabc", 0, 0}, {out, "def", 0, 0}},
+			want: []string{"GET / 200 6 false"}},
+		{name: "upgrade", steps: []wire{{in, "GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0, 0}, {out, "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, 0}, {in, "\x81\x05hello", 0, 0}},
+			want: []string{"GET /ws 101 0 false"}, state: StateUpgraded},
+		{name: "closed before response", steps: []wire{{in, get, 0, 0}}, want: []string{"GET /a?x=1 0 0 true"}},
+		{name: "tiny writes", steps: splitEvery(in, get, 1), want: []string{"GET /a?x=1 0 0 true"}},
+		{name: "garbage", steps: []wire{{in, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 0}, {out, ok, 0, 0}}, state: StateNotHTTP},
+		{name: "joined mid-body", joined: true, steps: []wire{{out, "tail of a body", 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false"}},
+		{name: "joined at a response", joined: true, steps: []wire{{out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false"}},
+		{name: "chunk framing not captured", steps: []wire{{out, get, 0, 0}, {in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 900, 0}, {out, get, 0, 0}, {in, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 0 true", "GET /a?x=1 200 5 false"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, p := feed(t, tc.joined, tc.steps)
+			var gotS []string
+			for _, x := range got {
+				gotS = append(gotS, strings.Join([]string{x.Method, x.Target, itoa(x.Status), itoa(int(x.ResponseBodyBytes)), boolS(x.Incomplete)}, " "))
+			}
+			if strings.Join(gotS, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("exchanges\n got %q\nwant %q", gotS, tc.want)
+			}
+			if tc.state != StateDetecting && p.State() != tc.state {
+				t.Errorf("state %s, want %s", p.State(), tc.state)
+			}
+		})
+	}
+}
+
+func TestExchangeSizesAndTimes(t *testing.T) {
+	req := "POST /p HTTP/1.1\r\nContent-Length: 4\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n"
+	got, _ := feed(t, false, []wire{{in, req, 0, 0}, {in, "body", 0, 0}, {out, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", 0, 0}})
+	if len(got) != 1 {
+		t.Fatalf("got %d exchanges", len(got))
+	}
+	x := got[0]
+	if x.RequestBytes != int64(len(req)+4) || x.RequestBodyBytes != 4 || x.ResponseBytes != 45 || x.ResponseBodyBytes != 2 {
+		t.Errorf("sizes %d/%d %d/%d", x.RequestBytes, x.RequestBodyBytes, x.ResponseBytes, x.ResponseBodyBytes)
+	}
+	if x.RequestStart != 1000 || x.RequestFirstEnd != 1010 || x.RequestEnd != 2010 || x.ResponseStart != 3000 || x.ResponseEnd != 3010 {
+		t.Errorf("times %+v", x)
+	}
+	if x.Traceparent != "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" || x.RequestDir != in {
+		t.Errorf("traceparent %q dir %s", x.Traceparent, x.RequestDir)
+	}
+}
+
+func splitEvery(dir reassembly.Direction, s string, n int) []wire {
+	var w []wire
+	for i := 0; i < len(s); i += n {
+		w = append(w, wire{dir, s[i:min(i+n, len(s))], 0, 0})
+	}
+	return w
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func boolS(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
