@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-dev/vigil/agent/internal/traffic"
+	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
 )

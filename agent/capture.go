@@ -240,9 +240,12 @@ func (c *Capture) ForgetProcess(tgid uint32) {
 	}
 }
 
+// Program is a loaded BPF program (for its run-time statistics).
+type Program = *ebpf.Program
+
 // Programs lists the loaded programs, for run-time statistics.
-func (c *Capture) Programs() map[string]*ebpf.Program {
-	out := map[string]*ebpf.Program{}
+func (c *Capture) Programs() map[string]Program {
+	out := map[string]Program{}
 	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
 		out[tp.name] = tp.prog
 	}

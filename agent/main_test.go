@@ -17,7 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigil-dev/vigil/agent/internal/traffic"
+	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
 )

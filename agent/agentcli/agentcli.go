@@ -135,6 +135,7 @@ func Run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 
 // Embedded is an agent running inside another vigil process.
 type Embedded struct {
+	agent  *agent.Agent
 	cancel context.CancelFunc
 	done   chan error
 	spool  *spool.Spool
@@ -154,11 +155,14 @@ func Start(ctx context.Context, cfg config.Agent, dataDir string, w store.SpanWr
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Embedded{cancel: cancel, done: make(chan error, 1), spool: sp}
+	e := &Embedded{agent: a, cancel: cancel, done: make(chan error, 1), spool: sp}
 	go sp.Run(runCtx)
 	go func() { e.done <- a.Run(runCtx) }()
 	return e, nil
 }
+
+// Agent is the running agent.
+func (e *Embedded) Agent() *agent.Agent { return e.agent }
 
 // Stop ends capture, exports what is held and closes the spool (what the
 // store has not taken stays on disk for the next start).

@@ -1,0 +1,241 @@
+// Command vigil-agent-bench measures what the node agent costs the traced
+// application: loopback HTTP throughput under wrk with the agent capturing
+// the server against the same load without it (alternating rounds in one
+// run), the kernel time per BPF program run (kernel.bpf_stats_enabled), the
+// events and spans handled, ring-buffer drops and the agent's memory.
+// It needs root and wrk.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/agent"
+	"github.com/vigil-dev/vigil/agent/agentcli"
+	"github.com/vigil-dev/vigil/agent/traffic"
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/sqlite"
+)
+
+var discard bool
+
+// discardWriter counts spans and keeps none.
+type discardWriter struct{ n atomic.Int64 }
+
+func (d *discardWriter) WriteSpans(_ context.Context, s []span.Span) error {
+	d.n.Add(int64(len(s)))
+	return nil
+}
+
+func main() {
+	if os.Getenv("VIGIL_BENCH_SERVE") == "1" {
+		if err := traffic.Serve("127.0.0.1:0", os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	duration := flag.Duration("duration", 10*time.Second, "length of each wrk run")
+	conns := flag.Int("conns", 16, "wrk connections")
+	rounds := flag.Int("rounds", 3, "baseline/agent round pairs")
+	path := flag.String("path", "/hello", "request path")
+	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
+	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(*duration, *conns, *rounds, *path); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(d time.Duration, conns, rounds int, path string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root to load BPF programs")
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return fmt.Errorf("needs wrk (apt-get install wrk): %w", err)
+	}
+	srv, addr, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	_ = os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0)
+	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
+	url := "http://" + addr + path
+	port, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+	fmt.Printf("server: Go net/http on %s (pid %d), load: wrk -t1 -c%d -d%s %s, %d rounds, %d CPUs\n",
+		addr, srv.Process.Pid, conns, d, url, rounds, runtime.NumCPU())
+
+	var base, traced []float64
+	var last roundStats
+	for r := 0; r < rounds; r++ {
+		b, err := wrk(url, conns, d)
+		if err != nil {
+			return err
+		}
+		st, err := tracedRound(url, port, conns, d)
+		if err != nil {
+			return err
+		}
+		base, traced = append(base, b), append(traced, st.rps)
+		last = st
+		fmt.Printf("round %d: baseline %.0f req/s, with agent %.0f req/s (%.1f%%); events %d, spans stored %d, ring drops %d, kernel %.0f ns/run over %d runs\n",
+			r+1, b, st.rps, 100*st.rps/b, st.events, st.spans, st.drops, st.nsPerRun, st.runs)
+	}
+	mb, mt := median(base), median(traced)
+	fmt.Printf("\nthroughput with the agent: %.1f%% of baseline (median %.0f vs %.0f req/s; target >= 97%%)\n", 100*mt/mb, mt, mb)
+	fmt.Printf("kernel time per BPF program run: %.0f ns (target <= 1000 ns)\n", last.nsPerRun)
+	fmt.Printf("events handled: %.0f/s with %d ring-buffer drops\n", float64(last.events)/d.Seconds(), last.drops)
+	fmt.Printf("agent process: max RSS %d MiB, CPU %.2f s per %s run (%.1f%% of one core)\n",
+		last.maxRSS>>20, last.cpu.Seconds(), d, 100*last.cpu.Seconds()/d.Seconds())
+	return nil
+}
+
+type roundStats struct {
+	rps           float64
+	events, spans uint64
+	drops         uint64
+	runs          uint64
+	nsPerRun      float64
+	maxRSS        int64
+	cpu           time.Duration
+}
+
+// tracedRound runs the load while an agent (spool and embedded store
+// included, as `vigil agent` runs) captures the server's port.
+func tracedRound(url string, port, conns int, d time.Duration) (roundStats, error) {
+	var st roundStats
+	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
+	if err != nil {
+		return st, err
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: log})
+	if err != nil {
+		return st, err
+	}
+	defer db.Close()
+	cfg := config.DefaultAgent()
+	cfg.Ports = []int{port}
+	reg := prometheus.NewRegistry()
+	cpu0 := cpuTime()
+	var w store.SpanWriter = db
+	dw := &discardWriter{}
+	if discard {
+		w = dw
+	}
+	emb, err := agentcli.Start(ctx, cfg, dir, w, reg, nil, log)
+	if err != nil {
+		return st, err
+	}
+	progs := emb.Agent().Capture().Programs()
+	before := programStats(progs)
+	st.rps, err = wrk(url, conns, d)
+	if err != nil {
+		emb.Stop()
+		return st, err
+	}
+	after := programStats(progs)
+	ks, _ := emb.Agent().Capture().Stats()
+	if err := emb.Stop(); err != nil {
+		return st, err
+	}
+	st.cpu = cpuTime() - cpu0
+	st.runs = after.runs - before.runs
+	if st.runs > 0 {
+		st.nsPerRun = float64(after.ns-before.ns) / float64(st.runs)
+	}
+	st.events, st.drops = ks.DataEvents, ks.DataDrops+ks.CtrlDrops
+	spans, err := db.ListSpans(ctx, store.SpanQuery{Limit: 1 << 30})
+	if err != nil {
+		return st, err
+	}
+	st.spans = uint64(len(spans)) + uint64(dw.n.Load())
+	st.maxRSS = maxRSS()
+	return st, nil
+}
+
+type progTotals struct{ ns, runs uint64 }
+
+func programStats(progs map[string]agent.Program) progTotals {
+	var t progTotals
+	for _, p := range progs {
+		s, err := p.Stats()
+		if err != nil {
+			continue
+		}
+		t.ns += uint64(s.Runtime)
+		t.runs += s.RunCount
+	}
+	return t
+}
+
+var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+
+func wrk(url string, conns int, d time.Duration) (float64, error) {
+	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), url).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk printed no Requests/sec: %s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+func startServer() (*exec.Cmd, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), "VIGIL_BENCH_SERVE=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the server address: %w", err)
+	}
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
