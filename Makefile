@@ -19,6 +19,7 @@ deps:
 
 build: deps
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/vigil ./cmd/vigil
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/vigil-agent ./cmd/vigil-agent
 
 # Starts vigil on its embedded defaults with the example monitors and the
 # demo application they watch.
@@ -27,7 +28,10 @@ run: build
 
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
+# The agent's tests load BPF programs: they run as root (CI does) and skip,
+# saying so, otherwise.
 test: deps
+	@scripts/check-bpf.sh
 	$(GO) vet ./...
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	$(GO) test $(TEST_FLAGS) ./...
@@ -37,7 +41,9 @@ test-short: deps
 
 # Benchmarks print numbers; they are never pass/fail on time.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/... 
+	@VIGIL_DEPS_BENCH=1 scripts/deps.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/...
+	$(GO) run ./cmd/vigil-agent-bench $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
 
 lint: deps

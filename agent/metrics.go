@@ -26,6 +26,8 @@ type Metrics struct {
 	clientDur    *prometheus.HistogramVec
 	mu           sync.Mutex
 	observers    map[redKey]prometheus.Observer
+	evData       prometheus.Counter
+	spansByKind  map[string]prometheus.Counter
 	kernelSource func() (KernelStats, error)
 }
 
@@ -72,6 +74,11 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		observers:    map[redKey]prometheus.Observer{},
 		kernelSource: kernel,
 	}
+	m.evData = m.Events.WithLabelValues("data")
+	m.spansByKind = map[string]prometheus.Counter{
+		span.KindServer: m.Spans.WithLabelValues(span.KindServer),
+		span.KindClient: m.Spans.WithLabelValues(span.KindClient),
+	}
 	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.serverDur, m.clientDur)
 	if kernel != nil {
 		reg.MustRegister(kernelCollector{m})
@@ -82,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 // ObserveSpan counts a span and feeds the RED histograms. Errors are the
 // 5xx of servers and the 4xx/5xx of clients, read from the status label.
 func (m *Metrics) ObserveSpan(s *span.Span) {
-	m.Spans.WithLabelValues(s.Span.Kind).Inc()
+	m.spansByKind[s.Span.Kind].Inc()
 	if s.HTTP == nil {
 		return
 	}

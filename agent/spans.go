@@ -1,7 +1,7 @@
 package agent
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
 	"strings"
@@ -27,7 +27,7 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 		end = x.RequestEnd
 	}
 	s := span.Span{
-		ID:        span.NewID(t.node, c.key.tgid, c.key.fd, c.id, c.index),
+		ID:        span.IDOf(c.connID, uint64(c.index)),
 		Timestamp: t.clock.wall(start),
 		Span: span.Info{
 			Kind:     kind,
@@ -47,15 +47,15 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 		},
 		Event: span.Event{Outcome: outcome(kind, x.Status)},
 		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: x.Incomplete, Reason: x.Reason,
-			ConnID: span.NewID(t.node, c.key.tgid, c.key.fd, c.id)},
+			ConnID: c.connID},
 	}
 	s.Span.ID = s.ID
 	if kind == span.KindServer {
 		s.Span.Type = "request"
-		s.Source, s.Destination = endpoint(c.remote), endpoint(c.local)
+		s.Source, s.Destination = c.remoteEP, c.localEP
 	} else {
 		s.Span.Type = "external"
-		s.Source, s.Destination = endpoint(c.local), endpoint(c.remote)
+		s.Source, s.Destination = c.localEP, c.remoteEP
 	}
 	if c.proc.ContainerID != "" {
 		s.Container = &span.Container{ID: c.proc.ContainerID}
@@ -63,17 +63,17 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 	if c.proc.PodUID != "" {
 		s.Kubernetes = &span.Kubernetes{Pod: span.KubernetesPod{UID: c.proc.PodUID}}
 	}
-	applyTraceContext(&s, kind, x.Traceparent)
+	t.applyTraceContext(&s, kind, x.Traceparent)
 	return s
 }
 
 // applyTraceContext honours a W3C traceparent: a server span joins the
 // caller's trace as its child; a client span is the span the caller named
 // as parent-id, so the server span's parent.id points at it.
-func applyTraceContext(s *span.Span, kind, traceparent string) {
+func (t *tracker) applyTraceContext(s *span.Span, kind, traceparent string) {
 	traceID, parentID, ok := parseTraceparent(traceparent)
 	if !ok {
-		s.Trace.ID = randomHex(16)
+		s.Trace.ID = t.traceID()
 		return
 	}
 	s.Trace.ID = traceID
@@ -112,10 +112,12 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// traceID is a random W3C trace id for a span the traffic gave none.
+func (t *tracker) traceID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], t.ids.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], t.ids.Uint64())
+	return hex.EncodeToString(b[:])
 }
 
 func outcome(kind string, status int) string {

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	crand "crypto/rand"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
@@ -28,6 +30,11 @@ type conn struct {
 	index    int    // exchanges emitted so far
 	lastSeen uint64 // monotonic ns of the last event
 	t        *tracker
+	// Per-connection values every span of the connection repeats.
+	connID   string
+	localEP  span.Endpoint
+	remoteEP span.Endpoint
+	feed     [2]func(reassembly.Piece)
 }
 
 type trackerOptions struct {
@@ -47,12 +54,15 @@ type tracker struct {
 	trackerOptions
 	conns map[connKey]*conn
 	batch []span.Span
+	ids   *rand.ChaCha8 // trace ids: unique, not secret
 	data  dataEvent
 	cev   connEvent
 }
 
 func newTracker(o trackerOptions) *tracker {
-	return &tracker{trackerOptions: o, conns: map[connKey]*conn{}, batch: make([]span.Span, 0, o.batchSize)}
+	var seed [32]byte
+	_, _ = crand.Read(seed[:])
+	return &tracker{trackerOptions: o, conns: map[connKey]*conn{}, batch: make([]span.Span, 0, o.batchSize), ids: rand.NewChaCha8(seed)}
 }
 
 // handle dispatches one raw event. Bad events are counted, never fatal.
@@ -67,7 +77,7 @@ func (t *tracker) handle(raw []byte) {
 			t.badEvent("data", err)
 			return
 		}
-		t.metrics.Events.WithLabelValues("data").Inc()
+		t.metrics.evData.Inc()
 		t.onData(&t.data)
 	case evOpen, evClose, evExit:
 		if err := decodeConn(raw, &t.cev); err != nil {
@@ -103,6 +113,7 @@ func (t *tracker) onOpen(ev *connEvent) {
 	c := t.newConn(k, ev.ConnID, ev.TS, ev.Role == roleUnknown)
 	c.role = ev.Role
 	c.local, c.remote = ev.Local, ev.Remote
+	c.localEP, c.remoteEP = endpoint(ev.Local), endpoint(ev.Remote)
 }
 
 func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
@@ -110,6 +121,9 @@ func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
 	c.parser = httpwire.NewParser(c.emit, joined)
+	c.connID = span.IDOf(t.node, uint64(k.tgid), uint64(uint32(k.fd)), id)
+	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.parser.Feed(reassembly.Ingress, p) }
+	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.parser.Feed(reassembly.Egress, p) }
 	t.conns[k] = c
 	t.metrics.Conns.Set(float64(len(t.conns)))
 	return c
@@ -132,8 +146,7 @@ func (t *tracker) onData(ev *dataEvent) {
 		return
 	}
 	dir := reassembly.Direction(ev.Dir)
-	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End},
-		func(p reassembly.Piece) { c.parser.Feed(dir, p) })
+	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
 	if c.parser.State() == httpwire.StateNotHTTP {
 		port := c.local.Port()
 		t.metrics.Unknown.WithLabelValues(portLabel(port)).Inc()
@@ -159,8 +172,7 @@ func (t *tracker) onExit(tgid uint32, ts uint64) {
 // end flushes the connection's streams and parser and forgets it.
 func (c *conn) end(ts uint64) {
 	for d := range c.asm {
-		dir := reassembly.Direction(d)
-		c.asm[d].Flush(func(p reassembly.Piece) { c.parser.Feed(dir, p) })
+		c.asm[d].Flush(c.feed[d])
 	}
 	c.parser.Close(ts)
 	for reason, n := range c.parser.Stats.Errors {

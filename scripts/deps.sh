@@ -8,6 +8,12 @@ command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
+# The agent's tests trace curl against Python's http.server.
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# make bench drives the agent benchmark with wrk.
+if [[ ${VIGIL_DEPS_BENCH:-} == 1 ]]; then
+	command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
+fi
 
 if ((${#need_pkgs[@]})); then
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

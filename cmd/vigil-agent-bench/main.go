@@ -89,7 +89,6 @@ func run(d time.Duration, conns, rounds int, path string) error {
 	_ = os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0)
 	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
 	url := "http://" + addr + path
-	port, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
 	fmt.Printf("server: Go net/http on %s (pid %d), load: wrk -t1 -c%d -d%s %s, %d rounds, %d CPUs\n",
 		addr, srv.Process.Pid, conns, d, url, rounds, runtime.NumCPU())
 
@@ -100,7 +99,7 @@ func run(d time.Duration, conns, rounds int, path string) error {
 		if err != nil {
 			return err
 		}
-		st, err := tracedRound(url, port, conns, d)
+		st, err := tracedRound(url, srv.Process.Pid, conns, d)
 		if err != nil {
 			return err
 		}
@@ -130,7 +129,7 @@ type roundStats struct {
 
 // tracedRound runs the load while an agent (spool and embedded store
 // included, as `vigil agent` runs) captures the server's port.
-func tracedRound(url string, port, conns int, d time.Duration) (roundStats, error) {
+func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error) {
 	var st roundStats
 	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
 	if err != nil {
@@ -145,7 +144,7 @@ func tracedRound(url string, port, conns int, d time.Duration) (roundStats, erro
 	}
 	defer db.Close()
 	cfg := config.DefaultAgent()
-	cfg.Ports = []int{port}
+	cfg.PIDs = []int{pid} // the server only, as a DaemonSet scoped to the app would
 	reg := prometheus.NewRegistry()
 	cpu0 := cpuTime()
 	var w store.SpanWriter = db
