@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// TestCgroupFilter traces the processes of one cgroup and nothing else.
+func TestCgroupFilter(t *testing.T) {
+	needBPF(t)
+	parent := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
+		parent = "/sys/fs/cgroup" // cgroup v2
+		if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
+			t.Skip("no writable cgroup hierarchy at /sys/fs/cgroup/memory or /sys/fs/cgroup")
+		}
+	}
+	dir := filepath.Join(parent, fmt.Sprintf("vigil-test-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a cgroup (%v)", err)
+	}
+	srv := startServer(t)
+	t.Cleanup(func() {
+		_ = srv.cmd.Process.Kill()
+		_, _ = srv.cmd.Process.Wait()
+		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(srv.cmd.Process.Pid)), 0); err != nil {
+		t.Fatalf("moving the server into %s: %v", dir, err)
+	}
+	a := startAgent(t, func(c *config.Agent) { c.Cgroups = []string{dir} })
+	runClient(t, clientEnv(srv, "/hello", 4, 1)...)
+	got := a.waitSpans(t, 4, func(s *span.Span) bool { return s.Process.PID == srv.cmd.Process.Pid })
+	time.Sleep(200 * time.Millisecond)
+	all := a.stop(t)
+	if len(got) != 4 {
+		t.Fatalf("got %d spans of the process in the cgroup, want 4", len(got))
+	}
+	for _, s := range all {
+		if s.Process.PID != srv.cmd.Process.Pid {
+			t.Errorf("span of pid %d (%s), which is outside the traced cgroup", s.Process.PID, s.Service.Name)
+		}
+	}
+}
+
+// TestServerDiesMidRequest: the request a dying process never answered is
+// reported incomplete, and the agent goes on tracing.
+func TestServerDiesMidRequest(t *testing.T) {
+	srv := startServer(t)
+	a := startAgent(t, func(c *config.Agent) { c.PIDs = []int{srv.cmd.Process.Pid} })
+	conn, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A request whose body never fully arrives keeps the server reading.
+	if _, err := conn.Write([]byte("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = srv.cmd.Process.Wait()
+	spans := a.waitSpans(t, 1, func(s *span.Span) bool { return s.HTTP != nil && s.HTTP.Request.Path == "/echo" })
+	if len(spans) != 1 || !spans[0].Vigil.Incomplete || spans[0].HTTP.Response.StatusCode != 0 {
+		t.Fatalf("want one incomplete /echo span without status, got %+v", spans)
+	}
+	if !strings.Contains(spans[0].Vigil.Reason, "closed") {
+		t.Errorf("reason %q does not say the connection closed", spans[0].Vigil.Reason)
+	}
+
+	// The agent keeps going: a new server (new pid) traced by a new filter.
+	srv2 := startServer(t)
+	if err := a.agent.Capture().SetFilter(Filter{PIDs: []uint32{uint32(srv2.cmd.Process.Pid)}}); err != nil {
+		t.Fatal(err)
+	}
+	runClient(t, clientEnv(srv2, "/hello", 3, 1)...)
+	if got := a.waitSpans(t, 3, func(s *span.Span) bool { return s.Process.PID == srv2.cmd.Process.Pid }); len(got) != 3 {
+		t.Fatalf("after the first server died, got %d spans of the second, want 3", len(got))
+	}
+}
