@@ -73,13 +73,13 @@ func parseHead(b []byte, isReq bool) (head, bool) {
 		if sp1 <= 0 || sp2 <= sp1 || !bytes.HasPrefix(line[sp2+1:], httpPrefix) {
 			return h, false
 		}
-		h.method, h.target = string(line[:sp1]), string(line[sp1+1:sp2])
-		h.version = string(line[sp2+1+5:])
+		h.method, h.target = intern(line[:sp1]), string(line[sp1+1:sp2])
+		h.version = intern(line[sp2+1+5:])
 	} else {
 		if !bytes.HasPrefix(line, httpPrefix) || len(line) < 12 || line[8] != ' ' {
 			return h, false
 		}
-		h.version = string(line[5:8])
+		h.version = intern(line[5:8])
 		st, err := strconv.Atoi(string(line[9:12]))
 		if err != nil || st < 100 || st > 999 {
 			return h, false
@@ -152,4 +152,20 @@ func headEnd(b []byte, from int) int {
 		return from + i + 2
 	}
 	return -1
+}
+
+// common values are shared instead of allocated per message.
+var common = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE", "1.0", "1.1"} {
+		m[s] = s
+	}
+	return m
+}()
+
+func intern(b []byte) string {
+	if s, ok := common[string(b)]; ok { // no allocation: the compiler reuses b
+		return s
+	}
+	return string(b)
 }
