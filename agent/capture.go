@@ -59,6 +59,7 @@ type Filter struct {
 
 // Capture is the loaded and attached BPF side.
 type Capture struct {
+	final  *KernelStats // the counters when the programs were unloaded
 	objs   bpf.CaptureObjects
 	links  []link.Link
 	reader *ringbuf.Reader
@@ -210,6 +211,9 @@ type KernelStats struct {
 
 // Stats reads the kernel counters.
 func (c *Capture) Stats() (KernelStats, error) {
+	if c.final != nil {
+		return *c.final, nil
+	}
 	var s KernelStats
 	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns, &s.ArgsFull}
 	for i, d := range dst {
@@ -254,6 +258,9 @@ func (c *Capture) Programs() map[string]Program {
 
 // Close detaches and unloads everything.
 func (c *Capture) Close() {
+	if s, err := c.Stats(); err == nil {
+		c.final = &s
+	}
 	if c.reader != nil {
 		_ = c.reader.Close()
 	}

@@ -33,6 +33,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "trickle":
+		if err := trickle(os.Getenv("VIGIL_TRAFFIC_URL"), os.Getenv("VIGIL_TRAFFIC_REQUEST")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "client":
 		o := traffic.ClientOptions{
 			BaseURL: os.Getenv("VIGIL_TRAFFIC_URL"),

@@ -39,6 +39,7 @@ type half struct {
 	cur       message
 	open      bool // cur has begun
 	finishing bool // cur ends once the current step's bytes are counted
+	headGap   bool // part of the current head was not captured
 	// done is called with each finished message; interim responses too.
 	done func(m *message)
 	// bodyMode decides a response's framing from its head (it needs the
@@ -56,6 +57,10 @@ func (h *half) piece(p reassembly.Piece) {
 	}
 	data := p.Data
 	for len(data) > 0 {
+		if h.st == stHead && h.headGap && len(data) == len(p.Data) && h.startsMessage(data) {
+			h.atStart(data, p) // the gapped head ended at the previous syscall
+			continue
+		}
 		if h.st == stResync || h.st == stStart {
 			if !h.atStart(data, p) {
 				h.touch(p) // an open message lost its framing: this is likely its tail
@@ -79,6 +84,10 @@ func (h *half) piece(p reassembly.Piece) {
 // atStart begins a message when data starts one; in resync it also ends
 // the open message.
 func (h *half) atStart(data []byte, p reassembly.Piece) bool {
+	if h.st == stHead {
+		// Only reached for a head with a gap that a new message start follows.
+		h.finishGappedHead()
+	}
 	k := classify(data[:min(len(data), 24)])
 	want := startResponse
 	if h.isReq {
@@ -100,6 +109,7 @@ func (h *half) atStart(data []byte, p reassembly.Piece) bool {
 	}
 	h.cur = message{head: head{contentLength: -1}, start: p.Start, firstEnd: p.End, end: p.End}
 	h.open = true
+	h.headGap = false
 	h.st = stHead
 	h.buf = h.buf[:0]
 	return true
@@ -168,6 +178,9 @@ func (h *half) stepHead(data []byte) int {
 		return used
 	}
 	h.cur.head = hd
+	if h.headGap { // a header inside the gap (a length?) may be missing
+		h.cur.incomplete, h.cur.reason = true, "head larger than the capture"
+	}
 	h.startBody()
 	return used
 }
@@ -281,7 +294,17 @@ func (h *half) gap(n uint64, why string, p reassembly.Piece) {
 			return
 		}
 	}
-	// The gap covers framing (a head, a chunk line) or a message start.
+	if h.st == stHead && h.open {
+		// Head bytes not captured: count them, cut the broken line off with a
+		// marker no terminator search matches, and keep reading the head.
+		h.cur.bytes += int64(n)
+		h.headGap = true
+		if len(h.buf) < maxHead {
+			h.buf = append(h.buf, "\n\x00\n"...)
+		}
+		return
+	}
+	// The gap covers framing (a chunk line) or a message start.
 	if h.open && h.st != stStart {
 		h.cur.bytes += int64(n)
 		h.cur.incomplete, h.cur.reason = true, "framing "+why
@@ -295,6 +318,31 @@ func (h *half) gap(n uint64, why string, p reassembly.Piece) {
 func (h *half) lostStart(why string) {
 	h.stats.add("message start " + why)
 	h.st = stResync
+}
+
+// startsMessage: data certainly begins a message of this direction.
+func (h *half) startsMessage(data []byte) bool {
+	want := startResponse
+	if h.isReq {
+		want = startRequest
+	}
+	return classify(data[:min(len(data), 24)]) == want
+}
+
+// finishGappedHead ends a message whose head was partly not captured: the
+// captured start line and headers are kept, its framing is unknown.
+func (h *half) finishGappedHead() {
+	buf := append(h.buf, "\r\n\r\n"...)
+	hd, ok := parseHead(buf, h.isReq)
+	if !ok {
+		h.stats.add("malformed head")
+		h.open = false
+		h.st = stStart
+		return
+	}
+	h.cur.head = hd
+	h.cur.bodyBytes = 0
+	h.finish(true, "head larger than the capture")
 }
 
 // finishAfter ends the current message once the step's bytes are counted.

@@ -147,6 +147,13 @@ func (p *Parser) begin(reqDir reassembly.Direction) {
 			resp.finish(true, "framing lost")
 		}
 	}
+	// A request whose head was partly not captured ends, at the latest,
+	// when its response begins.
+	resp.onStart = func() {
+		if req.open && req.st == stHead && req.headGap {
+			req.finishGappedHead()
+		}
+	}
 	// A response seen before any request has no partner: skip to the next.
 	resp.st = stStart
 	p.halves[reqDir] = req

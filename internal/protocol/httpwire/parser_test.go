@@ -71,6 +71,12 @@ func TestParser(t *testing.T) {
 			want: []string{"GET /a?x=1 200 5 false"}},
 		{name: "joined at a response", joined: true, steps: []wire{{out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
 			want: []string{"GET /a?x=1 200 5 false"}},
+		{name: "head gap, terminator captured later", steps: []wire{{in, "GET /big HTTP/1.1\r\nCookie: aaaa", 3000, 0}, {in, "aaaa\r\nAccept: */*\r\n\r\n", 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /big 200 5 true"}},
+		{name: "request head gap ended by the response", steps: []wire{{in, "GET /big HTTP/1.1\r\nCookie: aaaa", 3000, 0}, {out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
+			want: []string{"GET /big 200 5 true", "GET /a?x=1 200 5 false"}},
+		{name: "response head gap ended by the next response", steps: []wire{{out, get, 0, 0}, {out, get, 0, 0}, {in, "HTTP/1.1 200 OK\r\nSet-Cookie: x", 5000, 0}, {in, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 0 true", "GET /a?x=1 200 5 false"}},
 		{name: "chunk framing not captured", steps: []wire{{out, get, 0, 0}, {in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 900, 0}, {out, get, 0, 0}, {in, ok, 0, 0}},
 			want: []string{"GET /a?x=1 200 0 true", "GET /a?x=1 200 5 false"}},
 	}
