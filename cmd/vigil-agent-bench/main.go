@@ -36,7 +36,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 )
 
-var discard bool
+var discard, traceNothing bool
 
 // discardWriter counts spans and keeps none.
 type discardWriter struct{ n atomic.Int64 }
@@ -60,6 +60,7 @@ func main() {
 	path := flag.String("path", "/hello", "request path")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
+	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -145,6 +146,9 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	defer db.Close()
 	cfg := config.DefaultAgent()
 	cfg.PIDs = []int{pid} // the server only, as a DaemonSet scoped to the app would
+	if traceNothing {
+		cfg.PIDs = []int{1 << 30} // no such process
+	}
 	reg := prometheus.NewRegistry()
 	cpu0 := cpuTime()
 	var w store.SpanWriter = db
