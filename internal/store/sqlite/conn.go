@@ -10,6 +10,12 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
+// Writer cache and checkpoint sizes; see writerDSN.
+const (
+	writerCacheKiB     = 32 << 10
+	walCheckpointPages = 10_000
+)
+
 // writerDSN configures the write connection. _txlock=immediate makes BEGIN
 // take the write lock at once, so waiting for another writer goes through
 // busy_timeout instead of failing with SQLITE_BUSY in the middle of a
@@ -17,6 +23,12 @@ import (
 func writerDSN(path string, opts Options) string {
 	q := baseParams(opts)
 	q.Add("_pragma", "journal_mode(WAL)")
+	// Span indexes on random keys (id, trace_id) dirty about a page per row:
+	// the default 2 MiB cache spilled and re-read them, and checkpointing
+	// every 1000 pages copied the same pages again and again. Measured: a
+	// quarter more spans per CPU second, for a WAL of up to ~40 MB.
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(writerCacheKiB)+")") // negative: KiB, not pages
+	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
 	q.Set("_txlock", "immediate")
 	return fileURI(path, q)
 }

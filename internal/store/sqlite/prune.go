@@ -6,22 +6,37 @@ import (
 )
 
 // defaultPruneChunk bounds each delete so a large prune does not hold the
-// write lock (and stall result writes) for long.
+// write lock (and stall writes) for long.
 const defaultPruneChunk = 5000
 
-// Prune deletes the results whose @timestamp is before the given time and
-// returns how many it deleted.
+// prunedTables are the tables Prune deletes from, each indexed on ts.
+var prunedTables = []string{"results", "spans"}
+
+// Prune deletes the results and spans whose @timestamp is before the given
+// time and returns how many it deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
-	for {
-		res, err := s.writer.ExecContext(ctx, `DELETE FROM results WHERE rowid IN (
-			SELECT rowid FROM results WHERE ts < ? LIMIT ?)`, before.UnixMicro(), s.pruneChunk)
+	for _, table := range prunedTables {
+		n, err := s.pruneTable(ctx, table, before)
+		total += n
 		if err != nil {
-			return total, s.describe(err, "deleting results before %s (%d deleted so far)", before.UTC().Format(time.RFC3339), total)
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (s *Store) pruneTable(ctx context.Context, table string, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.writer.ExecContext(ctx, `DELETE FROM `+table+` WHERE rowid IN (
+			SELECT rowid FROM `+table+` WHERE ts < ? LIMIT ?)`, before.UnixMicro(), s.pruneChunk)
+		if err != nil {
+			return total, s.describe(err, "deleting %s before %s (%d deleted so far)", table, before.UTC().Format(time.RFC3339), total)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, s.describe(err, "counting deleted results")
+			return total, s.describe(err, "counting deleted %s", table)
 		}
 		total += n
 		if n < int64(s.pruneChunk) {
@@ -61,11 +76,11 @@ func (s *Store) pruneExpired(ctx context.Context) {
 	n, err := s.Prune(ctx, before)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.WarnContext(ctx, "pruning expired results failed", "error", err)
+			s.log.WarnContext(ctx, "pruning expired results and spans failed", "error", err)
 		}
 		return
 	}
 	if n > 0 {
-		s.log.InfoContext(ctx, "pruned expired results", "deleted", n, "before", before.UTC())
+		s.log.InfoContext(ctx, "pruned expired results and spans", "deleted", n, "before", before.UTC())
 	}
 }

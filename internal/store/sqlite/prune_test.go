@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
@@ -46,6 +47,35 @@ func TestPrune(t *testing.T) {
 	require.Zero(t, n, "nothing left to prune")
 }
 
+func TestPruneSpans(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
+	s.pruneChunk = 10
+	old := make([]span.Span, 2*s.pruneChunk+7)
+	for i := range old {
+		old[i] = storetest.NewSpan(fmt.Sprintf("old-%05d", i), "shop", storetest.Base.Add(-time.Duration(i+1)*time.Microsecond))
+	}
+	require.NoError(t, s.WriteSpans(ctx, old))
+	require.NoError(t, s.WriteSpans(ctx, []span.Span{
+		storetest.NewSpan("at-cutoff", "shop", storetest.Base),
+		storetest.NewSpan("new", "shop", storetest.Base.Add(time.Hour)),
+	}))
+	require.NoError(t, s.WriteResults(ctx, []result.Result{
+		minimal("old-result", storetest.Base.Add(-time.Second)),
+		minimal("new-result", storetest.Base),
+	}))
+
+	n, err := s.Prune(ctx, storetest.Base)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(old)+1), n, "the old spans and the old result")
+	got, err := s.ListSpans(ctx, store.SpanQuery{Limit: 1000})
+	require.NoError(t, err)
+	require.Equal(t, []string{"new", "at-cutoff"}, spanIDs(got))
+	results, err := s.ListResults(ctx, store.ResultQuery{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"new-result"}, resultIDs(results))
+}
+
 func TestRetentionPrunesInBackground(t *testing.T) {
 	ctx := context.Background()
 	now := storetest.Base
@@ -59,10 +89,18 @@ func TestRetentionPrunesInBackground(t *testing.T) {
 		minimal("kept", now.Add(-23*time.Hour)),
 	}))
 
+	require.NoError(t, s.WriteSpans(ctx, []span.Span{
+		storetest.NewSpan("expired-span", "shop", now.Add(-25*time.Hour)),
+		storetest.NewSpan("kept-span", "shop", now.Add(-23*time.Hour)),
+	}))
+
 	require.Eventually(t, func() bool {
-		_, err := s.GetResult(ctx, "expired")
-		return err != nil
+		_, errResult := s.GetResult(ctx, "expired")
+		_, errSpan := s.GetSpan(ctx, "expired-span")
+		return errResult != nil && errSpan != nil
 	}, 5*time.Second, 10*time.Millisecond)
 	_, err := s.GetResult(ctx, "kept")
+	require.NoError(t, err)
+	_, err = s.GetSpan(ctx, "kept-span")
 	require.NoError(t, err)
 }

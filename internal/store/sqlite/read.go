@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
-// DefaultLimit is the number of results ListResults returns when the query
-// sets none.
+// DefaultLimit is the number of documents ListResults and ListSpans return
+// when the query sets none.
 const DefaultLimit = 100
 
 // GetResult returns the stored result with that id, or an error wrapping
@@ -45,42 +46,57 @@ func (s *Store) ListResults(ctx context.Context, q store.ResultQuery) ([]result.
 	return results, nil
 }
 
-// listQuery builds the SELECT for q. Only fixed SQL text is concatenated;
-// values are always bound. Since and Until compare at microsecond precision,
-// the precision of the ts column.
+// listQuery builds the SELECT for q.
 func listQuery(q store.ResultQuery) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		where = append(where, cond)
-		args = append(args, arg)
+	var f filter
+	f.eq("monitor_id", q.MonitorID)
+	f.eq("status", q.Status)
+	f.eq("location", q.Location)
+	f.window(q.Since, q.Until)
+	return f.selectDocs("results", q.Limit)
+}
+
+// filter collects the conditions of a list query. Only fixed SQL text is
+// concatenated; values are always bound.
+type filter struct {
+	where []string
+	args  []any
+}
+
+// eq adds column = value, unless value is empty ("any").
+func (f *filter) eq(column, value string) {
+	if value != "" {
+		f.where = append(f.where, column+" = ?")
+		f.args = append(f.args, value)
 	}
-	if q.MonitorID != "" {
-		add("monitor_id = ?", q.MonitorID)
+}
+
+// window bounds ts, at microsecond precision, the precision of the ts column;
+// zero times are unbounded.
+func (f *filter) window(since, until time.Time) {
+	if !since.IsZero() {
+		f.where = append(f.where, "ts >= ?")
+		f.args = append(f.args, since.UnixMicro())
 	}
-	if q.Status != "" {
-		add("status = ?", q.Status)
+	if !until.IsZero() {
+		f.where = append(f.where, "ts < ?")
+		f.args = append(f.args, until.UnixMicro())
 	}
-	if q.Location != "" {
-		add("location = ?", q.Location)
-	}
-	if !q.Since.IsZero() {
-		add("ts >= ?", q.Since.UnixMicro())
-	}
-	if !q.Until.IsZero() {
-		add("ts < ?", q.Until.UnixMicro())
-	}
-	limit := q.Limit
+}
+
+// selectDocs is the SELECT of the matching docs of table, newest first, ties
+// by id descending; a limit of 0 or less means DefaultLimit.
+func (f *filter) selectDocs(table string, limit int) (string, []any) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	var b strings.Builder
-	b.WriteString("SELECT doc FROM results")
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
+	b.WriteString("SELECT doc FROM " + table)
+	if len(f.where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(f.where, " AND "))
 	}
 	b.WriteString(" ORDER BY ts DESC, id DESC LIMIT ?")
-	return b.String(), append(args, limit)
+	return b.String(), append(f.args, limit)
 }
 
 // latestQuery finds each monitor's newest result with one index probe per

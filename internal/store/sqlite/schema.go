@@ -31,6 +31,23 @@ CREATE TABLE catalog (
 	updated_at INTEGER NOT NULL  -- unix microseconds
 );
 `,
+	// 2: spans. A rowid table, so that inserts append to the table and only
+	// the indexes take the random ids and trace ids.
+	`
+CREATE TABLE spans (
+	id        TEXT    NOT NULL PRIMARY KEY,
+	ts        INTEGER NOT NULL, -- @timestamp, unix microseconds
+	service   TEXT    NOT NULL,
+	kind      TEXT    NOT NULL,
+	trace_id  TEXT    NOT NULL,
+	doc       TEXT    NOT NULL, -- JSON of span.Span
+	stored_at INTEGER NOT NULL  -- unix microseconds
+);
+CREATE INDEX spans_service_ts ON spans (service, ts DESC);
+CREATE INDEX spans_trace_ts ON spans (trace_id, ts DESC);
+CREATE INDEX spans_kind_ts ON spans (kind, ts DESC); -- else a kind-only list sorts the table
+CREATE INDEX spans_ts ON spans (ts);
+`,
 }
 
 // SchemaVersion is the schema version this code writes.

@@ -115,6 +115,11 @@ func TestSchemaAndPragmas(t *testing.T) {
 	require.NoError(t, s.writer.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync))
 	require.Equal(t, 1, fk)
 	require.Equal(t, 1, sync, "NORMAL")
+	var cache, checkpoint int
+	require.NoError(t, s.writer.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache))
+	require.NoError(t, s.writer.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&checkpoint))
+	require.Equal(t, -writerCacheKiB, cache)
+	require.Equal(t, walCheckpointPages, checkpoint)
 
 	_, err := s.reader.ExecContext(ctx, `DELETE FROM results`)
 	require.Error(t, err, "the reader pool is query-only")

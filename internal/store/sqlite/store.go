@@ -1,6 +1,7 @@
 // Package sqlite is the embedded store: one SQLite file under the data
-// directory, through the pure-Go modernc.org/sqlite driver. Results are kept as
-// their JSON document next to the few columns the queries filter on.
+// directory, through the pure-Go modernc.org/sqlite driver. Results and spans
+// are kept as their JSON document next to the few columns the queries filter
+// on.
 //
 // Writes go through a pool of one connection (SQLite has one writer at a time,
 // and queueing in Go is cheaper than spinning on SQLITE_BUSY); reads use a
@@ -31,8 +32,9 @@ const (
 
 // Options tune a Store; the zero value is usable.
 type Options struct {
-	// Retention deletes results whose @timestamp is older than this, in the
-	// background every PruneInterval while the store is open; 0 keeps all.
+	// Retention deletes results and spans whose @timestamp is older than
+	// this, in the background every PruneInterval while the store is open; 0
+	// keeps all.
 	Retention     time.Duration
 	PruneInterval time.Duration // default DefaultPruneInterval
 	// BusyTimeout is how long a statement waits for a lock held by another
@@ -76,6 +78,7 @@ type Store struct {
 	reader *sql.DB // query-only connections
 
 	pruneChunk int // rows per DELETE in Prune
+	spanChunk  int // rows per INSERT in WriteSpans
 
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
@@ -102,6 +105,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		log:  opts.Logger.With("component", "store.sqlite", "path", abs),
 
 		pruneChunk: defaultPruneChunk,
+		spanChunk:  defaultSpanChunk,
 	}
 	if err := s.openPools(ctx); err != nil {
 		_ = s.closePools()

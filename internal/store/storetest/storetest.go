@@ -6,10 +6,11 @@
 //	}
 //
 // Beyond the interface comments in package store, the suite pins down:
-// results come back exactly as written (times included, to the microsecond),
-// except Vigil.StoredAt, which the store sets at write time; ties on
-// @timestamp are ordered by id, descending; a batch holding a result without
-// an id is rejected whole; reads see writes as soon as WriteResults returns.
+// results and spans come back exactly as written (times included, to the
+// microsecond), except Vigil.StoredAt, which the store sets at write time;
+// ties on @timestamp are ordered by id, descending; a batch holding a result
+// without an id, or a span that fails span.Validate, is rejected whole; reads
+// see writes as soon as WriteResults or WriteSpans returns.
 package storetest
 
 import (
@@ -42,6 +43,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LatestResults", testLatest},
 		{"Catalog", testCatalog},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"SpanWriteGetRoundTrip", testSpanRoundTrip},
+		{"SpanRoundTripMinimal", testSpanRoundTripMinimal},
+		{"SpanWriteIsIdempotentInOneBatch", testSpanIdempotentInBatch},
+		{"SpanWriteIsIdempotentAcrossBatches", testSpanIdempotentAcrossBatches},
+		{"SpanWriteRejectsInvalid", testSpanRejectsInvalid},
+		{"SpanEmptyBatchIsNoop", testSpanEmptyBatch},
+		{"SpanGetMissingIsNotFound", testSpanGetMissing},
+		{"SpanListNewestFirst", testSpanListOrder},
+		{"SpanListFilters", testSpanListFilters},
+		{"SpanListLimit", testSpanListLimit},
+		{"SpanConcurrentWriters", testSpanConcurrentWriters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
