@@ -77,7 +77,7 @@ func New(opts Options) (*Agent, error) {
 	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
 	a.tracker = newTracker(trackerOptions{
 		node: node, procs: procs, clock: newClock(), metrics: m, log: log,
-		batchSize: cfg.BatchSize, submit: a.exporter.submit, forget: capture.ForgetProcess,
+		batchSize: cfg.BatchSize, submit: a.exporter.submit, newBatch: a.exporter.batch, forget: capture.ForgetProcess,
 	})
 	log.Info("capturing", "pids", cfg.PIDs, "cgroups", cfg.Cgroups, "ports", cfg.Ports,
 		"capture_bytes", cfg.CaptureBytes, "node", node)

@@ -39,25 +39,29 @@ func benchPipeline(b *testing.B, sink SpanSink) {
 	ex := newExporter(sink, nil, 1024, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ex.start(context.Background())
 	tr := newTracker(trackerOptions{node: "bench", procs: procs, clock: newClock(), metrics: m,
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), batchSize: 2000, submit: ex.submit, forget: func(uint32) {}})
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), batchSize: 2000, submit: ex.submit, newBatch: ex.batch, forget: func(uint32) {}})
 	req := "GET /api/orders/42?expand=items HTTP/1.1\r\nHost: shop.internal:8080\r\nUser-Agent: Go-http-client/1.1\r\nAccept-Encoding: gzip\r\n\r\n"
 	resp := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: Sun, 22 Nov 2026 20:00:00 GMT\r\nContent-Length: 27\r\n\r\n{\"id\":42,\"status\":\"placed\"}"
 	const conns = 64
 	var offIn, offOut [conns]uint64
-	events := make([][]byte, 0, 2)
+	reqEv, respEv := rawData(0, 4242, 0, 0, 0, 0, req), rawData(1, 4242, 0, 0, 0, 0, resp)
+	set := func(e []byte, fd int32, conn, off, ts uint64) []byte {
+		binary.LittleEndian.PutUint32(e[12:], uint32(fd))
+		binary.LittleEndian.PutUint64(e[16:], conn)
+		binary.LittleEndian.PutUint64(e[24:], off)
+		binary.LittleEndian.PutUint64(e[32:], ts)
+		binary.LittleEndian.PutUint64(e[40:], ts+1000)
+		return e
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		c := i % conns
 		ts := uint64(i) * 10000
-		events = append(events[:0],
-			rawData(0, 4242, int32(10+c), uint64(c+1), offIn[c], ts, req),
-			rawData(1, 4242, int32(10+c), uint64(c+1), offOut[c], ts+5000, resp))
+		tr.handle(set(reqEv, int32(10+c), uint64(c+1), offIn[c], ts))
+		tr.handle(set(respEv, int32(10+c), uint64(c+1), offOut[c], ts+5000))
 		offIn[c] += uint64(len(req))
 		offOut[c] += uint64(len(resp))
-		for _, e := range events {
-			tr.handle(e)
-		}
 	}
 	tr.flush()
 	ex.stop()

@@ -24,13 +24,14 @@ type exporter struct {
 	sink    SpanSink
 	stdout  io.Writer // optional: every span as a JSON line
 	queue   chan []span.Span
+	free    chan []span.Span // written batches, reused so the hot path allocates none
 	metrics *Metrics
 	log     *slog.Logger
 	wg      sync.WaitGroup
 }
 
 func newExporter(sink SpanSink, stdout io.Writer, queue int, m *Metrics, log *slog.Logger) *exporter {
-	return &exporter{sink: sink, stdout: stdout, queue: make(chan []span.Span, queue), metrics: m, log: log}
+	return &exporter{sink: sink, stdout: stdout, queue: make(chan []span.Span, queue), free: make(chan []span.Span, queue), metrics: m, log: log}
 }
 
 func (e *exporter) start(ctx context.Context) {
@@ -51,6 +52,12 @@ func (e *exporter) start(ctx context.Context) {
 				e.metrics.Dropped.WithLabelValues("sink_error").Add(float64(len(batch)))
 				e.log.Error("spans lost: neither the store nor the spool took them", "spans", len(batch), "err", err)
 			}
+			// Sinks do not keep the slice (the spool and the store encode it).
+			clear(batch)
+			select {
+			case e.free <- batch[:0]:
+			default:
+			}
 		}
 	}()
 }
@@ -61,6 +68,16 @@ func (e *exporter) submit(batch []span.Span) {
 	case e.queue <- batch:
 	default:
 		e.metrics.Dropped.WithLabelValues("export_queue_full").Add(float64(len(batch)))
+	}
+}
+
+// batch returns an empty batch of at least n capacity, reused when one is free.
+func (e *exporter) batch(n int) []span.Span {
+	select {
+	case b := <-e.free:
+		return b
+	default:
+		return make([]span.Span, 0, n)
 	}
 }
 

@@ -45,6 +45,7 @@ type trackerOptions struct {
 	log       *slog.Logger
 	batchSize int
 	submit    func([]span.Span)
+	newBatch  func(n int) []span.Span
 	forget    func(tgid uint32)
 }
 
@@ -216,7 +217,7 @@ func (t *tracker) flush() {
 		return
 	}
 	t.submit(t.batch)
-	t.batch = make([]span.Span, 0, t.batchSize)
+	t.batch = t.newBatch(t.batchSize)
 }
 
 func portLabel(p uint16) string {

@@ -24,7 +24,7 @@ func FuzzTracker(f *testing.F) {
 		ex := newExporter(&countSink{}, nil, 4, m, log)
 		ex.start(context.Background())
 		tr := newTracker(trackerOptions{node: "fuzz", procs: procs, clock: newClock(), metrics: m, log: log,
-			batchSize: 3, submit: ex.submit, forget: func(uint32) {}})
+			batchSize: 3, submit: ex.submit, newBatch: ex.batch, forget: func(uint32) {}})
 		for _, raw := range [][]byte{a, b, c, a, c, b} {
 			tr.handle(raw)
 		}

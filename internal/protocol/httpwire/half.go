@@ -363,11 +363,10 @@ func (h *half) finish(incomplete bool, reason string) {
 	if h.cur.incomplete && h.st == stResync {
 		h.cur.bodyBytes = 0 // the body's framing was not seen: its size is unknown
 	}
-	m := h.cur
 	h.open = false
 	h.st = stStart
 	h.buf = h.buf[:0]
-	h.done(&m)
+	h.done(&h.cur) // valid until the next message starts: done copies what it keeps
 }
 
 // close ends the direction: a body delimited by the end is complete, an

@@ -112,34 +112,57 @@ func parseHead(b []byte, isReq bool) (head, bool) {
 
 // header records the fields the agent uses; it fails on a malformed length.
 func (h *head) header(name, value []byte) bool {
-	switch {
-	case bytes.EqualFold(name, []byte("content-length")):
-		n, err := strconv.ParseInt(string(value), 10, 64)
-		if err != nil || n < 0 {
-			return false
+	// Dispatch on the length first: most headers are none of these.
+	switch len(name) {
+	case 14:
+		if bytes.EqualFold(name, []byte("content-length")) {
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 {
+				return false
+			}
+			h.contentLength = n
 		}
-		h.contentLength = n
-	case bytes.EqualFold(name, []byte("transfer-encoding")):
-		h.chunked = bytes.HasSuffix(bytes.ToLower(value), []byte("chunked"))
-	case bytes.EqualFold(name, []byte("connection")):
-		v := bytes.ToLower(value)
-		if bytes.Contains(v, []byte("close")) {
-			h.connClose = true
+	case 17:
+		if bytes.EqualFold(name, []byte("transfer-encoding")) {
+			h.chunked = hasSuffixFold(value, "chunked")
 		}
-		if bytes.Contains(v, []byte("keep-alive")) {
-			h.connClose = false
+	case 10:
+		if bytes.EqualFold(name, []byte("connection")) {
+			if containsFold(value, "close") {
+				h.connClose = true
+			}
+			if containsFold(value, "keep-alive") {
+				h.connClose = false
+			}
+			if containsFold(value, "upgrade") {
+				h.upgrade = true
+			}
+		} else if bytes.EqualFold(name, []byte("tracestate")) {
+			h.tracestate = string(value)
 		}
-		if bytes.Contains(v, []byte("upgrade")) {
-			h.upgrade = true
+	case 4:
+		if bytes.EqualFold(name, []byte("host")) {
+			h.host = string(value)
 		}
-	case bytes.EqualFold(name, []byte("host")):
-		h.host = string(value)
-	case bytes.EqualFold(name, []byte("traceparent")):
-		h.traceparent = string(value)
-	case bytes.EqualFold(name, []byte("tracestate")):
-		h.tracestate = string(value)
+	case 11:
+		if bytes.EqualFold(name, []byte("traceparent")) {
+			h.traceparent = string(value)
+		}
 	}
 	return true
+}
+
+func hasSuffixFold(v []byte, suffix string) bool {
+	return len(v) >= len(suffix) && bytes.EqualFold(v[len(v)-len(suffix):], []byte(suffix))
+}
+
+func containsFold(v []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(v); i++ {
+		if bytes.EqualFold(v[i:i+len(sub)], []byte(sub)) {
+			return true
+		}
+	}
+	return false
 }
 
 // headEnd finds the end of a header block in b, searching from `from`.

@@ -131,3 +131,22 @@ func boolS(b bool) string {
 	}
 	return "false"
 }
+
+// BenchmarkParser feeds keep-alive exchanges (a 100-byte request, a
+// 150-byte response) and reports exchanges per second of one core.
+func BenchmarkParser(b *testing.B) {
+	req := []byte("GET /api/orders/42?expand=items HTTP/1.1\r\nHost: shop.internal:8080\r\nUser-Agent: Go-http-client/1.1\r\n\r\n")
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: Sun, 22 Nov 2026 20:00:00 GMT\r\nContent-Length: 27\r\n\r\n{\"id\":42,\"status\":\"placed\"}")
+	n := 0
+	p := NewParser(func(Exchange) { n++ }, false)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ts := uint64(i) * 100
+		p.Feed(in, reassembly.Piece{Data: req, Start: ts, End: ts + 10})
+		p.Feed(out, reassembly.Piece{Data: resp, Start: ts + 50, End: ts + 60})
+	}
+	if n != b.N {
+		b.Fatalf("%d exchanges for %d requests", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
+}
