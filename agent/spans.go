@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
 	"github.com/vigil-dev/vigil/internal/reassembly"
@@ -26,9 +27,11 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 	if end < start { // no response: the span ends with its request
 		end = x.RequestEnd
 	}
+	spanID := span.IDOf(c.connID, uint64(c.index))
+	ts := t.clock.wall(start)
 	s := span.Span{
-		ID:        span.IDOf(c.connID, uint64(c.index)),
-		Timestamp: t.clock.wall(start),
+		ID:        span.TimeOrderedID(ts, spanID),
+		Timestamp: ts,
 		Span: span.Info{
 			Kind:     kind,
 			Name:     x.Method + " " + pathOnly(x.Target),
@@ -49,7 +52,7 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: x.Incomplete, Reason: x.Reason,
 			ConnID: c.connID},
 	}
-	s.Span.ID = s.ID
+	s.Span.ID = spanID
 	if kind == span.KindServer {
 		s.Span.Type = "request"
 		s.Source, s.Destination = c.remoteEP, c.localEP
@@ -63,17 +66,17 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 	if c.proc.PodUID != "" {
 		s.Kubernetes = &span.Kubernetes{Pod: span.KubernetesPod{UID: c.proc.PodUID}}
 	}
-	t.applyTraceContext(&s, kind, x.Traceparent)
+	t.applyTraceContext(&s, kind, x.Traceparent, ts)
 	return s
 }
 
 // applyTraceContext honours a W3C traceparent: a server span joins the
 // caller's trace as its child; a client span is the span the caller named
 // as parent-id, so the server span's parent.id points at it.
-func (t *tracker) applyTraceContext(s *span.Span, kind, traceparent string) {
+func (t *tracker) applyTraceContext(s *span.Span, kind, traceparent string, start time.Time) {
 	traceID, parentID, ok := parseTraceparent(traceparent)
 	if !ok {
-		s.Trace.ID = t.traceID()
+		s.Trace.ID = t.traceID(start)
 		return
 	}
 	s.Trace.ID = traceID
@@ -112,10 +115,12 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// traceID is a random W3C trace id for a span the traffic gave none.
-func (t *tracker) traceID() string {
+// traceID is a W3C trace id for a span the traffic gave none: 48 bits of
+// milliseconds then 80 random bits, so the store's trace index grows in
+// time order (as AWS X-Ray ids do) while ids stay unique.
+func (t *tracker) traceID(start time.Time) string {
 	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], t.ids.Uint64())
+	binary.BigEndian.PutUint64(b[:8], uint64(start.UnixMilli())<<16|t.ids.Uint64()&0xffff)
 	binary.LittleEndian.PutUint64(b[8:], t.ids.Uint64())
 	return hex.EncodeToString(b[:])
 }

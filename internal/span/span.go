@@ -205,6 +205,20 @@ func IDOf(s string, nums ...uint64) string {
 	return string(buf[:])
 }
 
+// TimeOrderedID prefixes a span id with its start time (13 hex digits of
+// Unix microseconds): stores index ids in time order, so inserts append
+// instead of touching random pages. Still deterministic for replays.
+func TimeOrderedID(start time.Time, spanID string) string {
+	const digits = "0123456789abcdef"
+	var buf [13]byte
+	us := uint64(start.UnixMicro())
+	for i := 12; i >= 0; i-- {
+		buf[i] = digits[us&0xf]
+		us >>= 4
+	}
+	return string(buf[:]) + spanID
+}
+
 // Validate reports what makes a span unstorable.
 func (s *Span) Validate() error {
 	switch {
