@@ -161,6 +161,9 @@ func Start(ctx context.Context, cfg config.Agent, dataDir string, w store.SpanWr
 	return e, nil
 }
 
+// SpoolStats are the spool's counters (spans written to the store...).
+func (e *Embedded) SpoolStats() spool.Stats { return e.spool.Stats() }
+
 // Agent is the running agent.
 func (e *Embedded) Agent() *agent.Agent { return e.agent }
 
