@@ -67,7 +67,7 @@ func New(opts Options) (*Agent, error) {
 		node, _ = os.Hostname()
 	}
 	capture, err := OpenCapture(CaptureOptions{
-		CaptureBytes: cfg.CaptureBytes, RingBytes: cfg.RingBufferBytes, WakeupBytes: cfg.WakeupBytes,
+		CaptureBytes: cfg.CaptureBytes, RingBytes: cfg.RingBufferBytes, WakeupBytes: cfg.WakeupBytes, TraceSelf: cfg.TraceSelf,
 	}, filter, log)
 	if err != nil {
 		return nil, err

@@ -72,6 +72,7 @@ type CaptureOptions struct {
 	CaptureBytes int // bytes copied per syscall
 	RingBytes    int // ring buffer size, a power of two multiple of the page size
 	WakeupBytes  int // wake the reader when this much is queued
+	TraceSelf    bool
 }
 
 // OpenCapture loads the programs, sets the filter and attaches them.
@@ -102,8 +103,12 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 		}
 		return nil, fmt.Errorf("loading the capture programs (needs root, or CAP_BPF and CAP_PERFMON): %w", err)
 	}
+	self := uint32(os.Getpid())
+	if opts.TraceSelf {
+		self = 0 // no process has tgid 0
+	}
 	c.cfg = bpf.CaptureVigilConfig{
-		SelfTgid:    uint32(os.Getpid()),
+		SelfTgid:    self,
 		Capture:     uint32(opts.CaptureBytes),
 		WakeupBytes: uint32(opts.WakeupBytes),
 	}

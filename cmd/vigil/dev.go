@@ -108,6 +108,9 @@ func runDev(ctx context.Context, g *globalOpts, cfg config.Config) error {
 		if err := cfg.Agent.Validate(); err != nil {
 			return fmt.Errorf("invalid agent configuration:\n%w", err)
 		}
+		// The demo app and the checks run in this process: trace it too (spans
+		// go to the local store, so nothing feeds back).
+		cfg.Agent.TraceSelf = true
 		emb, err := agentcli.Start(ctx, cfg.Agent, cfg.DataDir, n.store, n.metrics.Registry(), nil, log)
 		if err != nil {
 			return fmt.Errorf("starting the agent (--agent needs root): %w", err)

@@ -40,6 +40,10 @@ type Agent struct {
 	Node string `yaml:"node"`
 	// ProcRoot is where processes are read (the host's /proc in a pod).
 	ProcRoot string `yaml:"proc_root"`
+	// TraceSelf also traces the agent's own process. `vigil dev --agent`
+	// sets it so the in-process demo app and checks are traced; never with
+	// a store reached over the network, whose traffic would feed back.
+	TraceSelf bool `yaml:"trace_self"`
 	// Listen serves /metrics and /healthz of a standalone agent.
 	Listen string `yaml:"listen"`
 	// IdleTimeout ends connections silent for this long.

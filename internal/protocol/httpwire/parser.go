@@ -1,8 +1,14 @@
 package httpwire
 
 import (
+	"bytes"
+
 	"github.com/vigil-dev/vigil/internal/reassembly"
 )
+
+// h2Preface opens every HTTP/2 connection; its first line looks like a
+// request line, so it is told apart before anything else.
+var h2Preface = []byte("PRI * HTTP/2.0\r\n")
 
 // maxQueued bounds requests waiting for their responses (pipelining).
 const maxQueued = 256
@@ -51,6 +57,11 @@ func (p *Parser) Feed(dir reassembly.Direction, pc reassembly.Piece) {
 // detect looks for the first message start at a piece boundary.
 func (p *Parser) detect(dir reassembly.Direction, pc reassembly.Piece) {
 	p.seen[dir] += uint64(len(pc.Data)) + uint64(pc.Skipped) + pc.Lost
+	if bytes.HasPrefix(pc.Data, h2Preface) {
+		p.Stats.add("http/2") // h2c: for the HTTP/2 parser, not this one
+		p.state = StateNotHTTP
+		return
+	}
 	if len(p.pending[dir]) >= 64 {
 		p.pending[dir] = nil // a head this fragmented is not judged: start over
 	}

@@ -67,6 +67,7 @@ func TestParser(t *testing.T) {
 		{name: "closed before response", steps: []wire{{in, get, 0, 0}}, want: []string{"GET /a?x=1 0 0 true"}},
 		{name: "tiny writes", steps: splitEvery(in, get, 1), want: []string{"GET /a?x=1 0 0 true"}},
 		{name: "garbage", steps: []wire{{in, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 0}, {out, ok, 0, 0}}, state: StateNotHTTP},
+		{name: "http/2 preface", steps: []wire{{out, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04", 0, 0}, {in, "\x00\x00\x06\x04\x00", 0, 0}}, state: StateNotHTTP},
 		{name: "joined mid-body", joined: true, steps: []wire{{out, "tail of a body", 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
 			want: []string{"GET /a?x=1 200 5 false"}},
 		{name: "joined at a response", joined: true, steps: []wire{{out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
