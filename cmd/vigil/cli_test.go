@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
+	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 	"github.com/vigil-dev/vigil/internal/store/storetest"
@@ -771,3 +772,40 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestSpansList(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	var spans []span.Span
+	for i := 0; i < 5; i++ {
+		service := "checkout"
+		if i%2 == 1 {
+			service = "cart"
+		}
+		spans = append(spans, storetest.NewSpan(fmt.Sprintf("s%d", i), service, base.Add(time.Duration(i)*time.Second)))
+	}
+	if err := st.WriteSpans(context.Background(), spans); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	r := runCLI(t, "spans", "list", "--data-dir", dir, "--json", "--service", "checkout", "--limit", "2")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.output())
+	}
+	var got []span.Span
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("--json output is not a span list: %v\n%s", err, r.stdout)
+	}
+	if len(got) != 2 || got[0].ID != "s4" || got[1].ID != "s2" {
+		t.Fatalf("got %d spans %v, want s4 then s2 (checkout, newest first, limit 2)", len(got), got)
+	}
+	r = runCLI(t, "spans", "list", "--data-dir", dir)
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 6 || !strings.Contains(r.stdout, "cart") {
+		t.Fatalf("table output (exit %d):\n%s", r.code, r.output())
+	}
+}
