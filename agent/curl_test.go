@@ -153,3 +153,50 @@ func TestPipelining(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv6Loopback: the 4-tuple of an IPv6 connection is read from the
+// socket's v6 fields.
+func TestIPv6Loopback(t *testing.T) {
+	needBPF(t)
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3")
+	}
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	srv := exec.Command(python, "-m", "http.server", "--bind", "::1", "--directory", t.TempDir(), strconv.Itoa(port))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp6", "[::1]:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("python did not listen on [::1]:%d", port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://[::1]:"+strconv.Itoa(port)+"/").Output()
+	if err != nil || string(out) != "200" {
+		t.Fatalf("curl: %v %s", err, out)
+	}
+	got := a.waitSpans(t, 1, func(s *span.Span) bool { return s.Span.Kind == span.KindServer })
+	a.stop(t)
+	if len(got) != 1 {
+		t.Fatalf("got %d server spans, want 1", len(got))
+	}
+	s := got[0]
+	if s.Destination.IP != "::1" || s.Destination.Port != port || s.Source.IP != "::1" || s.Source.Port == 0 {
+		t.Errorf("addresses %+v -> %+v, want [::1]:ephemeral -> [::1]:%d", s.Source, s.Destination, port)
+	}
+}
