@@ -123,7 +123,10 @@ func run(d time.Duration, conns, rounds int, path string) error {
 	}
 	fmt.Printf("\nthroughput with the agent: %.1f%% of baseline (median of the %d round ratios; medians %.0f vs %.0f req/s; target >= 97%%)\n",
 		100*median(ratios), len(ratios), median(traced), median(base))
-	fmt.Printf("kernel time per BPF program run: %.0f ns (target <= 1000 ns)\n", last.nsPerRun)
+	fmt.Printf("kernel time per BPF program run: %.0f ns (target <= 1000 ns); per event: %.0f ns\n", last.nsPerRun, last.nsPerRun*float64(last.runs)/float64(max(last.events, 1)))
+	for _, l := range last.perProgRuns {
+		fmt.Println("  " + l)
+	}
 	fmt.Printf("events handled: %.0f/s with %d ring-buffer drops\n", float64(last.events)/d.Seconds(), last.drops)
 	fmt.Printf("agent process: max RSS %d MiB, CPU %.2f s per %s run (%.1f%% of one core)\n",
 		last.maxRSS>>20, last.cpu.Seconds(), d, 100*last.cpu.Seconds()/d.Seconds())
@@ -138,6 +141,8 @@ type roundStats struct {
 	nsPerRun      float64
 	maxRSS        int64
 	cpu           time.Duration
+	perProg       map[string]float64
+	perProgRuns   []string
 }
 
 // tracedRound runs the load while an agent (spool and embedded store
@@ -187,6 +192,15 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	sp := emb.SpoolStats()
 	st.cpu = cpuTime() - cpu0
 	st.runs = after.runs - before.runs
+	st.perProg = map[string]float64{}
+	for name, a := range after.each {
+		b := before.each[name]
+		if n := a[1] - b[1]; n > 0 {
+			st.perProg[name] = float64(a[0]-b[0]) / float64(n)
+			st.perProgRuns = append(st.perProgRuns, fmt.Sprintf("%s %d runs %.0f ns", name, n, st.perProg[name]))
+		}
+	}
+	sort.Strings(st.perProgRuns)
 	if st.runs > 0 {
 		st.nsPerRun = float64(after.ns-before.ns) / float64(st.runs)
 	}
@@ -199,17 +213,21 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	return st, nil
 }
 
-type progTotals struct{ ns, runs uint64 }
+type progTotals struct {
+	ns, runs uint64
+	each     map[string][2]uint64 // name: ns, runs
+}
 
 func programStats(progs map[string]agent.Program) progTotals {
-	var t progTotals
-	for _, p := range progs {
+	t := progTotals{each: map[string][2]uint64{}}
+	for name, p := range progs {
 		s, err := p.Stats()
 		if err != nil {
 			continue
 		}
 		t.ns += uint64(s.Runtime)
 		t.runs += s.RunCount
+		t.each[name] = [2]uint64{uint64(s.Runtime), s.RunCount}
 	}
 	return t
 }
