@@ -126,7 +126,7 @@ func run(d time.Duration, conns, rounds int, path string) error {
 	}
 	fmt.Printf("\nthroughput with the agent: %.1f%% of baseline (median of the %d round ratios; medians %.0f vs %.0f req/s; target >= 97%%)\n",
 		100*median(ratios), len(ratios), median(traced), median(base))
-	fmt.Printf("CPU-normalised throughput (CPU per request of server+wrk+agent, baseline over traced; immune to VM steal): %.1f%%\n", 100*median(cpuRatios))
+	fmt.Printf("CPU-normalised throughput (CPU per request of server+wrk+agent, baseline over traced): %.1f%%\n", 100*median(cpuRatios))
 	fmt.Printf("kernel time per BPF program run: %.0f ns (target <= 1000 ns); per event: %.0f ns\n", last.nsPerRun, last.nsPerRun*float64(last.runs)/float64(max(last.events, 1)))
 	for _, l := range last.perProgRuns {
 		fmt.Println("  " + l)
@@ -241,7 +241,7 @@ var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 
 // wrk runs the load and returns requests per second and the CPU time the
 // load generator, the server and this process (the agent) used meanwhile:
-// CPU per request does not move with the steal time of a shared VM.
+// CPU per request is a second view of the cost besides throughput.
 func wrk(url string, conns int, d time.Duration) (float64, error) {
 	rps, _, err := wrkCPU(url, conns, d, 0)
 	return rps, err
