@@ -21,7 +21,8 @@ const (
 	DefaultCaptureBytes = 1024
 )
 
-// tracepoints lists what capture.c attaches to: group, event, program.
+// tracepoints lists the classic tracepoints capture.c attaches to; the
+// syscall-exit program is a raw tracepoint (tp_btf), attached apart.
 func tracepoints(p *bpf.CapturePrograms) []struct {
 	group, name string
 	prog        *ebpf.Program
@@ -31,18 +32,6 @@ func tracepoints(p *bpf.CapturePrograms) []struct {
 		prog        *ebpf.Program
 	}
 	return []tp{
-		{"syscalls", "sys_enter_read", p.VigilEnterRead}, {"syscalls", "sys_exit_read", p.VigilExitRead},
-		{"syscalls", "sys_enter_write", p.VigilEnterWrite}, {"syscalls", "sys_exit_write", p.VigilExitWrite},
-		{"syscalls", "sys_enter_readv", p.VigilEnterReadv}, {"syscalls", "sys_exit_readv", p.VigilExitReadv},
-		{"syscalls", "sys_enter_writev", p.VigilEnterWritev}, {"syscalls", "sys_exit_writev", p.VigilExitWritev},
-		{"syscalls", "sys_enter_sendto", p.VigilEnterSendto}, {"syscalls", "sys_exit_sendto", p.VigilExitSendto},
-		{"syscalls", "sys_enter_recvfrom", p.VigilEnterRecvfrom}, {"syscalls", "sys_exit_recvfrom", p.VigilExitRecvfrom},
-		{"syscalls", "sys_enter_sendmsg", p.VigilEnterSendmsg}, {"syscalls", "sys_exit_sendmsg", p.VigilExitSendmsg},
-		{"syscalls", "sys_enter_recvmsg", p.VigilEnterRecvmsg}, {"syscalls", "sys_exit_recvmsg", p.VigilExitRecvmsg},
-		{"syscalls", "sys_enter_sendfile64", p.VigilEnterSendfile64}, {"syscalls", "sys_exit_sendfile64", p.VigilExitSendfile64},
-		{"syscalls", "sys_enter_connect", p.VigilEnterConnect}, {"syscalls", "sys_exit_connect", p.VigilExitConnect},
-		{"syscalls", "sys_enter_accept", p.VigilEnterAccept}, {"syscalls", "sys_exit_accept", p.VigilExitAccept},
-		{"syscalls", "sys_enter_accept4", p.VigilEnterAccept4}, {"syscalls", "sys_exit_accept4", p.VigilExitAccept4},
 		{"syscalls", "sys_enter_close", p.VigilEnterClose},
 		{"sched", "sched_process_exit", p.VigilProcessExit},
 	}
@@ -124,6 +113,12 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 		}
 		c.links = append(c.links, l)
 	}
+	l, err := link.AttachTracing(link.TracingOptions{Program: c.objs.VigilSysExit})
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("attaching to the raw tracepoint sys_exit (needs BTF, kernel 5.5+): %w", err)
+	}
+	c.links = append(c.links, l)
 	c.reader, err = ringbuf.NewReader(c.objs.VigilEvents)
 	if err != nil {
 		c.Close()
@@ -211,7 +206,7 @@ func (c *Capture) Queued() int { return c.reader.AvailableBytes() }
 
 // KernelStats are the programs' counters, summed over CPUs.
 type KernelStats struct {
-	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns, ArgsFull uint64
+	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns uint64
 }
 
 // Stats reads the kernel counters.
@@ -220,7 +215,7 @@ func (c *Capture) Stats() (KernelStats, error) {
 		return *c.final, nil
 	}
 	var s KernelStats
-	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns, &s.ArgsFull}
+	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns}
 	for i, d := range dst {
 		var per []uint64
 		if err := c.objs.VigilStats.Lookup(uint32(i), &per); err != nil {
@@ -254,7 +249,7 @@ type Program = *ebpf.Program
 
 // Programs lists the loaded programs, for run-time statistics.
 func (c *Capture) Programs() map[string]Program {
-	out := map[string]Program{}
+	out := map[string]Program{"sys_exit": c.objs.VigilSysExit}
 	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
 		out[tp.name] = tp.prog
 	}

@@ -121,11 +121,10 @@ var (
 	descRingDrops    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_events_total", "Events lost because the ring buffer was full, by kind.", []string{"kind"}, nil)
 	descDropBytes    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_bytes_total", "Stream bytes whose data events were lost to a full ring buffer.", nil, nil)
 	descKernelConns  = prometheus.NewDesc("vigil_agent_kernel_connections_total", "Connections the BPF programs began to follow.", nil, nil)
-	descArgsFull     = prometheus.NewDesc("vigil_agent_kernel_pending_full_total", "Syscalls not captured because the in-flight table was full.", nil, nil)
 )
 
 func (kernelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns, descArgsFull} {
+	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns} {
 		ch <- d
 	}
 }
@@ -140,5 +139,4 @@ func (c kernelCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRingDrops, prometheus.CounterValue, float64(s.CtrlDrops), "connection")
 	ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(s.DroppedBytes))
 	ch <- prometheus.MustNewConstMetric(descKernelConns, prometheus.CounterValue, float64(s.Conns))
-	ch <- prometheus.MustNewConstMetric(descArgsFull, prometheus.CounterValue, float64(s.ArgsFull))
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/vigil-dev/vigil/internal/span"
 )
 
-// buildSpan makes the span of one exchange. Timing follows what each side
-// can observe: a server's span runs from the return of the read that
-// brought the request's first bytes to the return of the write that sent
-// the response's last bytes; a client's span from the entry of the write of
-// its request to the return of the read of the response's last bytes.
+// buildSpan makes the span of one exchange. Timing follows the syscalls'
+// returns (only exits are observed): a server's span runs from the return
+// of the read that brought the request's first bytes to the return of the
+// write that sent the response's last bytes; a client's span from the
+// return of its first request write to the return of the read of the
+// response's last bytes.
 func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 	kind := span.KindClient
 	start, end := x.RequestStart, x.ResponseEnd

@@ -1,15 +1,20 @@
 //go:build ignore
 
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* vigil capture: syscall tracepoints that turn socket I/O of the traced
- * processes into ring-buffer events. Work per syscall is kept tiny for
- * untraced processes (one array lookup, one hash lookup) and for non-socket
- * file descriptors (a cached negative answer). */
+/* vigil capture: the syscall-exit raw tracepoint (tp_btf, no trace record
+ * built) turns socket I/O of the traced processes into ring-buffer events;
+ * close is followed at its entry. Work per syscall is tiny: a comparison for
+ * syscalls vigil does not follow, one array and one hash lookup for
+ * untraced processes, a cached negative answer for non-socket descriptors.
+ * Only the exit is observed, so an event's start and end are both the
+ * exit time. */
 #include "vigil_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "capture.h"
+#include "arch.h"
 
 char __license[] SEC("license") = "Dual BSD/GPL";
 
@@ -62,12 +67,6 @@ struct {
 	__type(value, __u8);
 } vigil_skip SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
-	__type(value, struct vigil_args);
-} vigil_pending SEC(".maps");
 
 /* One scratch event per CPU: the data copy is built here and handed to
  * bpf_ringbuf_output with its real size. The loader sets max_entries to the

@@ -42,8 +42,7 @@ enum vigil_stat {
 	VIGIL_STAT_CTRL_DROPS = 2,
 	VIGIL_STAT_DROPPED_BYTES = 3,
 	VIGIL_STAT_CONNS = 4,
-	VIGIL_STAT_ARGS_FULL = 5,
-	VIGIL_STAT_COUNT = 6,
+	VIGIL_STAT_COUNT = 5,
 };
 
 enum vigil_arg_kind {
@@ -51,8 +50,6 @@ enum vigil_arg_kind {
 	VIGIL_ARG_IOV = 1,   /* readv/writev: an iovec array */
 	VIGIL_ARG_MSG = 2,   /* sendmsg/recvmsg: a msghdr */
 	VIGIL_ARG_NOCAP = 3, /* sendfile: bytes counted, none copied */
-	VIGIL_ARG_CONNECT = 4,
-	VIGIL_ARG_ACCEPT = 5,
 };
 
 struct vigil_config {
@@ -71,16 +68,6 @@ struct vigil_conn {
 	__u8 _pad[7];
 };
 
-struct vigil_args {
-	__u64 ptr; /* buffer, iovec array or msghdr */
-	__u64 cnt; /* buffer length or iovec count */
-	__u64 ts;  /* syscall entry */
-	__s32 fd;
-	__s32 nr;  /* syscall number: an exit only matches its own entry */
-	__u8 kind; /* enum vigil_arg_kind */
-	__u8 dir;
-	__u8 _pad[6];
-};
 
 struct vigil_data_event {
 	__u8 type; /* VIGIL_EV_DATA */

@@ -1,33 +1,7 @@
-/* Data syscalls: the entry saves the arguments, the exit copies the first
- * bytes actually moved into the ring buffer. */
+/* Data syscalls, at their exit only: the registers still hold the buffer,
+ * and the result says how many bytes moved, so no per-syscall state is kept
+ * between entry and exit. */
 #define VIGIL_MSG_PEEK 2
-
-static __always_inline int vigil_data_enter(struct vigil_sys_enter *ctx, __u64 ptr, __u64 cnt,
-					    __u8 kind, __u8 dir)
-{
-	struct vigil_config *cfg = vigil_cfg();
-	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
-		return 0;
-	__s32 fd = (__s32)ctx->args[0];
-	__u64 key = vigil_key(pid_tgid >> 32, fd);
-	if (!bpf_map_lookup_elem(&vigil_conns, &key) && bpf_map_lookup_elem(&vigil_skip, &key))
-		return 0;
-	struct vigil_args a = {
-		.ptr = ptr,
-		.cnt = cnt,
-		.ts = bpf_ktime_get_ns(),
-		.fd = fd,
-		.kind = kind,
-		.dir = dir,
-		.nr = (__s32)ctx->nr,
-	};
-	if (bpf_map_update_elem(&vigil_pending, &pid_tgid, &a, BPF_ANY))
-		vigil_count(VIGIL_STAT_ARGS_FULL, 1);
-	return 0;
-}
 
 static __always_inline __u32 vigil_copy_buf(struct vigil_scratch *s, __u64 ptr, __u32 want)
 {
@@ -61,16 +35,16 @@ static __always_inline __u32 vigil_copy_iov(struct vigil_scratch *s, __u64 iovp,
 	return off;
 }
 
-static __always_inline __u32 vigil_copy(struct vigil_scratch *s, struct vigil_args *a, __u32 want)
+static __always_inline __u32 vigil_copy(struct vigil_scratch *s, __u8 kind, __u64 ptr, __u64 cnt, __u32 want)
 {
-	switch (a->kind) {
+	switch (kind) {
 	case VIGIL_ARG_BUF:
-		return vigil_copy_buf(s, a->ptr, want);
+		return vigil_copy_buf(s, ptr, want);
 	case VIGIL_ARG_IOV:
-		return vigil_copy_iov(s, a->ptr, a->cnt, want);
+		return vigil_copy_iov(s, ptr, cnt, want);
 	case VIGIL_ARG_MSG: {
 		struct vigil_user_msghdr msg;
-		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->ptr))
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)ptr))
 			return 0;
 		return vigil_copy_iov(s, (__u64)msg.msg_iov, msg.msg_iovlen, want);
 	}
@@ -78,24 +52,22 @@ static __always_inline __u32 vigil_copy(struct vigil_scratch *s, struct vigil_ar
 	return 0;
 }
 
-static __always_inline int vigil_data_exit(struct vigil_sys_exit *ctx)
+/* vigil_data handles the exit of a data syscall on fd that moved ret bytes
+ * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr). */
+static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct vigil_args *ap = bpf_map_lookup_elem(&vigil_pending, &pid_tgid);
-	if (!ap)
-		return 0;
-	struct vigil_args a = *ap;
-	bpf_map_delete_elem(&vigil_pending, &pid_tgid);
-	__s64 ret = ctx->ret;
-	if (ret <= 0 || a.nr != (__s32)ctx->nr || a.kind > VIGIL_ARG_NOCAP)
+	if (ret <= 0)
 		return 0;
 	struct vigil_config *cfg = vigil_cfg();
 	if (!cfg)
 		return 0;
-	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, a.fd);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!vigil_traced(cfg, pid_tgid >> 32))
+		return 0;
+	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd);
 	if (!c)
 		return 0;
-	__u64 off = __sync_fetch_and_add(&c->off[a.dir & 1], (__u64)ret);
+	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
 	__u64 conn_id = c->id;
 
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -105,19 +77,20 @@ static __always_inline int vigil_data_exit(struct vigil_sys_exit *ctx)
 	__u32 want = cfg->capture;
 	if ((__u64)ret < want)
 		want = (__u32)ret;
-	__u32 cap = vigil_copy(s, &a, want);
+	__u32 cap = vigil_copy(s, kind, ptr, cnt, want);
 	if (cap > VIGIL_MAX_CAPTURE)
 		cap = VIGIL_MAX_CAPTURE;
 
+	__u64 now = bpf_ktime_get_ns();
 	s->ev.type = VIGIL_EV_DATA;
-	s->ev.dir = a.dir;
+	s->ev.dir = dir;
 	s->ev.tgid = pid_tgid >> 32;
 	s->ev.tid = (__u32)pid_tgid;
-	s->ev.fd = a.fd;
+	s->ev.fd = fd;
 	s->ev.conn_id = conn_id;
 	s->ev.off = off;
-	s->ev.start = a.ts;
-	s->ev.end = bpf_ktime_get_ns();
+	s->ev.start = now; /* the exit alone is observed: see capture.c */
+	s->ev.end = now;
 	s->ev.len = ret > 0xffffffff ? 0xffffffff : (__u32)ret;
 	s->ev.cap = cap;
 	if (bpf_ringbuf_output(&vigil_events, s, sizeof(s->ev) + cap, vigil_wakeup_flags(cfg))) {
@@ -127,54 +100,4 @@ static __always_inline int vigil_data_exit(struct vigil_sys_exit *ctx)
 	}
 	vigil_count(VIGIL_STAT_DATA_EVENTS, 1);
 	return 0;
-}
-
-#define VIGIL_DATA_PROGS(name, ptr_arg, cnt_arg, kind, dir)                         \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
-	int vigil_enter_##name(struct vigil_sys_enter *ctx)                          \
-	{                                                                            \
-		return vigil_data_enter(ctx, ctx->args[ptr_arg], ctx->args[cnt_arg], \
-					kind, dir);                                  \
-	}                                                                            \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                   \
-	int vigil_exit_##name(struct vigil_sys_exit *ctx)                            \
-	{                                                                            \
-		return vigil_data_exit(ctx);                                         \
-	}
-
-VIGIL_DATA_PROGS(read, 1, 2, VIGIL_ARG_BUF, VIGIL_INGRESS)
-VIGIL_DATA_PROGS(write, 1, 2, VIGIL_ARG_BUF, VIGIL_EGRESS)
-VIGIL_DATA_PROGS(readv, 1, 2, VIGIL_ARG_IOV, VIGIL_INGRESS)
-VIGIL_DATA_PROGS(writev, 1, 2, VIGIL_ARG_IOV, VIGIL_EGRESS)
-VIGIL_DATA_PROGS(sendto, 1, 2, VIGIL_ARG_BUF, VIGIL_EGRESS)
-VIGIL_DATA_PROGS(sendmsg, 1, 1, VIGIL_ARG_MSG, VIGIL_EGRESS)
-VIGIL_DATA_PROGS(sendfile64, 0, 0, VIGIL_ARG_NOCAP, VIGIL_EGRESS)
-
-/* recvfrom and recvmsg with MSG_PEEK move no bytes out of the stream. */
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int vigil_enter_recvfrom(struct vigil_sys_enter *ctx)
-{
-	if (ctx->args[3] & VIGIL_MSG_PEEK)
-		return 0;
-	return vigil_data_enter(ctx, ctx->args[1], ctx->args[2], VIGIL_ARG_BUF, VIGIL_INGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_recvfrom")
-int vigil_exit_recvfrom(struct vigil_sys_exit *ctx)
-{
-	return vigil_data_exit(ctx);
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int vigil_enter_recvmsg(struct vigil_sys_enter *ctx)
-{
-	if (ctx->args[2] & VIGIL_MSG_PEEK)
-		return 0;
-	return vigil_data_enter(ctx, ctx->args[1], 1, VIGIL_ARG_MSG, VIGIL_INGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int vigil_exit_recvmsg(struct vigil_sys_exit *ctx)
-{
-	return vigil_data_exit(ctx);
 }

@@ -1,94 +1,61 @@
-/* Connection lifecycle: connect, accept, close, process exit. */
+/* The syscall-exit dispatcher, connection lifecycle and process exit. */
 #define VIGIL_EINPROGRESS 115
 
-static __always_inline int vigil_save_fd(struct vigil_sys_enter *ctx, __u8 kind)
+static __always_inline int vigil_open(__s32 fd, __u8 role)
 {
 	struct vigil_config *cfg = vigil_cfg();
 	if (!cfg)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
-		return 0;
-	struct vigil_args a = {
-		.ts = bpf_ktime_get_ns(),
-		.fd = (__s32)ctx->args[0],
-		.kind = kind,
-		.nr = (__s32)ctx->nr,
-	};
-	if (bpf_map_update_elem(&vigil_pending, &pid_tgid, &a, BPF_ANY))
-		vigil_count(VIGIL_STAT_ARGS_FULL, 1);
+	if (vigil_traced(cfg, pid_tgid >> 32))
+		vigil_conn_open(cfg, pid_tgid, fd, role);
 	return 0;
 }
 
-/* vigil_take_args returns the saved entry of this very syscall. */
-static __always_inline bool vigil_take_args(struct vigil_sys_exit *ctx, __u64 pid_tgid, __u8 kind,
-					    struct vigil_args *out)
+/* One raw tracepoint for every syscall's exit: no trace record is built and
+ * no state is kept from the entry; syscalls vigil does not follow leave at
+ * the first comparison. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct vigil_args *ap = bpf_map_lookup_elem(&vigil_pending, &pid_tgid);
-	if (!ap)
-		return false;
-	*out = *ap;
-	bpf_map_delete_elem(&vigil_pending, &pid_tgid);
-	return out->kind == kind && out->nr == (__s32)ctx->nr;
-}
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int vigil_enter_connect(struct vigil_sys_enter *ctx)
-{
-	return vigil_save_fd(ctx, VIGIL_ARG_CONNECT);
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int vigil_exit_connect(struct vigil_sys_exit *ctx)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct vigil_args a;
-	if (!vigil_take_args(ctx, pid_tgid, VIGIL_ARG_CONNECT, &a))
-		return 0;
-	if (ctx->ret != 0 && ctx->ret != -VIGIL_EINPROGRESS)
-		return 0;
-	struct vigil_config *cfg = vigil_cfg();
-	if (cfg)
-		vigil_conn_open(cfg, pid_tgid, a.fd, VIGIL_ROLE_CLIENT);
+	switch (VIGIL_SYSCALL_NR(regs)) {
+	case VIGIL_NR_READ:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS);
+	case VIGIL_NR_WRITE:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS);
+	case VIGIL_NR_READV:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_INGRESS);
+	case VIGIL_NR_WRITEV:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_EGRESS);
+	case VIGIL_NR_SENDTO:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS);
+	case VIGIL_NR_RECVFROM:
+		if (VIGIL_ARG3(regs) & VIGIL_MSG_PEEK) /* moves no bytes out of the stream */
+			return 0;
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS);
+	case VIGIL_NR_SENDMSG:
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_EGRESS);
+	case VIGIL_NR_RECVMSG:
+		if (VIGIL_ARG2(regs) & VIGIL_MSG_PEEK)
+			return 0;
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_INGRESS);
+	case VIGIL_NR_SENDFILE:
+		return vigil_data(VIGIL_ARG0(regs), 0, 0, ret, VIGIL_ARG_NOCAP, VIGIL_EGRESS);
+	case VIGIL_NR_CONNECT:
+		if (ret != 0 && ret != -VIGIL_EINPROGRESS)
+			return 0;
+		return vigil_open(VIGIL_ARG0(regs), VIGIL_ROLE_CLIENT);
+	case VIGIL_NR_ACCEPT:
+	case VIGIL_NR_ACCEPT4:
+		if (ret < 0)
+			return 0;
+		return vigil_open(ret, VIGIL_ROLE_SERVER);
+	}
 	return 0;
 }
 
-static __always_inline int vigil_accept_exit(struct vigil_sys_exit *ctx)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct vigil_args a;
-	if (!vigil_take_args(ctx, pid_tgid, VIGIL_ARG_ACCEPT, &a) || ctx->ret < 0)
-		return 0;
-	struct vigil_config *cfg = vigil_cfg();
-	if (cfg)
-		vigil_conn_open(cfg, pid_tgid, (__s32)ctx->ret, VIGIL_ROLE_SERVER);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept")
-int vigil_enter_accept(struct vigil_sys_enter *ctx)
-{
-	return vigil_save_fd(ctx, VIGIL_ARG_ACCEPT);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int vigil_exit_accept(struct vigil_sys_exit *ctx)
-{
-	return vigil_accept_exit(ctx);
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept4")
-int vigil_enter_accept4(struct vigil_sys_enter *ctx)
-{
-	return vigil_save_fd(ctx, VIGIL_ARG_ACCEPT);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int vigil_exit_accept4(struct vigil_sys_exit *ctx)
-{
-	return vigil_accept_exit(ctx);
-}
-
+/* close is followed at its entry: once the descriptor is released another
+ * thread may get the same number, so its exit would be too late. */
 SEC("tracepoint/syscalls/sys_enter_close")
 int vigil_enter_close(struct vigil_sys_enter *ctx)
 {

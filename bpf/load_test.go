@@ -33,7 +33,9 @@ func TestVerifierAcceptsPrograms(t *testing.T) {
 		t.Fatalf("loading: %v", err)
 	}
 	defer objs.Close()
-	if len(spec.Programs) < 24 {
-		t.Errorf("loaded %d programs, want at least 24 (enter/exit of 12 syscalls)", len(spec.Programs))
+	for _, name := range []string{"vigil_sys_exit", "vigil_enter_close", "vigil_process_exit"} {
+		if spec.Programs[name] == nil {
+			t.Errorf("program %s missing from the object", name)
+		}
 	}
 }
