@@ -9,7 +9,7 @@ if ! command -v clang-14 >/dev/null 2>&1 || [ ! -f /usr/include/bpf/bpf_helpers.
 fi
 go generate ./bpf
 if ! git diff --quiet -- bpf/; then
-	echo "check-bpf: bpf/capture_bpfel.{go,o} differ from the sources: run 'go generate ./bpf' and commit" >&2
+	echo "check-bpf: the generated bpf/capture_*_bpfel.{go,o} differ from the sources: run 'go generate ./bpf' and commit" >&2
 	git diff --stat -- bpf/ >&2
 	exit 1
 fi
