@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
 	"github.com/vigil-dev/vigil/internal/reassembly"
@@ -184,7 +185,7 @@ func (c *conn) end(ts uint64) {
 }
 
 // sweep ends connections silent since before the given time.
-func (t *tracker) sweep(before interface{ UnixNano() int64 }) {
+func (t *tracker) sweep(before time.Time) {
 	limit := before.UnixNano() - t.clock.offset
 	for _, c := range t.conns {
 		if int64(c.lastSeen) < limit {
