@@ -10,6 +10,8 @@ command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
 # The agent's tests trace curl against Python's http.server.
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# Browser journeys run in Debian's Chromium.
+[[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 # make bench drives the agent benchmark with wrk.
 if [[ ${VIGIL_DEPS_BENCH:-} == 1 ]]; then
 	command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
