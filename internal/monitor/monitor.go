@@ -25,7 +25,7 @@ const DefaultLocation = "local"
 type Monitor struct {
 	ID        string            `yaml:"id" json:"id" jsonschema:"required,pattern=^[a-z0-9][a-z0-9._-]{0\\,62}$,description=Stable identifier; names the Temporal Schedule vigil-monitor/<id>"`
 	Name      string            `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"description=Human-readable name (default: the id)"`
-	Type      string            `yaml:"type" json:"type" jsonschema:"required,enum=http,enum=tcp,enum=dns,enum=tls,description=Kind of check; selects the block it needs: steps (http) or tcp or dns or tls"`
+	Type      string            `yaml:"type" json:"type" jsonschema:"required,enum=http,enum=tcp,enum=dns,enum=tls,enum=browser,description=Kind of check; selects the block it needs: steps (http and browser) or tcp or dns or tls"`
 	Schedule  Schedule          `yaml:"schedule" json:"schedule" jsonschema:"required,description=When the monitor runs: every or cron"`
 	Timeout   Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=Whole-check timeout (default 30s)"`
 	Retries   int               `yaml:"retries,omitempty" json:"retries,omitempty" jsonschema:"minimum=0,maximum=10,description=Retries of an infrastructure error (not of a failed assertion)"`
@@ -60,12 +60,27 @@ type Schedule struct {
 	Cron  string   `yaml:"cron,omitempty" json:"cron,omitempty" jsonschema:"description=Cron expression (5 fields) in UTC"`
 }
 
-// Step is one request of an http monitor.
+// Step is one request of an http monitor, or one action of a browser
+// monitor (exactly one of the browser fields, or assert alone).
 type Step struct {
 	Name    string            `yaml:"name,omitempty" json:"name,omitempty" jsonschema:"description=Step name shown in results"`
-	Request Request           `yaml:"request" json:"request" jsonschema:"required,description=The HTTP request of the step"`
-	Extract map[string]string `yaml:"extract,omitempty" json:"extract,omitempty" jsonschema:"description=Variable name to expr-lang expression over the response (json\\, headers\\, body\\, status)"`
-	Assert  []string          `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions over the response that must be true"`
+	Request Request           `yaml:"request,omitempty" json:"request,omitempty" jsonschema:"description=http: the HTTP request of the step (required)"`
+	Extract map[string]string `yaml:"extract,omitempty" json:"extract,omitempty" jsonschema:"description=http: variable name to expr-lang expression over the response (json\\, headers\\, body\\, status)"`
+	Assert  []string          `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=http: expressions over the response; browser: expressions over the page (url\\, title\\, text(sel)\\, count(sel)\\, visible(sel)\\, vitals\\, vars) that must be true"`
+
+	Goto       string            `yaml:"goto,omitempty" json:"goto,omitempty" jsonschema:"description=browser: open this URL and wait for the load event"`
+	Click      string            `yaml:"click,omitempty" json:"click,omitempty" jsonschema:"description=browser: click the element matching this CSS selector"`
+	Type       *FieldInput       `yaml:"type,omitempty" json:"type,omitempty" jsonschema:"description=browser: type a value into a field"`
+	Select     *FieldInput       `yaml:"select,omitempty" json:"select,omitempty" jsonschema:"description=browser: choose an option of a <select>"`
+	Press      string            `yaml:"press,omitempty" json:"press,omitempty" jsonschema:"description=browser: press a key (Enter\\, Tab\\, Escape...)"`
+	Hover      string            `yaml:"hover,omitempty" json:"hover,omitempty" jsonschema:"description=browser: move the mouse over the element matching this CSS selector"`
+	WaitFor    *WaitFor          `yaml:"wait_for,omitempty" json:"wait_for,omitempty" jsonschema:"description=browser: wait for a selector\\, a text\\, a URL or network idle"`
+	Eval       *Eval             `yaml:"eval,omitempty" json:"eval,omitempty" jsonschema:"description=browser: run JavaScript; the result is vars.NAME"`
+	Screenshot string            `yaml:"screenshot,omitempty" json:"screenshot,omitempty" jsonschema:"description=browser: capture the viewport under this name"`
+	Viewport   *ViewportSize     `yaml:"viewport,omitempty" json:"viewport,omitempty" jsonschema:"description=browser: resize the viewport"`
+	Header     map[string]string `yaml:"header,omitempty" json:"header,omitempty" jsonschema:"description=browser: send these headers with every later request"`
+	Cookie     *Cookie           `yaml:"cookie,omitempty" json:"cookie,omitempty" jsonschema:"description=browser: set a cookie"`
+	Timeout    Duration          `yaml:"timeout,omitempty" json:"timeout,omitempty" jsonschema:"description=browser: how long the step may take (default 15s)"`
 }
 
 // Request is an HTTP request; strings may hold ${vars.NAME} and ${secrets.NAME}.

@@ -270,3 +270,26 @@ func manyDocuments(n int) string {
 	}
 	return b.String()
 }
+
+func TestParseBrowserJourney(t *testing.T) {
+	ms, errs := ParseFile("valid/browser.yaml", readTestdata(t, "valid/browser.yaml"))
+	if len(errs) > 0 {
+		t.Fatalf("valid journey rejected: %v", errs)
+	}
+	m := ms[0]
+	var acts []string
+	for i := range m.Steps {
+		a := m.Steps[i].browserAction()
+		if len(a) != 1 {
+			t.Fatalf("step %d has actions %v", i, a)
+		}
+		acts = append(acts, a[0])
+	}
+	want := "viewport header cookie goto wait_for type type click wait_for select hover press eval assert wait_for screenshot"
+	if got := strings.Join(acts, " "); got != want {
+		t.Errorf("actions\n got %s\nwant %s", got, want)
+	}
+	if m.Steps[6].Type.Value != "${secrets.DEMO_PASSWORD}" || m.Steps[12].Eval.Name != "items" || len(m.Steps[13].Assert) != 4 {
+		t.Errorf("step fields not decoded: %+v %+v", m.Steps[6].Type, m.Steps[12].Eval)
+	}
+}

@@ -57,8 +57,8 @@ func extendDefinitions(defs jsonschema.Definitions) error {
 		{Required: []string{"every"}, Not: &jsonschema.Schema{Required: []string{"cron"}}},
 		{Required: []string{"cron"}, Not: &jsonschema.Schema{Required: []string{"every"}}},
 	}
-	blocks := map[string]string{TypeHTTP: "steps", TypeTCP: "tcp", TypeDNS: "dns", TypeTLS: "tls"}
-	for _, typ := range []string{TypeHTTP, TypeTCP, TypeDNS, TypeTLS} {
+	blocks := map[string]string{TypeHTTP: "steps", TypeBrowser: "steps", TypeTCP: "tcp", TypeDNS: "dns", TypeTLS: "tls"}
+	for _, typ := range []string{TypeHTTP, TypeBrowser, TypeTCP, TypeDNS, TypeTLS} {
 		monitor.AllOf = append(monitor.AllOf, typeRule(typ, blocks))
 	}
 	return nil
@@ -68,17 +68,30 @@ func extendDefinitions(defs jsonschema.Definitions) error {
 func typeRule(typ string, blocks map[string]string) *jsonschema.Schema {
 	var others []*jsonschema.Schema
 	for _, other := range []string{TypeHTTP, TypeTCP, TypeDNS, TypeTLS} {
-		if other != typ {
+		if blocks[other] != blocks[typ] {
 			others = append(others, &jsonschema.Schema{Required: []string{blocks[other]}})
 		}
 	}
-	if typ == TypeHTTP {
+	if typ == TypeHTTP || typ == TypeBrowser {
 		others = append(others, &jsonschema.Schema{Required: []string{"assert"}})
 	}
 	typeIs := jsonschema.NewProperties()
 	typeIs.Set("type", &jsonschema.Schema{Const: typ})
+	then := &jsonschema.Schema{Required: []string{blocks[typ]}, Not: &jsonschema.Schema{AnyOf: others}}
+	// Steps share one shape: an http step needs a request, a browser step
+	// must not have one.
+	item := &jsonschema.Schema{Required: []string{"request"}}
+	switch typ {
+	case TypeBrowser:
+		item = &jsonschema.Schema{Not: &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Required: []string{"request"}}, {Required: []string{"extract"}}}}}
+		fallthrough
+	case TypeHTTP:
+		props := jsonschema.NewProperties()
+		props.Set("steps", &jsonschema.Schema{Items: item})
+		then.Properties = props
+	}
 	return &jsonschema.Schema{
 		If:   &jsonschema.Schema{Properties: typeIs, Required: []string{"type"}},
-		Then: &jsonschema.Schema{Required: []string{blocks[typ]}, Not: &jsonschema.Schema{AnyOf: others}},
+		Then: then,
 	}
 }

@@ -101,6 +101,8 @@ func TestSchemaValidates(t *testing.T) {
 		{"invalid/step_no_url.yaml", false},
 		{"invalid/retries_range.yaml", false},
 		{"invalid/browser.yaml", false},
+		{"invalid/browser_request.yaml", false},
+		{"valid/browser.yaml", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

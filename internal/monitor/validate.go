@@ -20,7 +20,7 @@ const (
 	IDPattern = `^[a-z0-9][a-z0-9._-]{0,62}$`
 )
 
-const supportedTypes = "http, tcp, dns, tls"
+const supportedTypes = "http, tcp, dns, tls, browser"
 
 // checker validates the meaning of a decoded monitor; it locates problems
 // through the positions the decoder recorded.
@@ -75,7 +75,11 @@ func (c *checker) validate() {
 	c.checkID()
 	c.checkSchedule()
 	c.checkLimits()
-	c.checkSteps()
+	if c.m.Type == TypeBrowser {
+		c.checkBrowserSteps()
+	} else {
+		c.checkSteps()
+	}
 	c.checkTCP()
 	c.checkDNS()
 	c.checkTLS()
@@ -111,12 +115,10 @@ func validID(id string) bool {
 // checkType reports whether the type is one the package knows.
 func (c *checker) checkType() bool {
 	switch c.m.Type {
-	case TypeHTTP, TypeTCP, TypeDNS, TypeTLS:
+	case TypeHTTP, TypeTCP, TypeDNS, TypeTLS, TypeBrowser:
 		return true
 	case "":
 		c.missing("", "type", "type is required; expected one of: %s", supportedTypes)
-	case TypeBrowser:
-		c.fail("type", "type browser is not supported yet; expected one of: %s", supportedTypes)
 	default:
 		c.fail("type", "unknown type %q; expected one of: %s", c.m.Type, supportedTypes)
 	}

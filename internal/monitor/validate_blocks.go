@@ -9,29 +9,40 @@ import (
 // of the others.
 func (c *checker) checkBlocks() {
 	m := c.m
+	steps := len(m.Steps) > 0 || c.present("steps")
 	blocks := []struct {
 		name    string
 		typ     string
 		present bool
 		hint    string
 	}{
-		{"steps", TypeHTTP, len(m.Steps) > 0 || c.present("steps"), "an http monitor needs steps: a list of at least one step with a request"},
+		{"steps", TypeHTTP, steps, "an http monitor needs steps: a list of at least one step with a request"},
+		{"steps", TypeBrowser, steps, "a browser monitor needs steps: a list of actions such as goto, click, type, assert"},
 		{"tcp", TypeTCP, m.TCP != nil, "a tcp monitor needs a tcp block with host and port"},
 		{"dns", TypeDNS, m.DNS != nil, "a dns monitor needs a dns block with a name"},
 		{"tls", TypeTLS, m.TLS != nil, "a tls monitor needs a tls block with a host"},
 	}
+	owner := map[string]string{"steps": "http or browser", "tcp": TypeTCP, "dns": TypeDNS, "tls": TypeTLS}
 	for _, b := range blocks {
 		switch {
 		case b.typ == m.Type && !b.present:
 			c.missing("", b.name, "%s", b.hint)
-		case b.typ != m.Type && b.present:
-			c.p.add(b.name, c.keyAt(b.name), "%s is not allowed in a monitor of type %s; it belongs to type %s", b.name, m.Type, b.typ)
+		case b.present && !blockAllowed(b.name, m.Type) && (b.name != "steps" || b.typ == TypeHTTP):
+			c.p.add(b.name, c.keyAt(b.name), "%s is not allowed in a monitor of type %s; it belongs to type %s", b.name, m.Type, owner[b.name])
 		}
 	}
-	if m.Type == TypeHTTP && len(m.Steps) == 0 && c.present("steps") {
-		c.fail("steps", "an http monitor needs at least one step")
+	if (m.Type == TypeHTTP || m.Type == TypeBrowser) && len(m.Steps) == 0 && c.present("steps") {
+		c.fail("steps", "a%s %s monitor needs at least one step", map[bool]string{true: "n", false: ""}[m.Type == TypeHTTP], m.Type)
 	}
 	c.checkTopAssert()
+}
+
+// blockAllowed says whether a monitor of type typ may hold the block.
+func blockAllowed(block, typ string) bool {
+	if block == "steps" {
+		return typ == TypeHTTP || typ == TypeBrowser
+	}
+	return block == typ
 }
 
 // checkTopAssert compiles the assertions of the simple types.

@@ -13,6 +13,10 @@ func (c *checker) checkSteps() {
 	for i := range c.m.Steps {
 		step := &c.m.Steps[i]
 		path := indexPath("steps", i)
+		if acts := step.browserAction(); len(acts) > 0 && acts[0] != "assert" {
+			c.p.add(joinPath(path, acts[0]), c.keyAt(joinPath(path, acts[0])), "%s.%s is a browser action; this is a%s %s monitor (type: browser runs journeys)", path, acts[0], map[bool]string{true: "n", false: ""}[c.m.Type == TypeHTTP], c.m.Type)
+			continue
+		}
 		if !c.present(joinPath(path, "request")) {
 			c.missing(path, "request", "%s.request is required", path)
 		} else {
