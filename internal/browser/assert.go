@@ -41,9 +41,12 @@ func (s *session) assert(ctx context.Context, st Step) error {
 	eval("location.href", &pageURL)
 	eval("document.title", &title)
 	env := map[string]any{}
+	vars := map[string]any{}
 	for k, val := range s.vars {
 		env[k] = val
+		vars[k] = val
 	}
+	env["vars"] = vars // monitors write eval results as vars.NAME
 	env["url"] = pageURL
 	env["title"] = title
 	env["vitals"] = map[string]any{

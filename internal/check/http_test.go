@@ -350,7 +350,7 @@ func TestHTTPConfigErrors(t *testing.T) {
 		{"relative url", httpMonitor(get("s", "/path")), "want an absolute http or https URL"},
 		{"bad ca file", httpMonitor(monitor.Step{Request: monitor.Request{URL: "https://127.0.0.1:1/", TLS: monitor.TLSClient{CAFile: "/nonexistent.pem"}}}), "read ca_file"},
 		{"no steps", httpMonitor(), "http monitor has no steps"},
-		{"unknown type", monitor.Monitor{ID: "b", Type: "browser"}, `monitor type "browser" is not run`},
+		{"unknown type", monitor.Monitor{ID: "b", Type: "ftp"}, `monitor type "ftp" is not run`},
 		{"no tcp section", monitor.Monitor{ID: "t", Type: monitor.TypeTCP}, "tcp monitor has no tcp section"},
 	}
 	r := newTestRunner(t)

@@ -18,6 +18,15 @@ func maskResult(res *result.Result, m *secrets.Masker) {
 	for i := range res.Steps {
 		maskStep(&res.Steps[i], m)
 	}
+	if b := res.Browser; b != nil {
+		b.Experience.LCPElement = m.Mask(b.Experience.LCPElement)
+		for i := range b.Console {
+			b.Console[i].Text, b.Console[i].URL = m.Mask(b.Console[i].Text), m.Mask(b.Console[i].URL)
+		}
+		for i := range b.Failed {
+			b.Failed[i].URL, b.Failed[i].Reason = m.Mask(b.Failed[i].URL), m.Mask(b.Failed[i].Reason)
+		}
+	}
 }
 
 func maskStep(s *result.Step, m *secrets.Masker) {

@@ -34,6 +34,9 @@ type Options struct {
 	// Hostname names this worker to the targets, in the User-Agent.
 	Hostname string
 	Logger   *slog.Logger
+	// ChromiumPath runs browser journeys (default: /usr/bin/chromium or
+	// chromium on PATH).
+	ChromiumPath string
 }
 
 // Runner runs checks. It is safe for concurrent use; it caches compiled
@@ -85,7 +88,12 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 		r.log.Warn("check interrupted", "monitor", m.ID, "err", context.Cause(ctx))
 		return result.Result{}, fmt.Errorf("check %s interrupted: %w", m.ID, context.Cause(ctx))
 	}
-	res := build(m, start, finish, steps, runErr, m.Type == monitor.TypeHTTP)
+	if rn.infra != nil { // the browser failed, not the target: worth retrying
+		r.log.Warn("browser failed", "monitor", m.ID, "err", rn.masker.Mask(rn.infra.Error()))
+		return result.Result{}, fmt.Errorf("check %s: %s", m.ID, rn.masker.Mask(rn.infra.Error()))
+	}
+	res := build(m, start, finish, steps, runErr, m.Type == monitor.TypeHTTP || m.Type == monitor.TypeBrowser)
+	res.Browser = rn.browser
 	maskResult(&res, rn.masker)
 	r.log.Debug("check finished", "monitor", m.ID, "status", res.Monitor.Status,
 		"duration", finish.Sub(start), "steps", len(steps))
@@ -104,6 +112,8 @@ func (rn *run) dispatch(m monitor.Monitor) (steps []result.Step, runErr *result.
 		return rn.dnsCheck(m)
 	case monitor.TypeTLS:
 		return rn.tlsCheck(m)
+	case monitor.TypeBrowser:
+		return rn.browserJourney(m)
 	}
 	return nil, configError(fmt.Sprintf("monitor type %q is not run by the check runner", m.Type))
 }
@@ -188,6 +198,8 @@ type run struct {
 	parent  context.Context // the caller's
 	timeout time.Duration
 	masker  *secrets.Masker
+	infra   error           // a browser that could not start or crashed
+	browser *result.Browser // what a browser journey measured
 }
 
 // timedOut reports whether the monitor timeout (not the caller) ended the

@@ -32,7 +32,47 @@ type Result struct {
 	Error     *Error    `json:"error,omitempty"`
 	Tags      []string  `json:"tags,omitempty"`
 	Steps     []Step    `json:"steps"`
+	Browser   *Browser  `json:"browser,omitempty"`
 	Vigil     Vigil     `json:"vigil"`
+}
+
+// Browser is what a browser journey measured (browser.* in Synthetics).
+type Browser struct {
+	Experience Experience       `json:"experience"`
+	Console    []ConsoleMessage `json:"console,omitempty"`
+	Failed     []FailedRequest  `json:"failed_requests,omitempty"`
+	ThirdParty []string         `json:"third_party_domains,omitempty"`
+	// Screenshots counts the screenshots taken (stored as attachments later).
+	Screenshots int `json:"screenshots,omitempty"`
+}
+
+// Experience holds the Web Vitals of the journey, as browser.experience.*
+// (milliseconds; CLS unitless).
+type Experience struct {
+	LCP        float64 `json:"lcp"`
+	LCPElement string  `json:"lcp_element,omitempty"`
+	CLS        float64 `json:"cls"`
+	INP        float64 `json:"inp"`
+	TBT        float64 `json:"tbt"`
+	FCP        float64 `json:"fcp"`
+	TTFB       float64 `json:"ttfb"`
+}
+
+// ConsoleMessage is a console warning or error, or an uncaught exception.
+type ConsoleMessage struct {
+	Level  string `json:"level"`
+	Text   string `json:"text"`
+	URL    string `json:"url,omitempty"`
+	Line   int64  `json:"line,omitempty"`
+	Column int64  `json:"column,omitempty"`
+}
+
+// FailedRequest is a request that failed or got a status of 400 or more.
+type FailedRequest struct {
+	URL    string `json:"url"`
+	Status int64  `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Type   string `json:"type,omitempty"`
 }
 
 // Monitor is the monitor.* group.
