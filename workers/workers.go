@@ -27,6 +27,9 @@ type Config struct {
 	Locations []string
 	// CheckConcurrency bounds concurrent checks per location.
 	CheckConcurrency int
+	// BrowserConcurrency is how many browser journeys (one Chromium each)
+	// run at once per location; 0 serves no browser queue.
+	BrowserConcurrency int
 	// BuildID identifies this worker build to Temporal.
 	BuildID string
 }
@@ -67,6 +70,14 @@ func Start(c client.Client, cfg Config, control Control, checks *activities.Chec
 		})
 		RegisterChecks(w, checks)
 		p.workers = append(p.workers, w)
+		if cfg.BrowserConcurrency > 0 {
+			bw := worker.New(c, contract.BrowserTaskQueue(loc), worker.Options{
+				MaxConcurrentActivityExecutionSize: cfg.BrowserConcurrency,
+				BuildID:                            cfg.BuildID,
+			})
+			RegisterChecks(bw, checks)
+			p.workers = append(p.workers, bw)
+		}
 	}
 	for i, w := range p.workers {
 		if err := w.Start(); err != nil {
@@ -77,7 +88,7 @@ func Start(c client.Client, cfg Config, control Control, checks *activities.Chec
 		}
 	}
 	log.Info("workers started", "control", cfg.Control, "locations", cfg.Locations,
-		"control_concurrency", cfg.ControlConcurrency, "check_concurrency", cfg.CheckConcurrency)
+		"control_concurrency", cfg.ControlConcurrency, "check_concurrency", cfg.CheckConcurrency, "browser_concurrency", cfg.BrowserConcurrency)
 	return p, nil
 }
 

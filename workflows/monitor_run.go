@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/vigil-dev/vigil/internal/contract"
+	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
 )
 
@@ -131,8 +132,12 @@ func checkActivityOptions(in contract.MonitorRunInput, loc string) workflow.Acti
 		// A worker lost mid-check always gets one more try.
 		attempts = 2
 	}
+	queue := contract.CheckTaskQueue(loc)
+	if in.Monitor.Type == monitor.TypeBrowser {
+		queue = contract.BrowserTaskQueue(loc)
+	}
 	return workflow.ActivityOptions{
-		TaskQueue:              contract.CheckTaskQueue(loc),
+		TaskQueue:              queue,
 		ScheduleToStartTimeout: wait, // no worker serves the location
 		StartToCloseTimeout:    timeout + 10*time.Second,
 		RetryPolicy: &temporal.RetryPolicy{

@@ -121,6 +121,7 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 		ControlConcurrency: cfg.Workers.ControlConcurrency,
 		Locations:          cfg.Workers.Locations,
 		CheckConcurrency:   cfg.Workers.CheckConcurrency,
+		BrowserConcurrency: cfg.Workers.BrowserConcurrency,
 		BuildID:            version,
 	}, control, checks, n.log)
 	return err

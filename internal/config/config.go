@@ -49,9 +49,12 @@ type Monitors struct {
 
 // Workers sizes the worker pools.
 type Workers struct {
-	Control            bool     `yaml:"control"`
-	ControlConcurrency int      `yaml:"control_concurrency"`
-	CheckConcurrency   int      `yaml:"check_concurrency"`
+	Control            bool `yaml:"control"`
+	ControlConcurrency int  `yaml:"control_concurrency"`
+	CheckConcurrency   int  `yaml:"check_concurrency"`
+	// BrowserConcurrency is the number of browsers (one per journey) a
+	// worker hosts per location.
+	BrowserConcurrency int      `yaml:"browser_concurrency"`
 	Locations          []string `yaml:"locations"`
 }
 
@@ -80,7 +83,7 @@ func Default() Config {
 		LogFormat: "text",
 		Temporal:  Temporal{Namespace: "default", FrontendPort: 7233, UIPort: 8233, UI: true},
 		Monitors:  Monitors{Source: "examples/monitors", SyncInterval: 10 * time.Second},
-		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, Locations: []string{"local"}},
+		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, BrowserConcurrency: 2, Locations: []string{"local"}},
 		Store:     Store{Retention: 30 * 24 * time.Hour},
 		Demo:      Demo{Listen: "127.0.0.1:8081"},
 		Agent:     DefaultAgent(),
@@ -146,6 +149,7 @@ func envVars(c *Config) map[string]func(string) error {
 		"VIGIL_CONTROL":             boolean(&c.Workers.Control),
 		"VIGIL_CONTROL_CONCURRENCY": num(&c.Workers.ControlConcurrency),
 		"VIGIL_CHECK_CONCURRENCY":   num(&c.Workers.CheckConcurrency),
+		"VIGIL_BROWSER_CONCURRENCY": num(&c.Workers.BrowserConcurrency),
 		"VIGIL_LOCATIONS": func(v string) error {
 			c.Workers.Locations = SplitList(v)
 			return nil
@@ -209,6 +213,9 @@ func (c Config) Validate() error {
 	}
 	if c.Monitors.SyncInterval < time.Second {
 		errs = append(errs, fmt.Errorf("monitors.sync_interval %s must be at least 1s", c.Monitors.SyncInterval))
+	}
+	if c.Workers.BrowserConcurrency < 0 || c.Workers.BrowserConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("workers.browser_concurrency %d must be between 0 and 64", c.Workers.BrowserConcurrency))
 	}
 	if c.Workers.ControlConcurrency < 1 || c.Workers.CheckConcurrency < 1 {
 		errs = append(errs, errors.New("workers.control_concurrency and workers.check_concurrency must be at least 1"))

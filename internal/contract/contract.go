@@ -26,12 +26,17 @@ const (
 // control queue; checks run on the queue of their location, so a worker
 // started with --location X serves only the monitors assigned to X.
 const (
-	TaskQueueControl     = "vigil-control"
-	checkTaskQueuePrefix = "vigil-checks-"
+	TaskQueueControl       = "vigil-control"
+	checkTaskQueuePrefix   = "vigil-checks-"
+	browserTaskQueuePrefix = "vigil-browsers-"
 )
 
 // CheckTaskQueue is the task queue of the checks of one location.
 func CheckTaskQueue(location string) string { return checkTaskQueuePrefix + location }
+
+// BrowserTaskQueue is the task queue of the browser journeys of one
+// location: its worker's concurrency is the number of browsers it hosts.
+func BrowserTaskQueue(location string) string { return browserTaskQueuePrefix + location }
 
 // Schedule and workflow ids.
 const (
