@@ -131,7 +131,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 func startWorkers(t testing.TB, c client.Client, st *sqlite.Store, dataDir string, src secrets.Source, log *slog.Logger) *workers.Pools {
 	control := workers.NewControl(st, c, filepath.Join(dataDir, "repos"), nil, log)
 	p, err := workers.Start(c, workers.Config{Control: true, ControlConcurrency: 50, Locations: []string{"local"},
-		CheckConcurrency: 50, BuildID: "test"}, control, workers.NewChecks(src, "test", nil, log), log)
+		CheckConcurrency: 50, BrowserConcurrency: 2, BuildID: "test"}, control, workers.NewChecks(src, "test", nil, log), log)
 	if err != nil {
 		t.Fatalf("starting workers: %v", err)
 	}
