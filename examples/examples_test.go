@@ -13,6 +13,7 @@ import (
 	"time"
 
 	demoapp "github.com/vigil-dev/vigil/examples/demo-app"
+	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
@@ -24,7 +25,7 @@ func TestExampleMonitorsAreValid(t *testing.T) {
 	for _, err := range errs {
 		t.Errorf("%v", err)
 	}
-	want := []string{"demo-api", "demo-flaky", "demo-home", "demo-slow", "demo-tcp"}
+	want := []string{"demo-api", "demo-browser-login", "demo-flaky", "demo-home", "demo-slow", "demo-tcp"}
 	var got []string
 	for _, m := range monitors {
 		got = append(got, m.ID)
@@ -39,8 +40,15 @@ func TestExampleMonitorsWatchTheDemoApp(t *testing.T) {
 	monitors, _ := monitor.LoadDir("monitors")
 	for _, m := range monitors {
 		for _, s := range m.Steps {
-			if !strings.HasPrefix(s.Request.URL, "http://"+demoapp.DefaultAddr+"/") {
-				t.Errorf("%s: step %s requests %s, not the demo app", m.ID, s.Name, s.Request.URL)
+			url := s.Request.URL
+			if m.Type == monitor.TypeBrowser {
+				if s.Goto == "" {
+					continue
+				}
+				url = s.Goto
+			}
+			if !strings.HasPrefix(url, "http://"+demoapp.DefaultAddr+"/") {
+				t.Errorf("%s: step %s requests %s, not the demo app", m.ID, s.Name, url)
 			}
 		}
 	}
@@ -63,6 +71,10 @@ func TestDemoSecretMatchesTheDemoApp(t *testing.T) {
 func TestExampleMonitorsPassAgainstTheDemoApp(t *testing.T) {
 	healthy := demoapp.Options{SlowProbability: -1, FailProbability: -1}
 	for _, m := range demoMonitors(t, startDemo(t, healthy)) {
+		if m.Type == monitor.TypeBrowser && browser.DefaultChromiumPath() == "" {
+			t.Logf("%s not run: needs Debian's chromium (make test installs it)", m.ID)
+			continue
+		}
 		if res := runMonitor(t, m); res.Monitor.Status != "up" {
 			t.Errorf("%s is %s: %+v", m.ID, res.Monitor.Status, res.Steps)
 		}
@@ -70,7 +82,7 @@ func TestExampleMonitorsPassAgainstTheDemoApp(t *testing.T) {
 
 	broken := demoapp.Options{SlowProbability: 1, SlowDelay: 1500 * time.Millisecond, FailProbability: 1, Password: "changed"}
 	for _, m := range demoMonitors(t, startDemo(t, broken)) {
-		if m.ID == "demo-home" || m.ID == "demo-tcp" {
+		if m.ID == "demo-home" || m.ID == "demo-tcp" || (m.Type == monitor.TypeBrowser && browser.DefaultChromiumPath() == "") {
 			continue
 		}
 		if res := runMonitor(t, m); res.Monitor.Status != "down" {
@@ -103,6 +115,7 @@ func demoMonitors(t *testing.T, addr string) []monitor.Monitor {
 		m := &monitors[i]
 		for j := range m.Steps {
 			m.Steps[j].Request.URL = strings.Replace(m.Steps[j].Request.URL, demoapp.DefaultAddr, addr, 1)
+			m.Steps[j].Goto = strings.Replace(m.Steps[j].Goto, demoapp.DefaultAddr, addr, 1)
 		}
 		if m.TCP != nil {
 			m.TCP.Port, _ = strconv.Atoi(port)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -182,6 +183,43 @@ func printResult(g *globalOpts, r result.Result) {
 	}
 	if r.Error != nil && len(r.Steps) == 0 {
 		fmt.Fprintf(g.stdout, "  error (%s): %s\n", r.Error.Type, r.Error.Message)
+	}
+	if r.Browser != nil {
+		printBrowser(g, r.Browser)
+	}
+}
+
+// printBrowser shows what a journey measured: vitals, then what went wrong
+// in the page.
+func printBrowser(g *globalOpts, b *result.Browser) {
+	x := b.Experience
+	fmt.Fprintf(g.stdout, "  vitals: LCP %.0f ms", x.LCP)
+	if x.LCPElement != "" {
+		fmt.Fprintf(g.stdout, " (%s)", x.LCPElement)
+	}
+	fmt.Fprintf(g.stdout, ", CLS %.3f, INP %.0f ms, TBT %.0f ms, FCP %.0f ms, TTFB %.0f ms\n", x.CLS, x.INP, x.TBT, x.FCP, x.TTFB)
+	for _, f := range b.Failed {
+		fmt.Fprintf(g.stdout, "  failed request: %s", f.URL)
+		if f.Status > 0 {
+			fmt.Fprintf(g.stdout, " (status %d)", f.Status)
+		}
+		if f.Reason != "" {
+			fmt.Fprintf(g.stdout, " (%s)", f.Reason)
+		}
+		fmt.Fprintln(g.stdout)
+	}
+	for _, c := range b.Console {
+		fmt.Fprintf(g.stdout, "  console %s: %s", c.Level, c.Text)
+		if c.URL != "" {
+			fmt.Fprintf(g.stdout, " (%s:%d:%d)", c.URL, c.Line, c.Column)
+		}
+		fmt.Fprintln(g.stdout)
+	}
+	if len(b.ThirdParty) > 0 {
+		fmt.Fprintf(g.stdout, "  third-party domains: %s\n", strings.Join(b.ThirdParty, ", "))
+	}
+	if b.Screenshots > 0 {
+		fmt.Fprintf(g.stdout, "  screenshots taken: %d (kept as attachments in a later version)\n", b.Screenshots)
 	}
 }
 

@@ -17,7 +17,7 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 	if err != nil {
 		return nil, configError(err.Error())
 	}
-	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.log})
+	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.opts.Logger})
 	res, err := br.Run(rn.ctx, j)
 	if err != nil && browser.IsInfrastructure(err) {
 		rn.infra = err
