@@ -33,6 +33,13 @@ func NewControl(st ControlStore, c client.Client, reposDir string, observer acti
 // NewChecks builds the check activities of a location's pool, resolving
 // secrets from src. observer may be nil.
 func NewChecks(src secrets.Source, hostname string, observer activities.CheckObserver, log *slog.Logger) *activities.Checks {
-	runner := check.NewRunner(check.Options{Secrets: src, Hostname: hostname, Logger: log})
-	return activities.NewChecks(runner, hostname, observer, log)
+	return NewChecksWith(check.Options{Secrets: src, Hostname: hostname, Logger: log}, observer, log)
+}
+
+// NewChecksWith is NewChecks with every check option (browser limits...).
+func NewChecksWith(opts check.Options, observer activities.CheckObserver, log *slog.Logger) *activities.Checks {
+	if opts.Logger == nil {
+		opts.Logger = log
+	}
+	return activities.NewChecks(check.NewRunner(opts), opts.Hostname, observer, log)
 }

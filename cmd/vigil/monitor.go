@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/monitor"
@@ -106,7 +107,8 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 				return &exitError{code: 2, err: err}
 			}
 			host, _ := os.Hostname()
-			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr)})
+			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr),
+				BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}})
 			code := 0
 			var results []result.Result
 			for _, m := range ms {
@@ -217,6 +219,11 @@ func printBrowser(g *globalOpts, b *result.Browser) {
 	}
 	if len(b.ThirdParty) > 0 {
 		fmt.Fprintf(g.stdout, "  third-party domains: %s\n", strings.Join(b.ThirdParty, ", "))
+	}
+	if l := b.Limits; l.Cgroup != "" {
+		fmt.Fprintf(g.stdout, "  limits: %.1f CPU, %d MiB (cgroup %s), peak memory %d MiB\n", l.CPUs, l.MemoryBytes>>20, l.Cgroup, l.PeakMemoryBytes>>20)
+	} else if l.Reason != "" {
+		fmt.Fprintf(g.stdout, "  limits: none (%s)\n", l.Reason)
 	}
 	if b.Screenshots > 0 {
 		fmt.Fprintf(g.stdout, "  screenshots taken: %d (kept as attachments in a later version)\n", b.Screenshots)

@@ -13,6 +13,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigil-dev/vigil/internal/browser"
+	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/devserver"
@@ -111,7 +113,8 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 		return err
 	}
 	host, _ := os.Hostname()
-	checks := workers.NewChecks(src, host, m, n.log)
+	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host,
+		BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}}, m, n.log)
 	var control workers.Control
 	if cfg.Workers.Control {
 		control = workers.NewControl(n.store, n.client, filepath.Join(cfg.DataDir, "repos"), m, n.log)

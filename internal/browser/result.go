@@ -26,6 +26,7 @@ type Result struct {
 	Shots      []Screenshot
 	Started    time.Time
 	Duration   time.Duration
+	Limits     Enforced // the cgroup limits in force, or why none
 }
 
 // StepResult is the outcome of one step.

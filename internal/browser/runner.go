@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -21,19 +22,23 @@ import (
 type Options struct {
 	ChromiumPath string // default /usr/bin/chromium, else chromium on PATH
 	Logger       *slog.Logger
+	// Limits puts each browser in its own cgroup with fixed CPU and memory
+	// when the machine allows it; the result says what was in force.
+	Limits Limits
 }
 
 // Runner runs journeys, each in its own fresh browser.
 type Runner struct {
-	path string
-	log  *slog.Logger
+	path   string
+	log    *slog.Logger
+	limits Limits
 	// onStart lets tests see the browser's process group and profile dir.
 	onStart func(pid int, dir string)
 }
 
 // NewRunner returns a Runner; it does not start a browser.
 func NewRunner(opts Options) *Runner {
-	r := &Runner{path: opts.ChromiumPath, log: opts.Logger}
+	r := &Runner{path: opts.ChromiumPath, log: opts.Logger, limits: opts.Limits}
 	if r.path == "" {
 		r.path = DefaultChromiumPath()
 	}
@@ -69,6 +74,8 @@ type session struct {
 	vars    map[string]any
 	vitals  Vitals
 	cancels []context.CancelFunc
+	cgroup  *runCgroup
+	wrapDir string
 }
 
 // Run executes j in a new browser and always tears the browser down. The
@@ -143,8 +150,9 @@ func (s *session) start(ctx context.Context) error {
 	if vp.W <= 0 || vp.H <= 0 {
 		vp = Viewport{W: 1280, H: 720}
 	}
+	execPath := s.confine()
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(s.r.path),
+		chromedp.ExecPath(execPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -181,6 +189,35 @@ func (s *session) start(ctx context.Context) error {
 	return nil
 }
 
+// confine creates the run's cgroup and returns the wrapper that starts the
+// browser inside it, or the browser itself when no limit can be enforced.
+func (s *session) confine() string {
+	l := s.r.limits
+	if l.CPUs <= 0 && l.MemoryBytes <= 0 {
+		s.res.Limits = Enforced{Reason: "no limits configured"}
+		return s.r.path
+	}
+	cg, err := newRunCgroup(filepath.Base(s.dir), l)
+	if err == nil {
+		s.wrapDir, err = os.MkdirTemp("", "vigil-browser-wrap-")
+	}
+	var wrapper string
+	if err == nil {
+		wrapper, err = cg.wrapper(s.wrapDir, s.r.path)
+	}
+	if err != nil {
+		if cg != nil {
+			cg.remove()
+		}
+		s.res.Limits = Enforced{Reason: fmt.Sprintf("cgroups unavailable: %v", err)}
+		s.r.log.Warn("browser runs without resource limits", "error", err)
+		return s.r.path
+	}
+	s.cgroup = cg
+	s.res.Limits = Enforced{CPUs: l.CPUs, MemoryBytes: l.MemoryBytes, Cgroup: cg.version}
+	return wrapper
+}
+
 // cleanup kills the whole browser process group, then anything else still
 // using the profile dir, and removes the dir. It never waits on the browser.
 func (s *session) cleanup() {
@@ -203,6 +240,13 @@ func (s *session) cleanup() {
 	killUsingDir(s.dir)
 	if err := os.RemoveAll(s.dir); err != nil {
 		s.r.log.Warn("removing user data dir", "dir", s.dir, "error", err)
+	}
+	if s.cgroup != nil {
+		s.res.Limits.PeakMemoryBytes = s.cgroup.peakMemory()
+		s.cgroup.remove()
+	}
+	if s.wrapDir != "" {
+		_ = os.RemoveAll(s.wrapDir)
 	}
 }
 

@@ -17,7 +17,7 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 	if err != nil {
 		return nil, configError(err.Error())
 	}
-	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.opts.Logger})
+	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.opts.Logger, Limits: rn.r.opts.BrowserLimits})
 	res, err := br.Run(rn.ctx, j)
 	if err != nil && browser.IsInfrastructure(err) {
 		rn.infra = err
@@ -147,6 +147,8 @@ func browserSummary(res *browser.Result) *result.Browser {
 		Experience:  result.Experience{LCP: v.LCP, LCPElement: v.LCPElement, CLS: v.CLS, INP: v.INP, TBT: v.TBT, FCP: v.FCP, TTFB: v.TTFB},
 		ThirdParty:  res.ThirdParty,
 		Screenshots: len(res.Shots),
+		Limits: result.BrowserLimits{CPUs: res.Limits.CPUs, MemoryBytes: res.Limits.MemoryBytes, Cgroup: res.Limits.Cgroup,
+			Reason: res.Limits.Reason, PeakMemoryBytes: res.Limits.PeakMemoryBytes},
 	}
 	for _, c := range res.Console {
 		b.Console = append(b.Console, result.ConsoleMessage{Level: c.Level, Text: c.Text, URL: c.URL, Line: c.Line, Column: c.Column})

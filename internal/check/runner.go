@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/secrets"
@@ -37,6 +38,8 @@ type Options struct {
 	// ChromiumPath runs browser journeys (default: /usr/bin/chromium or
 	// chromium on PATH).
 	ChromiumPath string
+	// BrowserLimits fixes each browser's CPU and memory (own cgroup).
+	BrowserLimits browser.Limits
 }
 
 // Runner runs checks. It is safe for concurrent use; it caches compiled

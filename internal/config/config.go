@@ -83,7 +83,7 @@ func Default() Config {
 		LogFormat: "text",
 		Temporal:  Temporal{Namespace: "default", FrontendPort: 7233, UIPort: 8233, UI: true},
 		Monitors:  Monitors{Source: "examples/monitors", SyncInterval: 10 * time.Second},
-		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, BrowserConcurrency: 2, Locations: []string{"local"}},
+		Workers:   Workers{Control: true, ControlConcurrency: 200, CheckConcurrency: 100, BrowserConcurrency: 2, BrowserCPUs: 1, BrowserMemory: 1 << 30, Locations: []string{"local"}},
 		Store:     Store{Retention: 30 * 24 * time.Hour},
 		Demo:      Demo{Listen: "127.0.0.1:8081"},
 		Agent:     DefaultAgent(),
@@ -150,6 +150,14 @@ func envVars(c *Config) map[string]func(string) error {
 		"VIGIL_CONTROL_CONCURRENCY": num(&c.Workers.ControlConcurrency),
 		"VIGIL_CHECK_CONCURRENCY":   num(&c.Workers.CheckConcurrency),
 		"VIGIL_BROWSER_CONCURRENCY": num(&c.Workers.BrowserConcurrency),
+		"VIGIL_BROWSER_CPUS": func(v string) (err error) {
+			c.Workers.BrowserCPUs, err = strconv.ParseFloat(v, 64)
+			return err
+		},
+		"VIGIL_BROWSER_MEMORY_BYTES": func(v string) (err error) {
+			c.Workers.BrowserMemory, err = strconv.ParseInt(v, 10, 64)
+			return err
+		},
 		"VIGIL_LOCATIONS": func(v string) error {
 			c.Workers.Locations = SplitList(v)
 			return nil
@@ -213,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.Monitors.SyncInterval < time.Second {
 		errs = append(errs, fmt.Errorf("monitors.sync_interval %s must be at least 1s", c.Monitors.SyncInterval))
+	}
+	if c.Workers.BrowserCPUs < 0 || c.Workers.BrowserMemory < 0 || (c.Workers.BrowserMemory > 0 && c.Workers.BrowserMemory < 128<<20) {
+		errs = append(errs, fmt.Errorf("workers.browser_cpus must not be negative and workers.browser_memory_bytes must be 0 or at least 128 MiB"))
 	}
 	if c.Workers.BrowserConcurrency < 0 || c.Workers.BrowserConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("workers.browser_concurrency %d must be between 0 and 64", c.Workers.BrowserConcurrency))

@@ -44,6 +44,18 @@ type Browser struct {
 	ThirdParty []string         `json:"third_party_domains,omitempty"`
 	// Screenshots counts the screenshots taken (stored as attachments later).
 	Screenshots int `json:"screenshots,omitempty"`
+	// Limits are the fixed resources the browser ran with (its own cgroup),
+	// or why it ran without: timings compare only under equal limits.
+	Limits BrowserLimits `json:"limits"`
+}
+
+// BrowserLimits are the cgroup limits in force for one browser.
+type BrowserLimits struct {
+	CPUs            float64 `json:"cpus,omitempty"`
+	MemoryBytes     int64   `json:"memory_bytes,omitempty"`
+	Cgroup          string  `json:"cgroup,omitempty"` // v1 or v2
+	Reason          string  `json:"reason,omitempty"` // why no limit was in force
+	PeakMemoryBytes int64   `json:"peak_memory_bytes,omitempty"`
 }
 
 // Experience holds the Web Vitals of the journey, as browser.experience.*
