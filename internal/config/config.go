@@ -54,8 +54,12 @@ type Workers struct {
 	CheckConcurrency   int  `yaml:"check_concurrency"`
 	// BrowserConcurrency is the number of browsers (one per journey) a
 	// worker hosts per location.
-	BrowserConcurrency int      `yaml:"browser_concurrency"`
-	Locations          []string `yaml:"locations"`
+	BrowserConcurrency int `yaml:"browser_concurrency"`
+	// BrowserCPUs and BrowserMemory fix each browser's resources (its own
+	// cgroup) so timings compare from run to run; 0 leaves one unlimited.
+	BrowserCPUs   float64  `yaml:"browser_cpus"`
+	BrowserMemory int64    `yaml:"browser_memory_bytes"`
+	Locations     []string `yaml:"locations"`
 }
 
 // Secrets says where secrets come from besides VIGIL_SECRET_* variables.
