@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -160,7 +161,13 @@ func (m masker) describe(s Step) string {
 		if st == "" {
 			st = StateVisible
 		}
-		d = fmt.Sprintf("wait_for %s %s%s%s", st, s.Selector, s.Text, s.URL)
+		parts := []string{"wait_for", st}
+		for _, v := range []string{s.Selector, quoteIf(s.Text), s.URL} {
+			if v != "" {
+				parts = append(parts, v)
+			}
+		}
+		d = strings.Join(parts, " ")
 	case ActionAssert:
 		d = "assert " + s.Expr
 	case ActionEval:
@@ -188,4 +195,11 @@ func (m masker) maskValue(v any) any {
 		return secretMask
 	}
 	return v
+}
+
+func quoteIf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strconv.Quote(s)
 }
