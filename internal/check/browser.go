@@ -23,6 +23,7 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 		rn.infra = err
 	}
 	rn.browser = browserSummary(&res)
+	rn.storeAttachments(m.ID, &res)
 	steps := make([]result.Step, 0, len(res.Steps))
 	for _, s := range res.Steps {
 		steps = append(steps, browserStep(j, s))
@@ -139,6 +140,50 @@ func browserStep(j browser.Journey, s browser.StepResult) result.Step {
 		st.Details["lcp_ms"], st.Details["fcp_ms"], st.Details["ttfb_ms"] = s.Vitals.LCP, s.Vitals.FCP, s.Vitals.TTFB
 	}
 	return st
+}
+
+// storeAttachments puts the run's files in blob storage under
+// <monitor>/<start>/<name>; a store that fails is reported, not fatal.
+func (rn *run) storeAttachments(monitorID string, res *browser.Result) {
+	type file struct {
+		name, contentType string
+		data              []byte
+	}
+	var files []file
+	for _, s := range res.Shots {
+		files = append(files, file{fmt.Sprintf("screenshot-%d-%s.png", s.Step+1, safeName(s.Name)), "image/png", s.PNG})
+	}
+	if len(files) == 0 {
+		return
+	}
+	w := rn.r.opts.Attachments
+	if w == nil {
+		rn.browser.AttachmentError = "no attachment store configured: files were not kept"
+		return
+	}
+	prefix := fmt.Sprintf("%s/%s", monitorID, res.Started.UTC().Format("20060102T150405.000000000Z"))
+	for _, f := range files {
+		key := prefix + "/" + f.name
+		if err := w.Put(rn.parent, key, f.contentType, f.data); err != nil {
+			rn.browser.AttachmentError = rn.masker.Mask(err.Error())
+			continue
+		}
+		rn.browser.Attachments = append(rn.browser.Attachments, result.Attachment{Name: f.name, Key: key, ContentType: f.contentType, Size: int64(len(f.data))})
+	}
+}
+
+// safeName keeps a name usable as a file name.
+func safeName(s string) string {
+	out := []byte(s)
+	for i, c := range out {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			out[i] = '_'
+		}
+	}
+	if len(out) == 0 {
+		return "shot"
+	}
+	return string(out)
 }
 
 func browserSummary(res *browser.Result) *result.Browser {

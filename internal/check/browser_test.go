@@ -1,8 +1,11 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
@@ -101,4 +105,49 @@ func TestBrowserMonitor(t *testing.T) {
 			t.Fatal("no error although the browser could not start")
 		}
 	})
+}
+
+type failingStore struct{}
+
+func (failingStore) Put(context.Context, string, string, []byte) error {
+	return errors.New("bucket unreachable")
+}
+
+func TestBrowserAttachments(t *testing.T) {
+	needChromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "<title>Shop</title><h1>Shop</h1>")
+	}))
+	defer srv.Close()
+	m := monitor.Monitor{ID: "shots", Type: monitor.TypeBrowser, Timeout: monitor.Duration(30 * time.Second), Steps: []monitor.Step{
+		{Goto: srv.URL}, {Screenshot: "home page"},
+	}}
+	store, err := attach.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r := NewRunner(Options{Attachments: store, Logger: newTestRunner(t).log})
+	res, err := r.Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Browser == nil || len(res.Browser.Attachments) != 1 || res.Browser.AttachmentError != "" {
+		t.Fatalf("attachments %+v", res.Browser)
+	}
+	a := res.Browser.Attachments[0]
+	data, ct, err := store.Get(context.Background(), a.Key)
+	if err != nil || ct != "image/png" || int64(len(data)) != a.Size || a.Name != "screenshot-2-home_page.png" {
+		t.Fatalf("stored %s (%s, %d bytes): %v", a.Key, ct, len(data), err)
+	}
+	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+		t.Errorf("the screenshot is not a PNG: %v", err)
+	}
+
+	// An unreachable store loses the files, says why, and the run still counts.
+	r = NewRunner(Options{Attachments: failingStore{}, Logger: newTestRunner(t).log})
+	res, err = r.Run(context.Background(), m)
+	if err != nil || res.Monitor.Status != result.StatusUp || !strings.Contains(res.Browser.AttachmentError, "bucket unreachable") {
+		t.Fatalf("status %s, attachment error %q, err %v", res.Monitor.Status, res.Browser.AttachmentError, err)
+	}
 }

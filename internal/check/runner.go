@@ -40,6 +40,14 @@ type Options struct {
 	ChromiumPath string
 	// BrowserLimits fixes each browser's CPU and memory (own cgroup).
 	BrowserLimits browser.Limits
+	// Attachments stores screenshots and the other files of browser runs;
+	// nil keeps none.
+	Attachments AttachmentWriter
+}
+
+// AttachmentWriter stores one file of a run (attach.Store is one).
+type AttachmentWriter interface {
+	Put(ctx context.Context, key, contentType string, data []byte) error
 }
 
 // Runner runs checks. It is safe for concurrent use; it caches compiled

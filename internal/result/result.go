@@ -44,9 +44,21 @@ type Browser struct {
 	ThirdParty []string         `json:"third_party_domains,omitempty"`
 	// Screenshots counts the screenshots taken (stored as attachments later).
 	Screenshots int `json:"screenshots,omitempty"`
+	// Attachments are the files of the run in blob storage (screenshots,
+	// HAR, DOM copy); AttachmentError says why some could not be stored.
+	Attachments     []Attachment `json:"attachments,omitempty"`
+	AttachmentError string       `json:"attachment_error,omitempty"`
 	// Limits are the fixed resources the browser ran with (its own cgroup),
 	// or why it ran without: timings compare only under equal limits.
 	Limits BrowserLimits `json:"limits"`
+}
+
+// Attachment is one stored file of a run.
+type Attachment struct {
+	Name        string `json:"name"` // file name, e.g. screenshot-3-checkout.png
+	Key         string `json:"key"`  // key in the attachments bucket
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
 }
 
 // BrowserLimits are the cgroup limits in force for one browser.
