@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,17 @@ type Secrets struct {
 // Store tunes the embedded store.
 type Store struct {
 	Retention time.Duration `yaml:"retention"`
+	// Attachments is the blob bucket of browser runs' files (a gocloud
+	// URL or a directory); empty means <data_dir>/attachments.
+	Attachments string `yaml:"attachments"`
+}
+
+// AttachmentsURL is where attachments are kept.
+func (c Config) AttachmentsURL() string {
+	if c.Store.Attachments != "" {
+		return c.Store.Attachments
+	}
+	return filepath.Join(c.DataDir, "attachments")
 }
 
 // Demo runs the demo application beside vigil.
@@ -168,6 +180,7 @@ func envVars(c *Config) map[string]func(string) error {
 		},
 		"VIGIL_SECRETS_FILE":    str(&c.Secrets.File),
 		"VIGIL_STORE_RETENTION": dur(&c.Store.Retention),
+		"VIGIL_ATTACHMENTS":     str(&c.Store.Attachments),
 	}
 }
 

@@ -50,6 +50,8 @@ type Deps struct {
 	Catalog   Catalog
 	Schedules Schedules
 	Metrics   http.Handler
+	// Attachments serves the files of browser runs by key (nil: none).
+	Attachments Attachments
 	// Health checks by component name; any error makes /healthz answer 503.
 	Health map[string]func(context.Context) error
 	// Links to show in responses (Temporal UI base URL).
@@ -74,6 +76,7 @@ func Handler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/monitors/{id}", s.getMonitor)
 	mux.HandleFunc("GET /api/runs", s.listRuns)
 	mux.HandleFunc("GET /api/runs/{id...}", s.getRun)
+	mux.HandleFunc("GET /api/attachments/{key...}", s.getAttachment)
 	return jsonFallback{mux}
 }
 
@@ -220,4 +223,28 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// Attachments reads stored files of runs; attach.Store is one.
+type Attachments interface {
+	Get(ctx context.Context, key string) ([]byte, string, error)
+}
+
+// getAttachment serves one file of a run, by the key its result lists.
+func (s *server) getAttachment(w http.ResponseWriter, r *http.Request) {
+	if s.d.Attachments == nil {
+		writeError(w, http.StatusNotFound, "no attachment store configured")
+		return
+	}
+	data, contentType, err := s.d.Attachments.Get(r.Context(), r.PathValue("key"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(data)
 }

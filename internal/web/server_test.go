@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/metrics"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
@@ -678,5 +679,28 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	for range cap(errs) {
 		assert.NoError(t, <-errs)
+	}
+}
+
+func TestAttachments(t *testing.T) {
+	store, err := attach.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Put(context.Background(), "shop/20261122T120000Z/screenshot-2-home.png", "image/png", []byte("png-bytes")); err != nil {
+		t.Fatal(err)
+	}
+	h := web.Handler(web.Deps{Attachments: store, Log: testLogger(t)})
+	rec := httptest.NewRecorder() // not JSON: served as stored
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/attachments/shop/20261122T120000Z/screenshot-2-home.png", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" || rec.Body.String() != "png-bytes" {
+		t.Fatalf("got %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+	if rec := get(t, h, "/api/attachments/shop/nope.png"); rec.Code != http.StatusNotFound {
+		t.Fatalf("missing attachment: %d", rec.Code)
+	}
+	if rec := get(t, web.Handler(web.Deps{Log: testLogger(t)}), "/api/attachments/x"); rec.Code != http.StatusNotFound {
+		t.Fatalf("no store: %d", rec.Code)
 	}
 }
