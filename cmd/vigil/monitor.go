@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
@@ -91,6 +92,7 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.loadConfig(cmd.Flags(), func(c *config.Config, f *pflag.FlagSet) {
 				setIf(f, "secrets-file", &c.Secrets.File, f.GetString)
+				setIf(f, "attachments", &c.Store.Attachments, f.GetString)
 			})
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -107,7 +109,12 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 				return &exitError{code: 2, err: err}
 			}
 			host, _ := os.Hostname()
-			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr),
+			store, err := attach.Open(cmd.Context(), cfg.AttachmentsURL())
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			defer store.Close()
+			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr), Attachments: store,
 				BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}})
 			code := 0
 			var results []result.Result
@@ -128,6 +135,12 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 			} else {
 				for _, r := range results {
 					printResult(g, r)
+					if r.Browser != nil && len(r.Browser.Attachments) > 0 {
+						fmt.Fprintf(g.stdout, "  attachments in %s:\n", store.URL())
+						for _, a := range r.Browser.Attachments {
+							fmt.Fprintf(g.stdout, "    %s (%s, %d bytes)\n", a.Key, a.ContentType, a.Size)
+						}
+					}
 				}
 			}
 			switch code {
@@ -141,6 +154,7 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result documents as JSON")
 	cmd.Flags().String("secrets-file", "", "YAML file of secrets (NAME: value), besides VIGIL_SECRET_NAME variables")
+	cmd.Flags().String("attachments", "", "where browser runs keep their files: a directory or a gocloud bucket URL (default: .vigil/attachments)")
 	return cmd
 }
 
@@ -225,8 +239,8 @@ func printBrowser(g *globalOpts, b *result.Browser) {
 	} else if l.Reason != "" {
 		fmt.Fprintf(g.stdout, "  limits: none (%s)\n", l.Reason)
 	}
-	if b.Screenshots > 0 {
-		fmt.Fprintf(g.stdout, "  screenshots taken: %d (kept as attachments in a later version)\n", b.Screenshots)
+	if b.AttachmentError != "" {
+		fmt.Fprintf(g.stdout, "  attachments not kept: %s\n", b.AttachmentError)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
@@ -44,6 +45,7 @@ type node struct {
 	http    *http.Server
 	apiAddr string
 	metrics *metrics.Metrics
+	attach  *attach.Store
 }
 
 func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeOptions) (n *node, err error) {
@@ -113,7 +115,10 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 		return err
 	}
 	host, _ := os.Hostname()
-	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host,
+	if n.attach, err = attach.Open(ctx, cfg.AttachmentsURL()); err != nil {
+		return err
+	}
+	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host, Attachments: n.attach,
 		BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}}, m, n.log)
 	var control workers.Control
 	if cfg.Workers.Control {
@@ -142,6 +147,9 @@ func (n *node) startAPI(m *metrics.Metrics) error {
 				return err
 			},
 		},
+	}
+	if n.attach != nil {
+		deps.Attachments = n.attach
 	}
 	if n.store != nil {
 		deps.Results, deps.Catalog = n.store, n.store
@@ -182,6 +190,9 @@ func (n *node) Close() {
 	}
 	if n.server != nil {
 		n.server.Stop()
+	}
+	if n.attach != nil {
+		_ = n.attach.Close()
 	}
 	if n.store != nil {
 		if err := n.store.Close(); err != nil {

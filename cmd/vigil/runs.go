@@ -3,12 +3,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -71,12 +76,49 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if dir, _ := cmd.Flags().GetString("attachments"); dir != "" {
+				return downloadAttachments(cmd, g, r, dir)
+			}
 			enc := json.NewEncoder(g.stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(r)
 		},
 	}
 	get.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")
+	get.Flags().String("attachments", "", "download the run's attachments (screenshots...) into this directory instead of printing the run")
 	cmd.AddCommand(list, get)
 	return cmd
+}
+
+// downloadAttachments writes a run's attachments into dir.
+func downloadAttachments(cmd *cobra.Command, g *globalOpts, r result.Result, dir string) error {
+	if r.Browser == nil || len(r.Browser.Attachments) == 0 {
+		return fmt.Errorf("run %s has no attachments", r.ID)
+	}
+	cfg, err := g.loadConfig(cmd.Flags(), func(c *config.Config, f *pflag.FlagSet) {
+		setIf(f, "data-dir", &c.DataDir, f.GetString)
+	})
+	if err != nil {
+		return err
+	}
+	store, err := attach.Open(cmd.Context(), cfg.AttachmentsURL())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	for _, a := range r.Browser.Attachments {
+		data, _, err := store.Get(cmd.Context(), a.Key)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(dir, filepath.Base(a.Name))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		fmt.Fprintf(g.stdout, "%s (%s, %d bytes)\n", path, a.ContentType, len(data))
+	}
+	return nil
 }

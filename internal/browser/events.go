@@ -24,6 +24,7 @@ type collector struct {
 	inflight  map[network.RequestID]bool
 	lastNet   time.Time
 	firstHost string
+	har       *harRecorder
 }
 
 func newCollector() *collector {
@@ -32,12 +33,14 @@ func newCollector() *collector {
 		hosts:    map[string]bool{},
 		inflight: map[network.RequestID]bool{},
 		lastNet:  time.Now(),
+		har:      newHARRecorder(),
 	}
 }
 
 func (c *collector) listen(ev any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.har.record(ev)
 	switch e := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
 		if e.Type != runtime.ConsoleAPICalledTypeWarning && e.Type != runtime.ConsoleAPICalledTypeError {
@@ -119,6 +122,9 @@ func (c *collector) fill(res *Result, m masker) {
 		}
 	}
 	slices.Sort(res.ThirdParty)
+	if b, err := buildHAR(c.har, m); err == nil {
+		res.HAR = b
+	}
 }
 
 func argsText(args []*runtime.RemoteObject) string {

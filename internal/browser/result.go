@@ -27,6 +27,12 @@ type Result struct {
 	Started    time.Time
 	Duration   time.Duration
 	Limits     Enforced // the cgroup limits in force, or why none
+	// HAR is a HAR 1.2 log of every request; auth and cookie header values,
+	// cookie values and the journey's secrets are replaced by "***".
+	HAR []byte
+	// DOM is document.documentElement.outerHTML after the last step, or of
+	// the failing page; secrets masked, capped at 2 MiB.
+	DOM string
 }
 
 // StepResult is the outcome of one step.
@@ -69,7 +75,8 @@ type FailedRequest struct {
 	Type   string
 }
 
-// Screenshot is a PNG taken by a screenshot step.
+// Screenshot is a PNG taken by a screenshot step, or at a failure (Name
+// "failure").
 type Screenshot struct {
 	Step int
 	Name string

@@ -132,6 +132,7 @@ func (r *Runner) Run(ctx context.Context, j Journey) (res Result, err error) {
 	}
 	for i, st := range j.Steps {
 		if err := s.runStep(ctx, i, st); err != nil {
+			s.atFailure(i)
 			return res, err
 		}
 	}
@@ -142,6 +143,8 @@ func (r *Runner) Run(ctx context.Context, j Journey) (res Result, err error) {
 	} else {
 		log.Warn("final web vitals read failed", "error", s.m.mask(err.Error()))
 	}
+	s.captureDOM()
+	s.waitBodies(bodyTimeout)
 	return res, nil
 }
 
@@ -186,6 +189,7 @@ func (s *session) start(ctx context.Context) error {
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(vp.W), int64(vp.H))); err != nil {
 		return fmt.Errorf("setting viewport: %w", err)
 	}
+	go s.fetchBodies()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +192,15 @@ func TestLoginJourneyMasksSecret(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), secretPassword) {
 		t.Errorf("secret in logs")
+	}
+	// The form posts the password URL-encoded.
+	for _, leak := range []string{secretPassword, url.QueryEscape(secretPassword)} {
+		if bytes.Contains(res.HAR, []byte(leak)) || strings.Contains(res.DOM, leak) {
+			t.Errorf("secret %q in HAR or DOM", leak)
+		}
+	}
+	if !bytes.Contains(res.HAR, []byte(`"password=***`)) && !bytes.Contains(res.HAR, []byte(`password=***`)) {
+		t.Errorf("form post data missing from HAR")
 	}
 	if !strings.Contains(res.Steps[2].Description, secretMask) {
 		t.Errorf("description %q not masked", res.Steps[2].Description)

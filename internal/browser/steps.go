@@ -103,8 +103,12 @@ func (s *session) do(ctx context.Context, i int, st Step) error {
 		if u, err := url.Parse(st.URL); err == nil {
 			s.col.setFirstHost(u.Hostname())
 		}
+		s.col.startPage(s.m.mask(st.URL))
 		if err := chromedp.Do(ctx, chromedp.Navigate(st.URL)); err != nil {
 			return fmt.Errorf("navigating to %s: %w", st.URL, err)
+		}
+		if t, err := chromedp.Run(ctx, chromedp.Title()); err == nil {
+			s.col.setPageTitle(t)
 		}
 	case ActionClick:
 		return wrap("clicking "+st.Selector, chromedp.Do(ctx, chromedp.Click(sel, chromedp.NodeVisible)))

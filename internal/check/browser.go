@@ -153,6 +153,12 @@ func (rn *run) storeAttachments(monitorID string, res *browser.Result) {
 	for _, s := range res.Shots {
 		files = append(files, file{fmt.Sprintf("screenshot-%d-%s.png", s.Step+1, safeName(s.Name)), "image/png", s.PNG})
 	}
+	if len(res.HAR) > 0 {
+		files = append(files, file{"run.har", "application/json", res.HAR})
+	}
+	if res.DOM != "" {
+		files = append(files, file{"dom.html", "text/html; charset=utf-8", []byte(res.DOM)})
+	}
 	if len(files) == 0 {
 		return
 	}

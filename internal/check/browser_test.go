@@ -132,8 +132,15 @@ func TestBrowserAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Browser == nil || len(res.Browser.Attachments) != 1 || res.Browser.AttachmentError != "" {
+	if res.Browser == nil || len(res.Browser.Attachments) != 3 || res.Browser.AttachmentError != "" {
 		t.Fatalf("attachments %+v", res.Browser)
+	}
+	names := map[string]string{}
+	for _, a := range res.Browser.Attachments {
+		names[a.Name] = a.ContentType
+	}
+	if names["run.har"] != "application/json" || names["dom.html"] == "" {
+		t.Errorf("want a screenshot, run.har and dom.html, got %v", names)
 	}
 	a := res.Browser.Attachments[0]
 	data, ct, err := store.Get(context.Background(), a.Key)
