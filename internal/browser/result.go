@@ -26,7 +26,8 @@ type Result struct {
 	Shots      []Screenshot
 	Started    time.Time
 	Duration   time.Duration
-	Limits     Enforced // the cgroup limits in force, or why none
+	Limits     Enforced      // the cgroup limits in force, or why none
+	Startup    time.Duration // from Run to a browser ready for the first step
 	// HAR is a HAR 1.2 log of every request; auth and cookie header values,
 	// cookie values and the journey's secrets are replaced by "***".
 	HAR []byte

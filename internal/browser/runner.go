@@ -126,7 +126,8 @@ func (r *Runner) Run(ctx context.Context, j Journey) (res Result, err error) {
 	if err := s.start(ctx); err != nil {
 		return res, &Error{Kind: KindInfrastructure, Step: -1, Msg: s.m.mask(fmt.Sprintf("starting browser: %v", err))}
 	}
-	log.Debug("browser started", "pid", s.pid.Load(), "startup", time.Since(start))
+	res.Startup = time.Since(start)
+	log.Debug("browser started", "pid", s.pid.Load(), "startup", res.Startup)
 	if r.onStart != nil {
 		r.onStart(int(s.pid.Load()), dir)
 	}

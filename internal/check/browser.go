@@ -195,6 +195,7 @@ func safeName(s string) string {
 func browserSummary(res *browser.Result) *result.Browser {
 	v := res.Vitals
 	b := &result.Browser{
+		Startup:     micros(res.Startup),
 		Experience:  result.Experience{LCP: v.LCP, LCPElement: v.LCPElement, CLS: v.CLS, INP: v.INP, TBT: v.TBT, FCP: v.FCP, TTFB: v.TTFB},
 		ThirdParty:  res.ThirdParty,
 		Screenshots: len(res.Shots),

@@ -38,6 +38,9 @@ type Result struct {
 
 // Browser is what a browser journey measured (browser.* in Synthetics).
 type Browser struct {
+	// Startup is from the start of the run to a browser ready for the
+	// first step.
+	Startup    Micros           `json:"startup"`
 	Experience Experience       `json:"experience"`
 	Console    []ConsoleMessage `json:"console,omitempty"`
 	Failed     []FailedRequest  `json:"failed_requests,omitempty"`

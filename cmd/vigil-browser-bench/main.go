@@ -1,0 +1,149 @@
+// Command vigil-browser-bench measures browser journeys: wall time, cold
+// start (browser start to the first navigation done), peak memory of the
+// whole browser process tree as summed PSS (sampled every 100 ms from
+// /proc/PID/smaps_rollup: RSS double-counts shared pages), and runs per
+// minute sustained at several concurrencies, against the demo app on
+// loopback with the example login journey.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	demoapp "github.com/vigil-dev/vigil/examples/demo-app"
+	"github.com/vigil-dev/vigil/internal/browser"
+	"github.com/vigil-dev/vigil/internal/check"
+	"github.com/vigil-dev/vigil/internal/monitor"
+	"github.com/vigil-dev/vigil/internal/secrets"
+)
+
+func main() {
+	runs := flag.Int("runs", 10, "sequential runs for wall time, cold start and memory")
+	window := flag.Duration("window", 30*time.Second, "how long each concurrency level runs")
+	file := flag.String("journey", "examples/monitors/demo-browser-login.yaml", "browser monitor to run")
+	flag.Parse()
+	if err := run(*runs, *window, *file); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-browser-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, window time.Duration, file string) error {
+	if browser.DefaultChromiumPath() == "" {
+		return fmt.Errorf("needs chromium (apt-get install chromium)")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	addr, stop, err := demoapp.Start(context.Background(), "127.0.0.1:0", demoapp.Options{SlowProbability: -1, FailProbability: -1, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	ms, errs := monitor.ParseFile(file, data)
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %v", file, errs)
+	}
+	m := ms[0]
+	for i := range m.Steps {
+		m.Steps[i].Goto = strings.Replace(m.Steps[i].Goto, demoapp.DefaultAddr, addr, 1)
+	}
+	runner := check.NewRunner(check.Options{Logger: log, Secrets: secrets.FromMap(map[string]string{"DEMO_PASSWORD": demoapp.DefaultPassword})})
+	fmt.Printf("journey %s (%d steps) against the demo app on %s; %s\n", m.ID, len(m.Steps), addr, chromiumVersion())
+
+	var walls, colds []time.Duration
+	var peaks []int64
+	for i := 0; i < n; i++ {
+		sampler := startPSSSampler()
+		start := time.Now()
+		res, err := runner.Run(context.Background(), m)
+		wall := time.Since(start)
+		peak := sampler.stop()
+		if err != nil || res.Monitor.Status != "up" {
+			return fmt.Errorf("run %d failed: %v %+v", i, err, res.Error)
+		}
+		walls, peaks = append(walls, wall), append(peaks, peak)
+		if len(res.Steps) > 0 {
+			first := time.Duration(res.Steps[0].Synthetics.Step.Duration.US) * time.Microsecond
+			colds = append(colds, time.Duration(res.Browser.Startup.US)*time.Microsecond+first)
+		}
+	}
+	fmt.Printf("wall time per run: median %s, max %s\n", medianD(walls), maxD(walls))
+	fmt.Printf("cold start (browser start to the first navigation done): median %s, max %s (target <= 1s)\n", medianD(colds), maxD(colds))
+	fmt.Printf("peak PSS of the browser process tree: median %d MiB, max %d MiB (target <= 300 MiB)\n", medianI(peaks)>>20, maxI(peaks)>>20)
+
+	for _, c := range []int{1, 2, 4} {
+		done, failed := throughput(runner, m, c, window)
+		fmt.Printf("concurrency %d: %.1f runs/min over %s, %d failed by the runner\n", c, float64(done)/window.Minutes(), window, failed)
+	}
+	return nil
+}
+
+func throughput(r *check.Runner, m monitor.Monitor, conc int, window time.Duration) (int64, int64) {
+	var done, failed atomic.Int64
+	deadline := time.Now().Add(window)
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if _, err := r.Run(context.Background(), m); err != nil {
+					failed.Add(1)
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return done.Load(), failed.Load()
+}
+
+func chromiumVersion() string {
+	out, err := exec.Command(browser.DefaultChromiumPath(), "--version").Output()
+	if err != nil {
+		return "chromium (version unknown)"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func medianD(v []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func maxD(v []time.Duration) time.Duration {
+	var m time.Duration
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
+
+func medianI(v []int64) int64 {
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func maxI(v []int64) int64 {
+	var m int64
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
