@@ -44,6 +44,7 @@ bench: deps
 	@VIGIL_DEPS_BENCH=1 scripts/deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/...
 	$(GO) run ./cmd/vigil-agent-bench $(AGENT_BENCH_FLAGS)
+	$(GO) run ./cmd/vigil-browser-bench $(BROWSER_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
 
 lint: deps
