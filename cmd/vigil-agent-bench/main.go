@@ -239,14 +239,10 @@ func programStats(progs map[string]agent.Program) progTotals {
 
 var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 
-// wrk runs the load and returns requests per second and the CPU time the
-// load generator, the server and this process (the agent) used meanwhile:
-// CPU per request is a second view of the cost besides throughput.
-func wrk(url string, conns int, d time.Duration) (float64, error) {
-	rps, _, err := wrkCPU(url, conns, d, 0)
-	return rps, err
-}
-
+// wrkCPU runs the load and returns requests per second and the CPU time
+// the load generator, the server and this process (the agent) used
+// meanwhile: CPU per request is a second view of the cost besides
+// throughput.
 func wrkCPU(url string, conns int, d time.Duration, serverPID int) (float64, time.Duration, error) {
 	server0, self0 := procCPU(serverPID), cpuTime()
 	rps, wrkUsed, err := runWrk(url, conns, d)
