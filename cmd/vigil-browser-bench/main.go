@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -31,11 +32,30 @@ func main() {
 	runs := flag.Int("runs", 10, "sequential runs for wall time, cold start and memory")
 	window := flag.Duration("window", 30*time.Second, "how long each concurrency level runs")
 	file := flag.String("journey", "examples/monitors/demo-browser-login.yaml", "browser monitor to run")
+	flag.StringVar(&k6Path, "k6", defaultK6(), "k6 binary for the baseline (go install go.k6.io/k6@v1.8.1); empty skips it")
 	flag.Parse()
 	if err := run(*runs, *window, *file); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil-browser-bench:", err)
 		os.Exit(1)
 	}
+}
+
+var k6Path string
+
+func defaultK6() string {
+	if p, err := exec.LookPath("k6"); err == nil {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	if p := filepath.Join(home, "go", "bin", "k6"); fileExists(p) {
+		return p
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func run(n int, window time.Duration, file string) error {
@@ -83,6 +103,15 @@ func run(n int, window time.Duration, file string) error {
 	fmt.Printf("wall time per run: median %s, max %s\n", medianD(walls), maxD(walls))
 	fmt.Printf("cold start (browser start to the first navigation done): median %s, max %s (target <= 1s)\n", medianD(colds), maxD(colds))
 	fmt.Printf("peak PSS of the browser process tree: median %d MiB, max %d MiB (target <= 300 MiB)\n", medianI(peaks)>>20, maxI(peaks)>>20)
+	if k6Path == "" {
+		fmt.Println("k6 baseline: skipped (no k6; go install go.k6.io/k6@v1.8.1)")
+	} else if k, err := runK6(k6Path, "http://"+addr+"/", demoapp.DefaultPassword, n); err != nil {
+		fmt.Printf("k6 baseline: failed: %v\n", err)
+	} else {
+		fmt.Printf("k6 baseline (same journey, same chromium, %d iterations): median %s, peak PSS %d MiB\n", n, k.medianIteration, k.peakPSS>>20)
+		fmt.Printf("vigil/k6: wall time %.2f, peak PSS %.2f (target <= 1.0 on both)\n",
+			float64(medianD(walls))/float64(k.medianIteration), float64(maxI(peaks))/float64(k.peakPSS))
+	}
 
 	for _, c := range []int{1, 2, 4} {
 		done, failed := throughput(runner, m, c, window)
