@@ -79,9 +79,9 @@ func runK6(k6, url, password string, n int) (k6Result, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return k6Result{}, fmt.Errorf("k6's summary: %w", err)
 	}
-	it := s.Metrics["iteration_duration"]
-	if it == nil || it["count"] < float64(n) {
-		return k6Result{}, fmt.Errorf("k6 completed %v of %d iterations: %s", it["count"], n, out)
+	it, iters := s.Metrics["iteration_duration"], s.Metrics["iterations"]
+	if it == nil || iters == nil || iters["count"] < float64(n) {
+		return k6Result{}, fmt.Errorf("k6 completed %v of %d iterations: %s", iters["count"], n, out)
 	}
 	return k6Result{medianIteration: time.Duration(it["med"] * float64(time.Millisecond)), peakPSS: peak}, nil
 }
