@@ -25,7 +25,7 @@ func TestExampleMonitorsAreValid(t *testing.T) {
 	for _, err := range errs {
 		t.Errorf("%v", err)
 	}
-	want := []string{"demo-api", "demo-browser-login", "demo-flaky", "demo-home", "demo-slow", "demo-tcp"}
+	want := []string{"demo-api", "demo-browser-checkout", "demo-browser-login", "demo-flaky", "demo-home", "demo-slow", "demo-tcp"}
 	var got []string
 	for _, m := range monitors {
 		got = append(got, m.ID)

@@ -149,7 +149,7 @@ steps:
 			name:       "examples are valid",
 			args:       []string{"monitor", "validate", "../../examples/monitors"},
 			wantCode:   0,
-			wantStdout: []string{`(?m)^6 monitor\(s\) valid$`},
+			wantStdout: []string{`(?m)^7 monitor\(s\) valid$`},
 		},
 		{
 			name:       "one valid file",

@@ -116,9 +116,12 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 <body>
 <h1>Vigil Demo Shop</h1>
 <p>A tiny shop for vigil's example monitors. Some endpoints are slow or fail on purpose.</p>
+<input id="search" type="search" placeholder="search products" aria-label="search products">
 <section class="products" id="products">
-{{range .}} <div class="product" data-id="{{.ID}}"><div class="name">{{.Name}}</div><div class="price">€{{printf "%.2f" .Price}}</div></div>
+{{range .}} <div class="product" data-id="{{.ID}}"><div class="name">{{.Name}}</div><div class="price">€{{printf "%.2f" .Price}}</div><button class="add" type="button">Add to cart</button></div>
 {{end}}</section>
+<p>Cart: <span id="cart-count">0</span> item(s) <button id="checkout" type="button" disabled>Check out</button></p>
+<div id="order"></div>
 <form id="login" method="post" action="/api/login">
  <input name="user" id="user" placeholder="user" autocomplete="username">
  <input name="password" id="password" type="password" placeholder="password" autocomplete="current-password">
@@ -132,6 +135,25 @@ document.getElementById("login").addEventListener("submit", async (e) => {
   const res = await fetch("/api/login", {method: "POST", headers: {"Content-Type": "application/json"},
     body: JSON.stringify({user: f.user.value, password: f.password.value})});
   document.getElementById("login-status").textContent = res.ok ? "Logged in" : "Login failed";
+  loggedIn = res.ok;
+  updateCheckout();
+});
+// Search, cart and checkout happen in the page, as a shop's front end would.
+let loggedIn = false, cart = 0;
+const updateCheckout = () => { document.getElementById("checkout").disabled = !(loggedIn && cart > 0); };
+document.getElementById("search").addEventListener("input", (e) => {
+  const q = e.target.value.toLowerCase();
+  for (const p of document.querySelectorAll(".product")) {
+    p.style.display = p.querySelector(".name").textContent.toLowerCase().includes(q) ? "" : "none";
+  }
+});
+for (const b of document.querySelectorAll(".add")) {
+  b.addEventListener("click", () => { cart++; document.getElementById("cart-count").textContent = cart; updateCheckout(); });
+}
+document.getElementById("checkout").addEventListener("click", async () => {
+  const res = await fetch("/api/checkout");
+  const o = res.ok ? await res.json() : null;
+  document.getElementById("order").textContent = o ? "Order " + o.order_id + " " + o.status : "Checkout failed (" + res.status + ")";
 });
 </script>
 </body>
