@@ -201,9 +201,6 @@ func (c *Capture) Read(rec *ringbuf.Record, deadline time.Time) error {
 	return c.reader.ReadInto(rec)
 }
 
-// Queued is how many bytes wait in the ring buffer.
-func (c *Capture) Queued() int { return c.reader.AvailableBytes() }
-
 // KernelStats are the programs' counters, summed over CPUs.
 type KernelStats struct {
 	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns uint64

@@ -35,17 +35,16 @@ type dataEvent struct {
 
 // connEvent is a decoded vigil_conn_event.
 type connEvent struct {
-	Type       uint8
-	Role       uint8
-	TGID, TID  uint32
-	FD         int32
-	ConnID     uint64
-	TS         uint64
-	CgroupID   uint64
-	Off        [2]uint64
-	Local      netip.AddrPort
-	Remote     netip.AddrPort
-	SockStream bool
+	Type      uint8
+	Role      uint8
+	TGID, TID uint32
+	FD        int32
+	ConnID    uint64
+	TS        uint64
+	CgroupID  uint64
+	Off       [2]uint64
+	Local     netip.AddrPort
+	Remote    netip.AddrPort
 }
 
 var le = binary.LittleEndian
@@ -87,7 +86,6 @@ func decodeConn(b []byte, ev *connEvent) error {
 	ev.Off[0] = le.Uint64(b[40:])
 	ev.Off[1] = le.Uint64(b[48:])
 	lport, rport := le.Uint16(b[88:]), le.Uint16(b[90:])
-	ev.SockStream = le.Uint16(b[92:]) == 1
 	var l, r netip.Addr
 	switch family {
 	case 2:

@@ -4,7 +4,7 @@ import (
 	crand "crypto/rand"
 	"log/slog"
 	"math/rand/v2"
-	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
@@ -22,8 +22,6 @@ type conn struct {
 	key      connKey
 	id       uint64 // kernel open timestamp: tells reused descriptors apart
 	role     uint8
-	local    netip.AddrPort
-	remote   netip.AddrPort
 	proc     *Process
 	joined   bool // seen first on I/O: began before capture
 	asm      [2]*reassembly.Reassembler
@@ -114,7 +112,6 @@ func (t *tracker) onOpen(ev *connEvent) {
 	}
 	c := t.newConn(k, ev.ConnID, ev.TS, ev.Role == roleUnknown)
 	c.role = ev.Role
-	c.local, c.remote = ev.Local, ev.Remote
 	c.localEP, c.remoteEP = endpoint(ev.Local), endpoint(ev.Remote)
 }
 
@@ -150,8 +147,7 @@ func (t *tracker) onData(ev *dataEvent) {
 	dir := reassembly.Direction(ev.Dir)
 	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
 	if c.parser.State() == httpwire.StateNotHTTP {
-		port := c.local.Port()
-		t.metrics.Unknown.WithLabelValues(portLabel(port)).Inc()
+		t.metrics.Unknown.WithLabelValues(strconv.Itoa(c.localEP.Port)).Inc()
 	}
 }
 
@@ -219,19 +215,4 @@ func (t *tracker) flush() {
 	}
 	t.submit(t.batch)
 	t.batch = t.newBatch(t.batchSize)
-}
-
-func portLabel(p uint16) string {
-	const digits = "0123456789"
-	if p == 0 {
-		return "0"
-	}
-	var b [5]byte
-	i := len(b)
-	for p > 0 {
-		i--
-		b[i] = digits[p%10]
-		p /= 10
-	}
-	return string(b[i:])
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -127,9 +126,7 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 				code = max(code, exitCodeOf(r))
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(results); err != nil {
+				if err := printJSON(g.stdout, results); err != nil {
 					return err
 				}
 			} else {
@@ -307,9 +304,7 @@ func newMonitorListCmd(g *globalOpts) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"catalog": cat, "latest": latest})
+				return printJSON(g.stdout, map[string]any{"catalog": cat, "latest": latest})
 			}
 			sort.Slice(cat.Monitors, func(i, j int) bool { return cat.Monitors[i].Monitor.ID < cat.Monitors[j].Monitor.ID })
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,9 +35,7 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(runs)
+				return printJSON(g.stdout, runs)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "WHEN\tMONITOR\tLOCATION\tSTATUS\tATTEMPT\tDURATION\tERROR\tID")
@@ -79,9 +76,7 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 			if dir, _ := cmd.Flags().GetString("attachments"); dir != "" {
 				return downloadAttachments(cmd, g, r, dir)
 			}
-			enc := json.NewEncoder(g.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
+			return printJSON(g.stdout, r)
 		},
 	}
 	get.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")

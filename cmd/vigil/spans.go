@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -36,9 +35,7 @@ func newSpansCmd(g *globalOpts) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(spans)
+				return printJSON(g.stdout, spans)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "WHEN\tSERVICE\tKIND\tNAME\tSTATUS\tDURATION\tPEER\tTRACE")

@@ -2,6 +2,8 @@ package reassembly
 
 import (
 	"bytes"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -39,9 +41,9 @@ func TestReassembler(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, p := range collect(New(Options{}), tc.segs) {
-				got = append(got, itoa(int(p.Lost))+"/"+string(p.Data)+"/"+itoa(p.Skipped))
+				got = append(got, strconv.FormatUint(p.Lost, 10)+"/"+string(p.Data)+"/"+strconv.Itoa(p.Skipped))
 			}
-			if g := join(got); g != tc.want {
+			if g := strings.Join(got, " "); g != tc.want {
 				t.Errorf("got %q, want %q", g, tc.want)
 			}
 		})
@@ -85,27 +87,4 @@ func FuzzReassembler(f *testing.F) {
 		}
 		r.Flush(check)
 	})
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
-
-func join(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += x
-	}
-	return out
 }
