@@ -9,21 +9,15 @@ import (
 // write lock (and stall writes) for long.
 const defaultPruneChunk = 5000
 
-// prunedTables are the tables Prune deletes from, each indexed on ts.
-var prunedTables = []string{"results", "spans"}
-
 // Prune deletes the results and spans whose @timestamp is before the given
 // time and returns how many it deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for _, table := range prunedTables {
-		n, err := s.pruneTable(ctx, table, before)
-		total += n
-		if err != nil {
-			return total, err
-		}
+	total, err := s.pruneTable(ctx, "results", before)
+	if err != nil {
+		return total, err
 	}
-	return total, nil
+	n, err := s.pruneSpans(ctx, before)
+	return total + n, err
 }
 
 func (s *Store) pruneTable(ctx context.Context, table string, before time.Time) (int64, error) {

@@ -104,3 +104,30 @@ func TestRetentionPrunesInBackground(t *testing.T) {
 	_, err = s.GetSpan(ctx, "kept-span")
 	require.NoError(t, err)
 }
+
+// TestPruneSpansInsideBlock prunes a cutoff that falls between two spans of
+// one block: the expired one goes, the other stays findable every way.
+func TestPruneSpansInsideBlock(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
+	expired := storetest.NewSpan("expired", "shop", storetest.Base.Add(-time.Microsecond))
+	kept := storetest.NewSpan("kept", "cart", storetest.Base)
+	require.NoError(t, s.WriteSpans(ctx, []span.Span{expired, kept}))
+
+	n, err := s.Prune(ctx, storetest.Base)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	_, err = s.GetSpan(ctx, "expired")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	got, err := s.GetSpan(ctx, "kept")
+	require.NoError(t, err)
+	require.Equal(t, "kept", got.ID)
+	for _, q := range []store.SpanQuery{{}, {Service: "cart"}, {TraceID: kept.Trace.ID}} {
+		list, err := s.ListSpans(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, []string{"kept"}, spanIDs(list), "%+v", q)
+	}
+	list, err := s.ListSpans(ctx, store.SpanQuery{Service: "shop"})
+	require.NoError(t, err)
+	require.Empty(t, list)
+}

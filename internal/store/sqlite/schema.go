@@ -48,6 +48,30 @@ CREATE INDEX spans_trace_ts ON spans (trace_id, ts DESC);
 CREATE INDEX spans_kind_ts ON spans (kind, ts DESC); -- else a kind-only list sorts the table
 CREATE INDEX spans_ts ON spans (ts);
 `,
+	// 3: spans in blocks (see spanblock.go); moveSpanRows then empties and
+	// drops the table of migration 2.
+	`
+CREATE TABLE span_blocks (
+	id        INTEGER NOT NULL PRIMARY KEY,
+	min_ts    INTEGER NOT NULL, -- @timestamp range of the block, unix microseconds
+	max_ts    INTEGER NOT NULL,
+	n         INTEGER NOT NULL, -- spans in the block
+	services  TEXT    NOT NULL, -- "\nname\nname\n"
+	kinds     TEXT    NOT NULL, -- same shape
+	filter    BLOB    NOT NULL, -- bloom filter of span and trace ids
+	stored_at INTEGER NOT NULL  -- unix microseconds
+);
+CREATE INDEX span_blocks_max_ts ON span_blocks (max_ts); -- and id: pages in (max_ts, id) order
+CREATE TABLE span_block_data (
+	block INTEGER NOT NULL PRIMARY KEY REFERENCES span_blocks (id) ON DELETE CASCADE,
+	data  BLOB    NOT NULL -- s2-compressed entries and documents
+);
+`,
+}
+
+// afterMigration runs Go steps a migration needs, in its transaction.
+var afterMigration = map[int]func(context.Context, *sql.Tx, time.Time) error{
+	3: moveSpanRows,
 }
 
 // SchemaVersion is the schema version this code writes.
@@ -89,6 +113,11 @@ func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
 func applyMigration(ctx context.Context, tx *sql.Tx, version int, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, migrations[version-1]); err != nil {
 		return fmt.Errorf("applying schema migration %d: %w", version, err)
+	}
+	if step := afterMigration[version]; step != nil {
+		if err := step(ctx, tx, now); err != nil {
+			return fmt.Errorf("applying schema migration %d: %w", version, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
 		version, now.UnixMicro()); err != nil {

@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,17 +17,17 @@ import (
 	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
-// TestWriteSpansChunks crosses the boundaries of the multi-row INSERTs, with
-// repeated ids in the next chunk and in the same one.
-func TestWriteSpansChunks(t *testing.T) {
+// TestWriteSpansBlocks spreads batches over several minutes, so that they
+// are cut into blocks, with ids repeated in the same block, in the same
+// batch's next block and in earlier batches.
+func TestWriteSpansBlocks(t *testing.T) {
 	ctx := context.Background()
 	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
-	s.spanChunk = 3
 	want := map[string]string{} // id to span name
 	for size := 1; size <= 8; size++ {
 		batch := make([]span.Span, size)
 		for i := range batch {
-			batch[i] = storetest.NewSpan(fmt.Sprintf("b%d-%d", size, i), "shop", storetest.Base.Add(time.Duration(i)*time.Second))
+			batch[i] = storetest.NewSpan(fmt.Sprintf("b%d-%d", size, i), "shop", storetest.Base.Add(time.Duration(i)*40*time.Second))
 		}
 		if size >= 5 {
 			batch[3], batch[4] = batch[0], batch[0]
@@ -92,13 +94,16 @@ func TestSpanStoredAtUsesClock(t *testing.T) {
 func TestSpanQueriesUseIndexes(t *testing.T) {
 	s := openAt(t, filepath.Join(t.TempDir(), "vigil.db"), Options{})
 	for _, q := range []store.SpanQuery{
-		{}, {Service: "shop"}, {TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}, {Kind: span.KindClient},
-		{Since: storetest.Base}, {Service: "shop", Until: storetest.Base},
+		{Since: storetest.Base}, {Service: "shop", Since: storetest.Base, Until: storetest.Base.Add(time.Hour)},
 	} {
-		query, args := spanListQuery(q)
-		require.NotContains(t, explain(t, s.reader, query, args...), "SCAN spans\n", "%+v", q)
+		where, args := spanBlockFilter(q)
+		query := `SELECT id FROM span_blocks WHERE ` + strings.Join(where, " AND ") + ` ORDER BY max_ts DESC, id DESC`
+		plan := explain(t, s.reader, query, args...)
+		require.Contains(t, plan, "INDEX span_blocks_max_ts", "%+v", q)
+		require.NotContains(t, plan, "TEMP B-TREE", "%+v", q)
 	}
-	require.NotContains(t, explain(t, s.reader, `SELECT doc FROM spans WHERE id = ?`, "x"), "SCAN spans\n")
+	require.Contains(t, explain(t, s.reader, `SELECT id FROM span_blocks WHERE max_ts >= ? AND min_ts <= ?`, 1, 2),
+		"INDEX span_blocks_max_ts", "the duplicate check of a write")
 }
 
 // TestMigratesFromVersion1 opens a file written before spans existed.
@@ -106,7 +111,7 @@ func TestMigratesFromVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vigil.db")
 	s := openAt(t, path, Options{})
-	_, err := s.writer.ExecContext(ctx, `DROP TABLE spans; DELETE FROM schema_version WHERE version > 1`)
+	_, err := s.writer.ExecContext(ctx, `DROP TABLE span_block_data; DROP TABLE span_blocks; DELETE FROM schema_version WHERE version > 1`)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
@@ -114,6 +119,42 @@ func TestMigratesFromVersion1(t *testing.T) {
 	require.NoError(t, s.WriteSpans(ctx, []span.Span{storetest.NewSpan("s1", "shop", storetest.Base)}))
 	_, err = s.GetSpan(ctx, "s1")
 	require.NoError(t, err)
+}
+
+// TestMigratesSpanRowsIntoBlocks opens a file of schema 2, a row per span,
+// with more spans than a block holds: every span moves, none is lost.
+func TestMigratesSpanRowsIntoBlocks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s := openAt(t, path, Options{})
+	_, err := s.writer.ExecContext(ctx, `DROP TABLE span_block_data; DROP TABLE span_blocks; DELETE FROM schema_version WHERE version > 1`)
+	require.NoError(t, err)
+	_, err = s.writer.ExecContext(ctx, migrations[1])
+	require.NoError(t, err)
+	_, err = s.writer.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (2, 0)`)
+	require.NoError(t, err)
+	const n = maxBlockSpans + 10
+	for i := range n {
+		sp := storetest.NewSpan(fmt.Sprintf("old-%05d", i), []string{"shop", "cart"}[i%2], storetest.Base.Add(time.Duration(i)*10*time.Millisecond))
+		doc, err := json.Marshal(&sp)
+		require.NoError(t, err)
+		_, err = s.writer.ExecContext(ctx, `INSERT INTO spans (id, ts, service, kind, trace_id, doc, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			sp.ID, sp.Timestamp.UnixMicro(), sp.Service.Name, sp.Span.Kind, sp.Trace.ID, string(doc), 0)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+
+	s = openAt(t, path, Options{})
+	got, err := s.ListSpans(ctx, store.SpanQuery{Service: "cart", Limit: n})
+	require.NoError(t, err)
+	require.Len(t, got, n/2)
+	require.Equal(t, "old-04105", got[0].ID)
+	sp, err := s.GetSpan(ctx, "old-00000")
+	require.NoError(t, err)
+	require.Equal(t, storetest.NewSpan("old-00000", "shop", storetest.Base), sp)
+	var tables int
+	require.NoError(t, s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'spans'`).Scan(&tables))
+	require.Zero(t, tables, "the table of schema 2 is dropped")
 }
 
 func spanIDs(spans []span.Span) []string {

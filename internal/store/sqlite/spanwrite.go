@@ -1,31 +1,15 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-dev/vigil/internal/span"
 )
-
-// defaultSpanChunk is how many rows one INSERT statement carries. Each
-// statement costs a database/sql round trip and, with a cancelable context, a
-// watcher goroutine in the driver; 100 rows (700 parameters) amortise that
-// (10-15% faster than a row a statement when the indexes are cheap) and stay
-// far below SQLite's parameter limit.
-const defaultSpanChunk = 100
-
-// spanRow is a span ready to insert; doc is a substring of one string that
-// holds the whole encoded batch, so the batch costs one copy, not one per span.
-type spanRow struct {
-	id, service, kind, traceID, doc string
-	ts                              int64
-}
 
 // WriteSpans stores the batch in one transaction: when it returns nil every
 // span is durable (or was already stored), and when it fails none of the batch
@@ -37,61 +21,79 @@ func (s *Store) WriteSpans(ctx context.Context, spans []span.Span) error {
 		return nil
 	}
 	now := s.opts.Now().UTC()
-	rows, err := encodeSpans(spans, now)
+	groups, err := prepareSpans(spans, now)
 	if err != nil {
 		return s.describe(err, "writing %s", spanBatchName(spans))
 	}
-	inserted, err := s.insertSpans(ctx, rows, now.UnixMicro())
+	inserted, err := s.insertBlocks(ctx, groups, now.UnixMicro())
 	if err != nil {
 		return s.describe(err, "writing %s", spanBatchName(spans))
 	}
-	if skipped := len(rows) - inserted; skipped > 0 {
+	if skipped := len(spans) - inserted; skipped > 0 {
 		s.log.DebugContext(ctx, "spans already stored, skipped", "skipped", skipped, "written", inserted)
 	}
 	return nil
 }
 
-// encodeSpans validates the whole batch, then serialises it before the
-// transaction starts, so the write lock is held only for the inserts.
-func encodeSpans(spans []span.Span, storedAt time.Time) ([]spanRow, error) {
+// prepareSpans validates the whole batch, drops repeated ids (the first
+// wins), encodes the documents and groups them into blocks by minute, before
+// the transaction starts: the write lock is held only for the inserts.
+func prepareSpans(spans []span.Span, storedAt time.Time) ([][]entry, error) {
 	for i := range spans {
 		if err := spans[i].Validate(); err != nil {
 			return nil, fmt.Errorf("span %d of the batch is invalid: %w", i, err)
 		}
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(spans) * 1280)  // a span with http is about 1.1 KB
-	enc := json.NewEncoder(&buf) // reuses buf: no allocation per span, unlike json.Marshal
+	buf := make([]byte, 0, len(spans)*1280) // a span with http is about 1.1 KB
 	ends := make([]int, len(spans))
 	for i := range spans {
 		sp := spans[i] // a copy: StoredAt must not leak into the caller's value
 		sp.Vigil.StoredAt = &storedAt
-		if err := enc.Encode(&sp); err != nil {
-			return nil, fmt.Errorf("encoding span %s: %w", sp.ID, err)
-		}
-		ends[i] = buf.Len() - 1 // Encode ends each document with a newline
+		buf = sp.AppendJSON(buf)
+		ends[i] = len(buf)
 	}
-	all := buf.String()
-	rows := make([]spanRow, len(spans))
+	// Docs are substrings of the batch's buffer, which nothing writes to
+	// again: no copy per span, nor of the batch.
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+
+	seen := make(map[string]struct{}, len(spans))
+	var groups [][]entry
+	bucketOf := map[int64]int{} // minute -> index in groups of its open block
 	start := 0
 	for i := range spans {
 		sp := &spans[i]
-		rows[i] = spanRow{
-			id:      sp.ID,
-			service: sp.Service.Name,
-			kind:    sp.Span.Kind,
-			traceID: sp.Trace.ID,
-			doc:     all[start:ends[i]],
-			ts:      sp.Timestamp.UnixMicro(),
+		doc := all[start:ends[i]]
+		start = ends[i]
+		if _, dup := seen[sp.ID]; dup {
+			continue
 		}
-		start = ends[i] + 1
+		seen[sp.ID] = struct{}{}
+		ts := sp.Timestamp.UnixMicro()
+		bucket := floorDiv(ts, blockBucketUS)
+		g, ok := bucketOf[bucket]
+		if !ok || len(groups[g]) == maxBlockSpans {
+			groups = append(groups, make([]entry, 0, min(len(spans), maxBlockSpans)))
+			g = len(groups) - 1
+			bucketOf[bucket] = g
+		}
+		groups[g] = append(groups[g], entry{
+			ts: ts, id: sp.ID, traceID: sp.Trace.ID, service: sp.Service.Name, kind: sp.Span.Kind, doc: doc,
+		})
 	}
-	return rows, nil
+	return groups, nil
 }
 
-// insertSpans writes the rows in one transaction, s.spanChunk rows a
-// statement, and returns how many were new.
-func (s *Store) insertSpans(ctx context.Context, rows []spanRow, storedAt int64) (inserted int, err error) {
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// insertBlocks writes each group as a block, without the spans already
+// stored, in one transaction, and returns how many spans were new.
+func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int64) (inserted int, err error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("beginning transaction: %w", err)
@@ -101,35 +103,19 @@ func (s *Store) insertSpans(ctx context.Context, rows []spanRow, storedAt int64)
 			err = errors.Join(err, rollback(tx))
 		}
 	}()
-	var full *sql.Stmt // prepared once for the full chunks; the last, shorter one has its own
-	if len(rows) >= s.spanChunk {
-		if full, err = tx.PrepareContext(ctx, spanInsertSQL(s.spanChunk)); err != nil {
-			return 0, fmt.Errorf("preparing insert: %w", err)
+	var raw []byte
+	for _, g := range groups {
+		if g, err = withoutStored(ctx, tx, g); err != nil {
+			return 0, err
 		}
-		defer func() { _ = full.Close() }()
-	}
-	args := make([]any, 0, 7*min(s.spanChunk, len(rows)))
-	for len(rows) > 0 {
-		chunk := rows[:min(s.spanChunk, len(rows))]
-		rows = rows[len(chunk):]
-		args = args[:0]
-		for _, r := range chunk {
-			args = append(args, r.id, r.ts, r.service, r.kind, r.traceID, r.doc, storedAt)
+		if len(g) == 0 {
+			continue
 		}
-		var res sql.Result
-		if len(chunk) == s.spanChunk {
-			res, err = full.ExecContext(ctx, args...)
-		} else {
-			res, err = tx.ExecContext(ctx, spanInsertSQL(len(chunk)), args...)
+		data, meta := encodeBlock(g, raw)
+		if err := insertBlock(ctx, tx, meta, data, storedAt); err != nil {
+			return 0, fmt.Errorf("inserting a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
 		}
-		if err != nil {
-			return 0, fmt.Errorf("inserting spans %q to %q: %w", chunk[0].id, chunk[len(chunk)-1].id, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("counting inserted spans: %w", err)
-		}
-		inserted += int(n)
+		inserted += len(g)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("committing: %w", err)
@@ -137,19 +123,64 @@ func (s *Store) insertSpans(ctx context.Context, rows []spanRow, storedAt int64)
 	return inserted, nil
 }
 
-// spanInsertSQL is an INSERT of n rows that skips the ids already stored,
-// earlier rows of the same statement included.
-func spanInsertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO spans (id, ts, service, kind, trace_id, doc, stored_at) VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?)")
+func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, storedAt int64) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO span_blocks (min_ts, max_ts, n, services, kinds, filter, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, meta.minTS, meta.maxTS, meta.n, meta.services, meta.kinds, meta.filter, storedAt)
+	if err != nil {
+		return err
 	}
-	b.WriteString(" ON CONFLICT (id) DO NOTHING")
-	return b.String()
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO span_block_data (block, data) VALUES (?, ?)`, id, data)
+	return err
+}
+
+// withoutStored drops the entries whose id a stored block already holds. A
+// duplicate has the same @timestamp as the original, so only the blocks
+// whose time range covers the group's can hold one; their filters rule out
+// most, and a block is decoded only when its filter says it may.
+func withoutStored(ctx context.Context, q querier, g []entry) ([]entry, error) {
+	minTS, maxTS := g[0].ts, g[0].ts
+	for _, e := range g {
+		minTS, maxTS = min(minTS, e.ts), max(maxTS, e.ts)
+	}
+	metas, err := blockMetas(ctx, q, `max_ts >= ? AND min_ts <= ?`, minTS, maxTS)
+	if err != nil {
+		return nil, fmt.Errorf("finding blocks that may hold these spans: %w", err)
+	}
+	stored := map[string]struct{}{}
+	for _, m := range metas {
+		f := bloom{bits: m.filter}
+		maybe := false
+		for _, e := range g {
+			if e.ts >= m.minTS && e.ts <= m.maxTS && f.mayContain(e.id) {
+				maybe = true
+				break
+			}
+		}
+		if !maybe {
+			continue
+		}
+		entries, err := loadBlock(ctx, q, m)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			stored[e.id] = struct{}{}
+		}
+	}
+	if len(stored) == 0 {
+		return g, nil
+	}
+	kept := g[:0:0]
+	for _, e := range g {
+		if _, dup := stored[e.id]; !dup {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
 }
 
 // spanBatchName describes a batch for error messages.

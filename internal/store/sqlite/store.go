@@ -78,7 +78,6 @@ type Store struct {
 	reader *sql.DB // query-only connections
 
 	pruneChunk int // rows per DELETE in Prune
-	spanChunk  int // rows per INSERT in WriteSpans
 
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
@@ -105,7 +104,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		log:  opts.Logger.With("component", "store.sqlite", "path", abs),
 
 		pruneChunk: defaultPruneChunk,
-		spanChunk:  defaultSpanChunk,
 	}
 	if err := s.openPools(ctx); err != nil {
 		_ = s.closePools()
