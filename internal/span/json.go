@@ -34,6 +34,13 @@ func (s *Span) AppendJSON(b []byte) []byte {
 	w.open()
 	w.strOmit("name", s.Service.Node.Name)
 	w.close()
+	if t := s.Service.Target; t != nil {
+		w.key("target")
+		w.open()
+		w.str("name", t.Name)
+		w.strOmit("type", t.Type)
+		w.close()
+	}
 	w.close()
 	w.key("process")
 	w.open()
@@ -72,6 +79,10 @@ func (s *Span) AppendJSON(b []byte) []byte {
 	w.open()
 	w.str("outcome", s.Event.Outcome)
 	w.close()
+	if s.OTel != nil {
+		w.key("otel")
+		w.otel(s.OTel)
+	}
 	w.key("vigil")
 	w.vigil(&s.Vigil)
 	w.close()
@@ -85,6 +96,7 @@ func (w *objWriter) info(in *Info) {
 	w.str("name", in.Name)
 	w.str("type", in.Type)
 	w.str("subtype", in.Subtype)
+	w.strOmit("action", in.Action)
 	w.key("duration")
 	w.open()
 	w.int("us", in.Duration.US)
@@ -95,6 +107,7 @@ func (w *objWriter) info(in *Info) {
 func (w *objWriter) endpoint(e Endpoint) {
 	w.open()
 	w.strOmit("ip", e.IP)
+	w.strOmit("domain", e.Domain)
 	if e.Port != 0 {
 		w.int("port", int64(e.Port))
 	}
@@ -107,6 +120,7 @@ func (w *objWriter) http(h *HTTP) {
 	w.key("request")
 	w.open()
 	w.str("method", h.Request.Method)
+	w.strOmit("scheme", h.Request.Scheme)
 	w.str("path", h.Request.Path)
 	w.strOmit("host", h.Request.Host)
 	w.int("bytes", h.Request.Bytes)
@@ -129,6 +143,7 @@ func (w *objWriter) vigil(v *Vigil) {
 	w.str("source", v.Source)
 	w.boolOmit("incomplete", v.Incomplete)
 	w.strOmit("reason", v.Reason)
+	w.strOmit("format", v.Format)
 	w.strOmit("conn_id", v.ConnID)
 	w.boolOmit("trace_from_traffic", v.TraceFromTraffic)
 	if v.StoredAt != nil {

@@ -2,7 +2,9 @@ package span
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"reflect"
 	"testing"
 	"time"
@@ -70,6 +72,19 @@ func fill(rng *rand.Rand, v reflect.Value) {
 		p := reflect.New(v.Type().Elem())
 		fill(rng, p.Elem())
 		v.Set(p)
+	case reflect.Map:
+		if rng.IntN(3) == 0 {
+			v.SetZero()
+			return
+		}
+		v.Set(reflect.ValueOf(randomAttrs(rng, 2)))
+	case reflect.Slice:
+		n := rng.IntN(4)
+		sl := reflect.MakeSlice(v.Type(), n, n)
+		for i := range n {
+			fill(rng, sl.Index(i))
+		}
+		v.Set(sl)
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {
 			v.Set(reflect.ValueOf(randomTime(rng)))
@@ -82,6 +97,42 @@ func fill(rng *rand.Rand, v reflect.Value) {
 		}
 	default:
 		panic("fill: add support for " + v.Type().String() + " (a new kind of field in Span)")
+	}
+}
+
+// randomAttrs is an attribute map as OTLP decoding produces them.
+func randomAttrs(rng *rand.Rand, depth int) map[string]any {
+	m := map[string]any{}
+	for range rng.IntN(6) {
+		m[awkward[rng.IntN(len(awkward))]+strconv.Itoa(rng.IntN(100))] = randomValue(rng, depth)
+	}
+	return m
+}
+
+var floats = []float64{0, 1, -1.5, 3.14159, 1e-7, 1.5e-9, 1e21, 2.5e300, 123456789.125, 1e20, -1e-6}
+
+func randomValue(rng *rand.Rand, depth int) any {
+	switch rng.IntN(7) {
+	case 0:
+		return awkward[rng.IntN(len(awkward))]
+	case 1:
+		return rng.Int64N(1<<62) - rng.Int64N(1<<62)
+	case 2:
+		return floats[rng.IntN(len(floats))]
+	case 3:
+		return rng.IntN(2) == 0
+	case 4:
+		if depth > 0 {
+			return []any{randomValue(rng, depth-1), randomValue(rng, depth-1)}
+		}
+		return nil
+	case 5:
+		if depth > 0 {
+			return randomAttrs(rng, depth-1)
+		}
+		return "leaf"
+	default:
+		return rng.Float64() * math.Pow(10, float64(rng.IntN(40)-20))
 	}
 }
 

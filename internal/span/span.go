@@ -16,6 +16,10 @@ import (
 const (
 	KindServer = "server" // the traced process answered the request
 	KindClient = "client" // the traced process sent the request
+	// OpenTelemetry's other kinds, as OTLP senders report them.
+	KindInternal = "internal"
+	KindProducer = "producer"
+	KindConsumer = "consumer"
 )
 
 // Outcomes, as Elastic APM names them (event.outcome).
@@ -27,7 +31,9 @@ const (
 
 // Sources say which input produced a span.
 const (
-	SourceEBPF = "ebpf"
+	SourceEBPF     = "ebpf"
+	SourceDatagram = "datagram" // an in-process agent's UDP datagram
+	SourceOTLP     = "otlp"
 )
 
 // Span is one request/response pair.
@@ -47,6 +53,7 @@ type Span struct {
 	Destination Endpoint    `json:"destination"` // the server end of the connection
 	HTTP        *HTTP       `json:"http,omitempty"`
 	Event       Event       `json:"event"`
+	OTel        *OTel       `json:"otel,omitempty"` // what OTLP senders said that has no field above
 	Vigil       Vigil       `json:"vigil"`
 }
 
@@ -68,6 +75,9 @@ type Info struct {
 	Name     string `json:"name"`    // "GET /path"
 	Type     string `json:"type"`    // "external" for clients, "request" for servers
 	Subtype  string `json:"subtype"` // protocol: "http"
+	// Action is the operation a configured pattern named (datagrams:
+	// "create charge"), as Elastic APM's span.action.
+	Action   string `json:"action,omitempty"`
 	Duration Micros `json:"duration"`
 }
 
@@ -78,8 +88,16 @@ type Micros struct {
 
 // Service is service.*.
 type Service struct {
-	Name string      `json:"name"`
-	Node ServiceNode `json:"node"`
+	Name   string         `json:"name"`
+	Node   ServiceNode    `json:"node"`
+	Target *ServiceTarget `json:"target,omitempty"` // what a client span called
+}
+
+// ServiceTarget is Elastic APM's service.target: the downstream a client
+// span called, e.g. {Name: "stripe", Type: "external_api"}.
+type ServiceTarget struct {
+	Name string `json:"name"`
+	Type string `json:"type,omitempty"`
 }
 
 // ServiceNode is service.node.* (the host the agent runs on).
@@ -117,8 +135,9 @@ type KubernetesContainer struct {
 
 // Endpoint is source.* or destination.*.
 type Endpoint struct {
-	IP   string `json:"ip,omitempty"`
-	Port int    `json:"port,omitempty"`
+	IP     string `json:"ip,omitempty"`
+	Domain string `json:"domain,omitempty"` // a host name, when that is all the source knows
+	Port   int    `json:"port,omitempty"`
 }
 
 // HTTP is http.*.
@@ -131,7 +150,8 @@ type HTTP struct {
 // HTTPRequest is http.request.* plus the target.
 type HTTPRequest struct {
 	Method     string `json:"method"`
-	Path       string `json:"path"`           // the request target as sent, query included
+	Scheme     string `json:"scheme,omitempty"` // when the source knows it (datagrams, OTLP)
+	Path       string `json:"path"`             // the request target as sent, query included
 	Host       string `json:"host,omitempty"` // the Host header
 	Bytes      int64  `json:"bytes"`          // headers and body on the wire
 	BodyBytes  int64  `json:"body_bytes"`
@@ -158,6 +178,9 @@ type Vigil struct {
 	// carry guessed values.
 	Incomplete bool   `json:"incomplete,omitempty"`
 	Reason     string `json:"reason,omitempty"` // why Incomplete
+	// Format is the input's wire format and version: "datagram/0",
+	// "datagram/1", "otlp/protobuf", "otlp/json".
+	Format string `json:"format,omitempty"`
 	// ConnID names the connection (agent host, pid, fd, open time) so spans
 	// of one connection can be grouped.
 	ConnID string `json:"conn_id,omitempty"`
@@ -219,6 +242,14 @@ func TimeOrderedID(start time.Time, spanID string) string {
 	return string(buf[:]) + spanID
 }
 
+func validKind(k string) bool {
+	switch k {
+	case KindServer, KindClient, KindInternal, KindProducer, KindConsumer:
+		return true
+	}
+	return false
+}
+
 // Validate reports what makes a span unstorable.
 func (s *Span) Validate() error {
 	switch {
@@ -228,8 +259,9 @@ func (s *Span) Validate() error {
 		return fmt.Errorf("span %s has no @timestamp", s.ID)
 	case s.Service.Name == "":
 		return fmt.Errorf("span %s has no service.name", s.ID)
-	case s.Span.Kind != KindServer && s.Span.Kind != KindClient:
-		return fmt.Errorf("span %s has kind %q, want %q or %q", s.ID, s.Span.Kind, KindServer, KindClient)
+	case !validKind(s.Span.Kind):
+		return fmt.Errorf("span %s has kind %q, want one of %q, %q, %q, %q, %q", s.ID, s.Span.Kind,
+			KindServer, KindClient, KindInternal, KindProducer, KindConsumer)
 	}
 	return nil
 }
