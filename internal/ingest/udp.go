@@ -67,23 +67,37 @@ func (o *DatagramOptions) defaults() {
 
 // DatagramListener receives datagrams on one UDP socket.
 type DatagramListener struct {
-	opts   DatagramOptions
+	*handler
 	conn   *net.UDPConn
 	pc     *ipv4.PacketConn // recvmmsg: a batch of datagrams per system call
-	router *router
 	writer *writer
+}
+
+// handler turns datagrams into spans; it knows nothing of sockets.
+type handler struct {
+	opts   DatagramOptions
+	router *router
 	stats  *datagramStats
 	log    *slog.Logger
 	logs   *rateLimitedLog
 }
 
-// ListenDatagrams binds the socket; Run reads from it.
-func ListenDatagrams(opts DatagramOptions, sink Sink, log *slog.Logger) (*DatagramListener, error) {
+func newHandler(opts DatagramOptions, log *slog.Logger) (*handler, error) {
 	opts.defaults()
 	rt, err := newRouter(opts.Routes)
 	if err != nil {
 		return nil, fmt.Errorf("datagram routes: %w", err)
 	}
+	return &handler{opts: opts, router: rt, stats: newDatagramStats(), log: log, logs: newRateLimitedLog(10 * time.Second)}, nil
+}
+
+// ListenDatagrams binds the socket; Run reads from it.
+func ListenDatagrams(opts DatagramOptions, sink Sink, log *slog.Logger) (*DatagramListener, error) {
+	h, err := newHandler(opts, log)
+	if err != nil {
+		return nil, err
+	}
+	opts = h.opts
 	addr, err := net.ResolveUDPAddr("udp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("datagram listener address %q: %w", opts.Addr, err)
@@ -96,10 +110,7 @@ func ListenDatagrams(opts DatagramOptions, sink Sink, log *slog.Logger) (*Datagr
 		_ = conn.Close()
 		return nil, fmt.Errorf("configuring the datagram socket on %s: %w", opts.Addr, err)
 	}
-	l := &DatagramListener{
-		opts: opts, conn: conn, pc: ipv4.NewPacketConn(conn), router: rt, stats: newDatagramStats(),
-		log: log, logs: newRateLimitedLog(10 * time.Second),
-	}
+	l := &DatagramListener{handler: h, conn: conn, pc: ipv4.NewPacketConn(conn)}
 	l.writer = newWriter(sink, opts.Queue, l.stats.dropped, log)
 	return l, nil
 }
@@ -159,7 +170,9 @@ func (l *DatagramListener) Run(ctx context.Context) error {
 		now := l.opts.Now()
 		for i := range n {
 			seq++
-			l.handle(&msgs[i], now, seq, &batch)
+			m := &msgs[i]
+			l.stats.socketDrops(m.OOB[:m.NN])
+			l.handle(m.Buffers[0][:m.N], m.Addr.(*net.UDPAddr).AddrPort(), now, seq, &batch)
 			if len(batch) >= l.opts.BatchSize {
 				l.writer.submit(batch)
 				batch = l.writer.batch(l.opts.BatchSize)
@@ -181,11 +194,9 @@ func (l *DatagramListener) Run(ctx context.Context) error {
 }
 
 // handle parses one datagram into the batch, or counts and logs why not.
-func (l *DatagramListener) handle(m *ipv4.Message, now time.Time, seq uint64, batch *[]span.Span) {
+func (l *handler) handle(payload []byte, from netip.AddrPort, now time.Time, seq uint64, batch *[]span.Span) {
 	l.stats.received.Add(1)
-	l.stats.socketDrops(m.OOB[:m.NN])
-	from := m.Addr.(*net.UDPAddr).AddrPort()
-	d, err := datagram.Parse(m.Buffers[0][:m.N])
+	d, err := datagram.Parse(payload)
 	if err != nil {
 		var perr *datagram.Error
 		reason := datagram.Reason("unknown")

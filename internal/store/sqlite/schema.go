@@ -64,7 +64,8 @@ CREATE TABLE span_blocks (
 CREATE INDEX span_blocks_max_ts ON span_blocks (max_ts); -- and id: pages in (max_ts, id) order
 CREATE TABLE span_block_data (
 	block INTEGER NOT NULL PRIMARY KEY REFERENCES span_blocks (id) ON DELETE CASCADE,
-	data  BLOB    NOT NULL -- s2-compressed entries and documents
+	ids   BLOB    NOT NULL, -- sorted 64-bit hashes of the span ids: the duplicate check reads only these
+	data  BLOB    NOT NULL  -- s2-compressed entries and documents
 );
 `,
 }

@@ -45,6 +45,7 @@ type blockMeta struct {
 	services     string // "\nname\nname\n": instr(services, '\n'||?||'\n') filters in SQL
 	kinds        string // same shape
 	filter       []byte
+	ids          []byte // sorted xxhash64 of the span ids, little endian
 }
 
 // encodeBlock serialises entries (all in one minute, ids unique) and
@@ -70,6 +71,7 @@ func encodeBlock(entries []entry, buf []byte) (data []byte, meta blockMeta) {
 	meta.services = joinSet(services)
 	meta.kinds = joinSet(kinds)
 	meta.filter = f.bits
+	meta.ids = idHashes(entries)
 
 	size := 16
 	for i := range entries {
@@ -126,6 +128,43 @@ func decodeBlock(data []byte, minTS int64) ([]entry, error) {
 		entries[i].doc, docs = docs[:lens[i]], docs[lens[i]:]
 	}
 	return entries, nil
+}
+
+// idHashes returns the sorted 64-bit hashes of the entries' ids, encoded.
+func idHashes(entries []entry) []byte {
+	hs := sortedHashes(entries)
+	out := make([]byte, 8*len(hs))
+	for i, h := range hs {
+		binary.LittleEndian.PutUint64(out[8*i:], h)
+	}
+	return out
+}
+
+func sortedHashes(entries []entry) []uint64 {
+	hs := make([]uint64, len(entries))
+	for i := range entries {
+		hs[i] = xxhash.Sum64String(entries[i].id)
+	}
+	slices.Sort(hs)
+	return hs
+}
+
+// anyCommon reports whether two sorted hash lists share a value; stored is
+// encoded as idHashes encodes it.
+func anyCommon(sorted []uint64, stored []byte) bool {
+	i, j, n := 0, 0, len(stored)/8
+	for i < len(sorted) && j < n {
+		h := binary.LittleEndian.Uint64(stored[8*j:])
+		switch {
+		case sorted[i] < h:
+			i++
+		case sorted[i] > h:
+			j++
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func appendStr(b []byte, s string) []byte {

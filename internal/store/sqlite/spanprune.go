@@ -83,7 +83,7 @@ func (s *Store) trimBlocks(ctx context.Context, cutoff int64) (deleted int64, er
 			WHERE id = ?`, meta.minTS, meta.maxTS, meta.n, meta.services, meta.kinds, meta.filter, m.id); err != nil {
 			return 0, fmt.Errorf("rewriting span block %d: %w", m.id, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE span_block_data SET data = ? WHERE block = ?`, data, m.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE span_block_data SET ids = ?, data = ? WHERE block = ?`, meta.ids, data, m.id); err != nil {
 			return 0, fmt.Errorf("rewriting span block %d: %w", m.id, err)
 		}
 		deleted += int64(len(entries) - len(kept))

@@ -133,14 +133,15 @@ func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, s
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO span_block_data (block, data) VALUES (?, ?)`, id, data)
+	_, err = tx.ExecContext(ctx, `INSERT INTO span_block_data (block, ids, data) VALUES (?, ?, ?)`, id, meta.ids, data)
 	return err
 }
 
 // withoutStored drops the entries whose id a stored block already holds. A
 // duplicate has the same @timestamp as the original, so only the blocks
-// whose time range covers the group's can hold one; their filters rule out
-// most, and a block is decoded only when its filter says it may.
+// whose time range covers the group's can hold one; their sorted id hashes
+// are compared with the group's, and a block is decoded only when a hash
+// matches (a replay, or a 64-bit collision).
 func withoutStored(ctx context.Context, q querier, g []entry) ([]entry, error) {
 	minTS, maxTS := g[0].ts, g[0].ts
 	for _, e := range g {
@@ -150,17 +151,17 @@ func withoutStored(ctx context.Context, q querier, g []entry) ([]entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding blocks that may hold these spans: %w", err)
 	}
+	if len(metas) == 0 {
+		return g, nil
+	}
+	hashes := sortedHashes(g)
 	stored := map[string]struct{}{}
 	for _, m := range metas {
-		f := bloom{bits: m.filter}
-		maybe := false
-		for _, e := range g {
-			if e.ts >= m.minTS && e.ts <= m.maxTS && f.mayContain(e.id) {
-				maybe = true
-				break
-			}
+		var ids []byte
+		if err := q.QueryRowContext(ctx, `SELECT ids FROM span_block_data WHERE block = ?`, m.id).Scan(&ids); err != nil {
+			return nil, fmt.Errorf("reading the span ids of block %d: %w", m.id, err)
 		}
-		if !maybe {
+		if !anyCommon(hashes, ids) {
 			continue
 		}
 		entries, err := loadBlock(ctx, q, m)

@@ -82,7 +82,7 @@ func testSpanRejectsInvalid(t *testing.T, s store.Store) {
 		{"no id", func(sp *span.Span) { sp.ID = "" }},
 		{"no timestamp", func(sp *span.Span) { sp.Timestamp = time.Time{} }},
 		{"no service", func(sp *span.Span) { sp.Service.Name = "" }},
-		{"unknown kind", func(sp *span.Span) { sp.Span.Kind = "internal" }},
+		{"unknown kind", func(sp *span.Span) { sp.Span.Kind = "sideways" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
