@@ -1,0 +1,152 @@
+package redact
+
+import "strings"
+
+// Header redacts one header value. keep is false when the header must be
+// dropped; otherwise out is the value to store (Placeholder for a
+// sensitive header, the value through the value patterns for the others).
+func (r *Redactor) Header(name, value string) (out string, keep bool) {
+	switch f := r.headers.match(name); {
+	case f != nil && f.action == ActionDrop:
+		f.add(1)
+		return "", false
+	case f != nil && f.action == ActionRedact:
+		f.add(1)
+		return Placeholder, true
+	}
+	return r.Text(value), true
+}
+
+// Headers redacts h in place (an http.Header works too): sensitive headers
+// are deleted or have each value replaced, the others' values go through
+// the value patterns.
+func (r *Redactor) Headers(h map[string][]string) {
+	for name, vs := range h {
+		switch f := r.headers.match(name); {
+		case f != nil && f.action == ActionDrop:
+			f.add(1)
+			delete(h, name)
+		case f != nil && f.action == ActionRedact:
+			f.add(len(vs))
+			for i := range vs {
+				vs[i] = Placeholder
+			}
+		default:
+			for i, v := range vs {
+				vs[i] = r.Text(v)
+			}
+		}
+	}
+}
+
+// Prefixes of OpenTelemetry attributes that carry one header (or gRPC
+// metadata entry) each, named after the prefix.
+var headerPrefixes = []string{
+	"http.request.header.", "http.response.header.",
+	"rpc.grpc.request.metadata.", "rpc.grpc.response.metadata.",
+	"rpc.request.metadata.", "rpc.response.metadata.",
+}
+
+// Attributes that hold a URL, a request target or a query string.
+var urlKeys = map[string]bool{
+	"url.full": true, "url.original": true, "http.url": true, "http.target": true,
+	"url.path": true, "url.query": true, "url.fragment": true, "db.connection_string": true,
+}
+
+// Attributes redacts OpenTelemetry-style attributes in place:
+//   - header attributes (http.request.header.<name>, gRPC metadata) follow
+//     the header rules for <name>;
+//   - an attribute whose key, or the last dot-separated part of it, matches
+//     a JSON rule ("enduser.password") follows that rule;
+//   - URL attributes (url.full, http.url, http.target, url.query, ...) go
+//     through URL;
+//   - other strings go through the value patterns, or through JSON when
+//     they hold a JSON object or array; nested maps and slices too.
+func (r *Redactor) Attributes(attrs map[string]any) {
+	for k, v := range attrs {
+		f := r.attrRule(k)
+		switch {
+		case f != nil && f.action == ActionDrop:
+			f.add(1)
+			delete(attrs, k)
+		case f != nil && f.action == ActionRedact:
+			f.add(1)
+			attrs[k] = redactAll(v)
+		case urlKeys[k]:
+			if s, ok := v.(string); ok {
+				if k == "url.query" {
+					attrs[k] = r.Query(s)
+				} else {
+					attrs[k] = r.URL(s)
+				}
+				continue
+			}
+			attrs[k] = r.anyValue(v)
+		default:
+			attrs[k] = r.anyValue(v)
+		}
+	}
+}
+
+func (r *Redactor) attrRule(k string) *fieldRule {
+	for _, p := range headerPrefixes {
+		if strings.HasPrefix(k, p) {
+			return r.headers.match(k[len(p):])
+		}
+	}
+	if f := r.json.match(k); f != nil {
+		return f
+	}
+	if i := strings.LastIndexByte(k, '.'); i >= 0 {
+		return r.json.match(k[i+1:])
+	}
+	return nil
+}
+
+// redactAll replaces a value, keeping its shape for string slices (a
+// header with two values stays a two-element list).
+func redactAll(v any) any {
+	switch v := v.(type) {
+	case []string:
+		for i := range v {
+			v[i] = Placeholder
+		}
+		return v
+	case []any:
+		for i := range v {
+			v[i] = Placeholder
+		}
+		return v
+	}
+	return Placeholder
+}
+
+// anyValue applies the value patterns to the strings inside v.
+func (r *Redactor) anyValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return r.attrString(v)
+	case []string:
+		for i, s := range v {
+			v[i] = r.attrString(s)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = r.anyValue(e)
+		}
+	case map[string]any:
+		r.Attributes(v)
+	}
+	return v
+}
+
+func (r *Redactor) attrString(s string) string {
+	t := strings.TrimLeft(s, " \t\r\n")
+	if t != "" && (t[0] == '{' || t[0] == '[') {
+		if b := r.JSON([]byte(s)); string(b) != s {
+			return string(b)
+		}
+		return s
+	}
+	return r.Text(s)
+}
