@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 )
@@ -113,4 +114,35 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 // benchFilter is the redaction every input applies.
-func benchFilter(b *testing.B) func(*span.Span) { return nil }
+func benchFilter(b *testing.B) func(*span.Span) {
+	r, err := redact.New(redact.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r.Span
+}
+
+// BenchmarkDatagramHandle is the part of BenchmarkDatagramsToStore before
+// the store: parse, route, build the span, redact.
+func BenchmarkDatagramHandle(b *testing.B) {
+	h, err := newHandler(DatagramOptions{Service: "shop", Node: "bench", Filter: benchFilter(b), Routes: []Route{
+		{API: "stripe", Operation: "create charge", Method: "^POST$", Host: `stripe\.com$`, Path: "^/v1/charges"},
+		{API: "github", Host: `^api\.github\.com$`},
+	}}, quietLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	payloads := benchDatagrams(4096)
+	from := netip.MustParseAddrPort("127.0.0.1:40000")
+	batch := make([]span.Span, 0, 1000)
+	now := time.Now()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(batch) == 1000 {
+			batch = batch[:0]
+		}
+		h.handle(payloads[n%len(payloads)], from, now, uint64(n), &batch)
+		n++
+	}
+}

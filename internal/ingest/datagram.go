@@ -15,14 +15,9 @@ import (
 // before the datagram arrived. Ids derive from the receiving node, the
 // sender, the arrival time and a sequence number: unique, and stable if the
 // same span is ever written twice (a spool replay).
-func datagramSpan(d *datagram.Datagram, from netip.AddrPort, recvAt time.Time, seq uint64, o *DatagramOptions, rt *router) span.Span {
+func datagramSpan(d *datagram.Datagram, snd *sender, recvAt time.Time, seq uint64, o *DatagramOptions, rt *router) span.Span {
 	start := recvAt.Add(-d.Duration).UTC()
-	sender := from.Addr().Unmap().String()
-	spanID := span.IDOf(o.Node+"/"+sender, uint64(recvAt.UnixNano()), seq)
-	service := o.Service
-	if service == "" {
-		service = "datagram:" + sender
-	}
+	spanID := span.IDOf(snd.spanKey, uint64(recvAt.UnixNano()), seq)
 	target := &span.ServiceTarget{Name: d.Host, Type: "http"}
 	var action string
 	if api, op, ok := rt.match(d.Method, d.Host, d.Path); ok {
@@ -37,23 +32,60 @@ func datagramSpan(d *datagram.Datagram, from netip.AddrPort, recvAt time.Time, s
 	return span.Span{
 		ID:        span.TimeOrderedID(start, spanID),
 		Timestamp: start,
-		Trace:     span.Trace{ID: span.IDOf("trace/"+sender, uint64(recvAt.UnixNano()), seq) + spanID},
+		Trace:     span.Trace{ID: span.IDOf(snd.traceKey, uint64(recvAt.UnixNano()), seq) + spanID},
 		Span: span.Info{
 			ID: spanID, Kind: span.KindClient, Name: d.Method + " " + d.Host, Type: "external", Subtype: "http",
 			Action: action, Duration: span.Micros{US: d.Duration.Microseconds()},
 		},
-		Service:     span.Service{Name: service, Node: span.ServiceNode{Name: o.Node}, Target: target},
-		Source:      span.Endpoint{IP: sender},
+		Service:     span.Service{Name: snd.service, Node: span.ServiceNode{Name: o.Node}, Target: target},
+		Source:      span.Endpoint{IP: snd.ip},
 		Destination: endpoint(host, port),
 		HTTP: &span.HTTP{Request: span.HTTPRequest{
 			Method: d.Method, Scheme: d.Scheme, Path: path, Host: d.Host,
 		}},
 		Event: span.Event{Outcome: span.OutcomeUnknown}, // datagrams carry no status
-		Vigil: span.Vigil{Source: span.SourceDatagram, Format: "datagram/" + strconv.Itoa(d.Version)},
+		Vigil: span.Vigil{Source: span.SourceDatagram, Format: formats[d.Version]},
 	}
 }
 
+var formats = [...]string{"datagram/0", "datagram/1"}
+
+// sender holds the strings derived from a sender's address, built once per
+// sender instead of once per datagram.
+type sender struct {
+	ip, service, spanKey, traceKey string
+}
+
+// senders caches sender values; a busy listener hears from few addresses.
+type senders struct {
+	byAddr  map[netip.Addr]*sender
+	node    string
+	service string
+}
+
+// maxSenders bounds the cache; past it the cache starts over.
+const maxSenders = 4096
+
+func (s *senders) get(addr netip.Addr) *sender {
+	if snd, ok := s.byAddr[addr]; ok {
+		return snd
+	}
+	if s.byAddr == nil || len(s.byAddr) >= maxSenders {
+		s.byAddr = map[netip.Addr]*sender{}
+	}
+	ip := addr.Unmap().String()
+	snd := &sender{ip: ip, service: s.service, spanKey: s.node + "/" + ip, traceKey: "trace/" + ip}
+	if snd.service == "" {
+		snd.service = "datagram:" + ip
+	}
+	s.byAddr[addr] = snd
+	return snd
+}
+
 func endpoint(host string, port int) span.Endpoint {
+	if host == "" || (host[0] >= 'a' && host[0] <= 'z') { // a name: skip parsing it as an address
+		return span.Endpoint{Domain: host, Port: port}
+	}
 	if addr, err := netip.ParseAddr(host); err == nil {
 		return span.Endpoint{IP: addr.String(), Port: port}
 	}

@@ -75,11 +75,12 @@ type DatagramListener struct {
 
 // handler turns datagrams into spans; it knows nothing of sockets.
 type handler struct {
-	opts   DatagramOptions
-	router *router
-	stats  *datagramStats
-	log    *slog.Logger
-	logs   *rateLimitedLog
+	opts    DatagramOptions
+	senders senders
+	router  *router
+	stats   *datagramStats
+	log     *slog.Logger
+	logs    *rateLimitedLog
 }
 
 func newHandler(opts DatagramOptions, log *slog.Logger) (*handler, error) {
@@ -88,7 +89,8 @@ func newHandler(opts DatagramOptions, log *slog.Logger) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datagram routes: %w", err)
 	}
-	return &handler{opts: opts, router: rt, stats: newDatagramStats(), log: log, logs: newRateLimitedLog(10 * time.Second)}, nil
+	return &handler{opts: opts, router: rt, stats: newDatagramStats(), log: log, logs: newRateLimitedLog(10 * time.Second),
+		senders: senders{node: opts.Node, service: opts.Service}}, nil
 }
 
 // ListenDatagrams binds the socket; Run reads from it.
@@ -210,11 +212,12 @@ func (l *handler) handle(payload []byte, from netip.AddrPort, now time.Time, seq
 		}
 		return
 	}
-	sp := datagramSpan(&d, from, now, seq, &l.opts, l.router)
+	// Built in place in the batch: a span passed to Filter by address
+	// would otherwise escape to the heap, an allocation per datagram.
+	*batch = append(*batch, datagramSpan(&d, l.senders.get(from.Addr()), now, seq, &l.opts, l.router))
 	if l.opts.Filter != nil {
-		l.opts.Filter(&sp)
+		l.opts.Filter(&(*batch)[len(*batch)-1])
 	}
-	*batch = append(*batch, sp)
 	l.stats.accepted.Add(1)
 }
 

@@ -211,9 +211,51 @@ func (w *objWriter) boolOmit(name string, v bool) {
 func (w *objWriter) time(name string, t time.Time) {
 	w.key(name)
 	w.b = append(w.b, '"')
-	w.b = t.AppendFormat(w.b, time.RFC3339Nano)
+	w.b = appendTime(w.b, t)
 	w.b = append(w.b, '"')
 	w.comma = true
+}
+
+// appendTime is t.AppendFormat(b, time.RFC3339Nano), by hand for times in
+// UTC, as every stored time is: the generic formatter was a tenth of the
+// cost of encoding a span.
+func appendTime(b []byte, t time.Time) []byte {
+	if _, off := t.Zone(); off != 0 || t.Year() < 0 || t.Year() > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, min, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		b = append(b, '.')
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = appendDigits(b, ns, digits)
+	}
+	return append(b, 'Z')
+}
+
+// appendDigits appends v zero-padded to width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [9]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, buf[:width]...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -52,7 +52,7 @@ CREATE INDEX spans_ts ON spans (ts);
 	// drops the table of migration 2.
 	`
 CREATE TABLE span_blocks (
-	id        INTEGER NOT NULL PRIMARY KEY,
+	id        INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, -- never reused: caches key on it
 	min_ts    INTEGER NOT NULL, -- @timestamp range of the block, unix microseconds
 	max_ts    INTEGER NOT NULL,
 	n         INTEGER NOT NULL, -- spans in the block

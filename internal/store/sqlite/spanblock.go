@@ -48,9 +48,20 @@ type blockMeta struct {
 	ids          []byte // sorted xxhash64 of the span ids, little endian
 }
 
+// scratch holds a write's buffers, reused from write to write: a batch of
+// spans is megabytes, and allocating (and clearing) them every time cost
+// more than compressing them.
+type scratch struct {
+	json, raw, data []byte
+}
+
 // encodeBlock serialises entries (all in one minute, ids unique) and
-// returns the compressed data and the block's row.
-func encodeBlock(entries []entry, buf []byte) (data []byte, meta blockMeta) {
+// returns the compressed data (in sc.data, valid until sc is reused) and the
+// block's row. sc may be nil.
+func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta) {
+	if sc == nil {
+		sc = &scratch{}
+	}
 	meta.minTS, meta.maxTS = entries[0].ts, entries[0].ts
 	var services, kinds []string
 	f := newBloom(2 * len(entries))
@@ -78,7 +89,7 @@ func encodeBlock(entries []entry, buf []byte) (data []byte, meta blockMeta) {
 		e := &entries[i]
 		size += len(e.id) + len(e.traceID) + len(e.service) + len(e.kind) + len(e.doc) + 32
 	}
-	raw := append(slices.Grow(buf[:0], size), blockFormat)
+	raw := append(slices.Grow(sc.raw[:0], size), blockFormat)
 	raw = binary.AppendUvarint(raw, uint64(len(entries)))
 	for i := range entries {
 		e := &entries[i]
@@ -92,7 +103,9 @@ func encodeBlock(entries []entry, buf []byte) (data []byte, meta blockMeta) {
 	for i := range entries {
 		raw = append(raw, entries[i].doc...)
 	}
-	return s2.Encode(nil, raw), meta
+	sc.raw = raw
+	sc.data = s2.Encode(sc.data[:cap(sc.data)], raw)
+	return sc.data, meta
 }
 
 // decodeBlock is the inverse of encodeBlock; docs share one string.

@@ -39,7 +39,7 @@ func moveSpanRows(ctx context.Context, tx *sql.Tx, now time.Time) error {
 		}
 		for bucket, entries := range byBlock {
 			data, meta := encodeBlock(entries, nil)
-			if err := insertBlock(ctx, tx, meta, data, storedAt[bucket]); err != nil {
+			if _, err := insertBlock(ctx, tx, meta, data, storedAt[bucket]); err != nil {
 				return fmt.Errorf("moving %d spans into a block: %w", len(entries), err)
 			}
 		}

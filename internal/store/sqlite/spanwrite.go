@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -21,11 +22,23 @@ func (s *Store) WriteSpans(ctx context.Context, spans []span.Span) error {
 		return nil
 	}
 	now := s.opts.Now().UTC()
-	groups, err := prepareSpans(spans, now)
+	var sc *scratch
+	select {
+	case sc = <-s.scratch:
+	default:
+		sc = &scratch{}
+	}
+	defer func() { // after the inserts: the documents point into sc.json
+		select {
+		case s.scratch <- sc:
+		default:
+		}
+	}()
+	groups, err := prepareSpans(spans, now, sc)
 	if err != nil {
 		return s.describe(err, "writing %s", spanBatchName(spans))
 	}
-	inserted, err := s.insertBlocks(ctx, groups, now.UnixMicro())
+	inserted, err := s.insertBlocks(ctx, groups, now.UnixMicro(), sc)
 	if err != nil {
 		return s.describe(err, "writing %s", spanBatchName(spans))
 	}
@@ -38,13 +51,13 @@ func (s *Store) WriteSpans(ctx context.Context, spans []span.Span) error {
 // prepareSpans validates the whole batch, drops repeated ids (the first
 // wins), encodes the documents and groups them into blocks by minute, before
 // the transaction starts: the write lock is held only for the inserts.
-func prepareSpans(spans []span.Span, storedAt time.Time) ([][]entry, error) {
+func prepareSpans(spans []span.Span, storedAt time.Time, sc *scratch) ([][]entry, error) {
 	for i := range spans {
 		if err := spans[i].Validate(); err != nil {
 			return nil, fmt.Errorf("span %d of the batch is invalid: %w", i, err)
 		}
 	}
-	buf := make([]byte, 0, len(spans)*1280) // a span with http is about 1.1 KB
+	buf := slices.Grow(sc.json[:0], len(spans)*1280) // a span with http is about 1.1 KB
 	ends := make([]int, len(spans))
 	for i := range spans {
 		sp := spans[i] // a copy: StoredAt must not leak into the caller's value
@@ -52,8 +65,10 @@ func prepareSpans(spans []span.Span, storedAt time.Time) ([][]entry, error) {
 		buf = sp.AppendJSON(buf)
 		ends[i] = len(buf)
 	}
+	sc.json = buf
 	// Docs are substrings of the batch's buffer, which nothing writes to
-	// again: no copy per span, nor of the batch.
+	// until WriteSpans returns it to the pool: no copy per span, nor of the
+	// batch.
 	all := unsafe.String(unsafe.SliceData(buf), len(buf))
 
 	seen := make(map[string]struct{}, len(spans))
@@ -93,7 +108,7 @@ func floorDiv(a, b int64) int64 {
 
 // insertBlocks writes each group as a block, without the spans already
 // stored, in one transaction, and returns how many spans were new.
-func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int64) (inserted int, err error) {
+func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int64, sc *scratch) (inserted int, err error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("beginning transaction: %w", err)
@@ -103,38 +118,43 @@ func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int
 			err = errors.Join(err, rollback(tx))
 		}
 	}()
-	var raw []byte
+	var written []cachedIDs
 	for _, g := range groups {
-		if g, err = withoutStored(ctx, tx, g); err != nil {
+		if g, err = withoutStored(ctx, tx, g, s.ids); err != nil {
 			return 0, err
 		}
 		if len(g) == 0 {
 			continue
 		}
-		data, meta := encodeBlock(g, raw)
-		if err := insertBlock(ctx, tx, meta, data, storedAt); err != nil {
+		data, meta := encodeBlock(g, sc)
+		id, err := insertBlock(ctx, tx, meta, data, storedAt)
+		if err != nil {
 			return 0, fmt.Errorf("inserting a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
 		}
+		written = append(written, cachedIDs{id, meta.ids})
 		inserted += len(g)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("committing: %w", err)
 	}
+	for _, w := range written { // only now: a rolled-back block must not be cached
+		s.ids.put(w.block, w.ids)
+	}
 	return inserted, nil
 }
 
-func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, storedAt int64) error {
+func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, storedAt int64) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO span_blocks (min_ts, max_ts, n, services, kinds, filter, stored_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, meta.minTS, meta.maxTS, meta.n, meta.services, meta.kinds, meta.filter, storedAt)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO span_block_data (block, ids, data) VALUES (?, ?, ?)`, id, meta.ids, data)
-	return err
+	return id, err
 }
 
 // withoutStored drops the entries whose id a stored block already holds. A
@@ -142,7 +162,7 @@ func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, s
 // whose time range covers the group's can hold one; their sorted id hashes
 // are compared with the group's, and a block is decoded only when a hash
 // matches (a replay, or a 64-bit collision).
-func withoutStored(ctx context.Context, q querier, g []entry) ([]entry, error) {
+func withoutStored(ctx context.Context, q querier, g []entry, cache *idCache) ([]entry, error) {
 	minTS, maxTS := g[0].ts, g[0].ts
 	for _, e := range g {
 		minTS, maxTS = min(minTS, e.ts), max(maxTS, e.ts)
@@ -157,9 +177,11 @@ func withoutStored(ctx context.Context, q querier, g []entry) ([]entry, error) {
 	hashes := sortedHashes(g)
 	stored := map[string]struct{}{}
 	for _, m := range metas {
-		var ids []byte
-		if err := q.QueryRowContext(ctx, `SELECT ids FROM span_block_data WHERE block = ?`, m.id).Scan(&ids); err != nil {
-			return nil, fmt.Errorf("reading the span ids of block %d: %w", m.id, err)
+		ids, ok := cache.get(m.id)
+		if !ok {
+			if err := q.QueryRowContext(ctx, `SELECT ids FROM span_block_data WHERE block = ?`, m.id).Scan(&ids); err != nil {
+				return nil, fmt.Errorf("reading the span ids of block %d: %w", m.id, err)
+			}
 		}
 		if !anyCommon(hashes, ids) {
 			continue

@@ -81,6 +81,8 @@ type Store struct {
 
 	stopPruner context.CancelFunc
 	prunerDone chan struct{}
+	scratch    chan *scratch // buffers of WriteSpans; not a sync.Pool, which every GC empties
+	ids        *idCache      // id hashes of the latest blocks written
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -104,6 +106,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		log:  opts.Logger.With("component", "store.sqlite", "path", abs),
 
 		pruneChunk: defaultPruneChunk,
+		ids:        newIDCache(256), // ~2 MB with blocks of 1000 spans
+		scratch:    make(chan *scratch, 2),
 	}
 	if err := s.openPools(ctx); err != nil {
 		_ = s.closePools()
