@@ -27,7 +27,9 @@ type Options struct {
 	Sink     SpanSink              // where batches go (the spool)
 	Registry prometheus.Registerer // the agent's metrics are registered here
 	Stdout   io.Writer             // when set, every span is also printed as a JSON line
-	Log      *slog.Logger
+	// Filter redacts each span before it is printed, spooled or stored.
+	Filter func(*span.Span)
+	Log    *slog.Logger
 }
 
 // Agent captures, parses and exports.
@@ -75,6 +77,7 @@ func New(opts Options) (*Agent, error) {
 	m := NewMetrics(opts.Registry, capture.Stats)
 	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
 	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
+	a.exporter.filter = opts.Filter
 	a.tracker = newTracker(trackerOptions{
 		node: node, procs: procs, clock: newClock(), metrics: m, log: log,
 		batchSize: cfg.BatchSize, submit: a.exporter.submit, newBatch: a.exporter.batch, forget: capture.ForgetProcess,

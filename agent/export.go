@@ -22,7 +22,8 @@ type SpanSink interface {
 // processes are never slowed.
 type exporter struct {
 	sink    SpanSink
-	stdout  io.Writer // optional: every span as a JSON line
+	stdout  io.Writer        // optional: every span as a JSON line
+	filter  func(*span.Span) // optional: redaction, before anything leaves
 	queue   chan []span.Span
 	free    chan []span.Span // written batches, reused so the hot path allocates none
 	metrics *Metrics
@@ -43,6 +44,11 @@ func (e *exporter) start(ctx context.Context) {
 			enc = json.NewEncoder(e.stdout)
 		}
 		for batch := range e.queue {
+			if e.filter != nil { // here, off the event loop
+				for i := range batch {
+					e.filter(&batch[i])
+				}
+			}
 			if enc != nil {
 				for i := range batch {
 					_ = enc.Encode(&batch[i])

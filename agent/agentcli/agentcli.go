@@ -24,6 +24,8 @@ import (
 
 	"github.com/vigil-dev/vigil/agent"
 	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/redact"
+	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/spool"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -117,7 +119,11 @@ func Run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 	defer st.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	emb, err := Start(ctx, cfg.Agent, cfg.DataDir, st, reg, stdout, log)
+	red, err := redact.New(cfg.Redact)
+	if err != nil {
+		return fmt.Errorf("redaction rules: %w", err)
+	}
+	emb, err := Start(ctx, cfg.Agent, cfg.DataDir, st, red.Span, reg, stdout, log)
 	if err != nil {
 		return err
 	}
@@ -143,13 +149,13 @@ type Embedded struct {
 
 // Start runs the agent beside the caller (vigil dev --agent): spans go to
 // w through a spool in dataDir/spool; metrics are registered on reg.
-func Start(ctx context.Context, cfg config.Agent, dataDir string, w store.SpanWriter, reg prometheus.Registerer, stdout io.Writer, log *slog.Logger) (*Embedded, error) {
+func Start(ctx context.Context, cfg config.Agent, dataDir string, w store.SpanWriter, filter func(*span.Span), reg prometheus.Registerer, stdout io.Writer, log *slog.Logger) (*Embedded, error) {
 	sp, err := spool.New(filepath.Join(dataDir, "spool"), w, spool.Options{MaxBytes: cfg.SpoolMaxBytes}, log.With("component", "spool"))
 	if err != nil {
 		return nil, fmt.Errorf("opening the agent's spool: %w", err)
 	}
-	reg.MustRegister(sp.Collector())
-	a, err := agent.New(agent.Options{Config: cfg, Sink: sp, Registry: reg, Stdout: stdout, Log: log})
+	reg.MustRegister(sp.Collector("agent"))
+	a, err := agent.New(agent.Options{Config: cfg, Sink: sp, Filter: filter, Registry: reg, Stdout: stdout, Log: log})
 	if err != nil {
 		_ = sp.Close()
 		return nil, err

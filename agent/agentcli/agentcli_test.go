@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -166,7 +167,7 @@ func TestStoreDownKeepsSpans(t *testing.T) {
 	cfg.PIDs = []int{pid}
 	cfg.BatchInterval = 100 * time.Millisecond
 	reg := prometheus.NewRegistry()
-	emb, err := Start(context.Background(), cfg, dir, w, reg, nil, log)
+	emb, err := Start(context.Background(), cfg, dir, w, redact.MustNew(redact.Default()).Span, reg, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

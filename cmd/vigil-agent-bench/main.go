@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-dev/vigil/agent/agentcli"
 	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -178,7 +179,7 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	if discard {
 		w = dw
 	}
-	emb, err := agentcli.Start(ctx, cfg, dir, w, reg, nil, log)
+	emb, err := agentcli.Start(ctx, cfg, dir, w, redact.MustNew(redact.Default()).Span, reg, nil, log)
 	if err != nil {
 		return st, err
 	}

@@ -113,12 +113,17 @@ func runDev(ctx context.Context, g *globalOpts, cfg config.Config) error {
 		// The demo app and the checks run in this process: trace it too (spans
 		// go to the local store, so nothing feeds back).
 		cfg.Agent.TraceSelf = true
-		emb, err := agentcli.Start(ctx, cfg.Agent, cfg.DataDir, n.store, n.metrics.Registry(), nil, log)
+		emb, err := agentcli.Start(ctx, cfg.Agent, cfg.DataDir, n.store, n.redactor.Span, n.metrics.Registry(), nil, log)
 		if err != nil {
 			return fmt.Errorf("starting the agent (--agent needs root): %w", err)
 		}
 		defer emb.Stop()
 	}
+	in, err := startIngest(ctx, cfg, n.store, n.redactor, n.metrics.Registry(), nil, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.Stop() }()
 	fmt.Fprintf(g.stdout, "vigil %s is running (data in %s)\n", version, cfg.DataDir)
 	if n.server != nil {
 		fmt.Fprintf(g.stdout, "  Temporal frontend  %s (namespace %s)\n", n.server.FrontendAddr(), cfg.Temporal.Namespace)
@@ -137,6 +142,7 @@ func runDev(ctx context.Context, g *globalOpts, cfg config.Config) error {
 	if cfg.Agent.Enabled {
 		fmt.Fprintf(g.stdout, "  Agent              tracing HTTP of this machine's processes (vigil spans list)\n")
 	}
+	printIngest(g.stdout, in)
 	fmt.Fprintln(g.stdout, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	fmt.Fprintln(g.stdout, "stopping...")

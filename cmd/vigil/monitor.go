@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/monitor"
+	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -113,7 +114,11 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 				return &exitError{code: 2, err: err}
 			}
 			defer store.Close()
-			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr), Attachments: store,
+			red, err := redact.New(cfg.Redact)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("redaction rules: %w", err)}
+			}
+			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr), Attachments: store, Redact: red.Result,
 				BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}})
 			code := 0
 			var results []result.Result

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/devserver"
 	"github.com/vigil-dev/vigil/internal/metrics"
+	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 	"github.com/vigil-dev/vigil/internal/web"
@@ -46,6 +47,8 @@ type node struct {
 	apiAddr string
 	metrics *metrics.Metrics
 	attach  *attach.Store
+	// redactor filters every result and span before it is stored.
+	redactor *redact.Redactor
 }
 
 func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeOptions) (n *node, err error) {
@@ -55,6 +58,9 @@ func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeO
 			n.Close()
 		}
 	}()
+	if n.redactor, err = redact.New(cfg.Redact); err != nil {
+		return nil, fmt.Errorf("redaction rules: %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory %s: %w", cfg.DataDir, err)
 	}
@@ -118,7 +124,7 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 	if n.attach, err = attach.Open(ctx, cfg.AttachmentsURL()); err != nil {
 		return err
 	}
-	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host, Attachments: n.attach,
+	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host, Attachments: n.attach, Redact: n.redactor.Result,
 		BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}}, m, n.log)
 	var control workers.Control
 	if cfg.Workers.Control {

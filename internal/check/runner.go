@@ -43,6 +43,9 @@ type Options struct {
 	// Attachments stores screenshots and the other files of browser runs;
 	// nil keeps none.
 	Attachments AttachmentWriter
+	// Redact filters each result before it leaves the runner (to Temporal's
+	// history and the store): redact.Redactor.Result.
+	Redact func(*result.Result)
 }
 
 // AttachmentWriter stores one file of a run (attach.Store is one).
@@ -106,6 +109,9 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 	res := build(m, start, finish, steps, runErr, m.Type == monitor.TypeHTTP || m.Type == monitor.TypeBrowser)
 	res.Browser = rn.browser
 	maskResult(&res, rn.masker)
+	if r.opts.Redact != nil {
+		r.opts.Redact(&res)
+	}
 	r.log.Debug("check finished", "monitor", m.ID, "status", res.Monitor.Status,
 		"duration", finish.Sub(start), "steps", len(steps))
 	return res, nil

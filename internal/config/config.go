@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-dev/vigil/internal/redact"
 )
 
 // Config is the whole configuration; each subcommand uses its part.
@@ -29,6 +31,10 @@ type Config struct {
 	Store     Store    `yaml:"store"`
 	Demo      Demo     `yaml:"demo"`
 	Agent     Agent    `yaml:"agent"`
+	Ingest    Ingest   `yaml:"ingest"`
+	// Redact filters what every input (agent, datagrams, OTLP, monitor
+	// results) stores: its rules add to the built-in ones.
+	Redact redact.Config `yaml:"redact"`
 }
 
 // Temporal says which server to use; an empty Address embeds one.
@@ -103,6 +109,8 @@ func Default() Config {
 		Store:     Store{Retention: 30 * 24 * time.Hour},
 		Demo:      Demo{Listen: "127.0.0.1:8081"},
 		Agent:     DefaultAgent(),
+		Ingest:    DefaultIngest(),
+		Redact:    redact.Default(),
 	}
 }
 
@@ -186,6 +194,9 @@ func envVars(c *Config) map[string]func(string) error {
 
 func applyEnv(c *Config, environ []string) error {
 	vars := envVars(c)
+	for k, set := range ingestEnv(&c.Ingest) {
+		vars[k] = set
+	}
 	for k, set := range agentEnv(&c.Agent) {
 		vars[k] = set
 	}
@@ -255,6 +266,9 @@ func (c Config) Validate() error {
 	}
 	if c.Store.Retention < 0 {
 		errs = append(errs, errors.New("store.retention must not be negative"))
+	}
+	if err := c.Redact.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("redact: %w", err))
 	}
 	return errors.Join(errs...)
 }

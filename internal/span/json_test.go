@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )

@@ -70,11 +70,11 @@ type Parent struct {
 
 // Info is span.*.
 type Info struct {
-	ID       string `json:"id"`      // 16 hex digits
-	Kind     string `json:"kind"`    // KindServer or KindClient
-	Name     string `json:"name"`    // "GET /path"
-	Type     string `json:"type"`    // "external" for clients, "request" for servers
-	Subtype  string `json:"subtype"` // protocol: "http"
+	ID      string `json:"id"`      // 16 hex digits
+	Kind    string `json:"kind"`    // KindServer or KindClient
+	Name    string `json:"name"`    // "GET /path"
+	Type    string `json:"type"`    // "external" for clients, "request" for servers
+	Subtype string `json:"subtype"` // protocol: "http"
 	// Action is the operation a configured pattern named (datagrams:
 	// "create charge"), as Elastic APM's span.action.
 	Action   string `json:"action,omitempty"`
@@ -152,8 +152,8 @@ type HTTPRequest struct {
 	Method     string `json:"method"`
 	Scheme     string `json:"scheme,omitempty"` // when the source knows it (datagrams, OTLP)
 	Path       string `json:"path"`             // the request target as sent, query included
-	Host       string `json:"host,omitempty"` // the Host header
-	Bytes      int64  `json:"bytes"`          // headers and body on the wire
+	Host       string `json:"host,omitempty"`   // the Host header
+	Bytes      int64  `json:"bytes"`            // headers and body on the wire
 	BodyBytes  int64  `json:"body_bytes"`
 	TraceState string `json:"tracestate,omitempty"`
 }

@@ -277,7 +277,7 @@ func TestCollector(t *testing.T) {
 	st := &fakeStore{down: true}
 	s := newSpool(t, t.TempDir(), st, Options{}, nil)
 	reg := prometheus.NewRegistry()
-	require.NoError(t, reg.Register(s.Collector()))
+	require.NoError(t, reg.Register(s.Collector("agent")))
 	writeBatches(t, s, "b", 5, 0, 1)
 
 	families, err := reg.Gather()
@@ -293,14 +293,14 @@ func TestCollector(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]float64{
-		"vigil_agent_spool_bytes":                                  float64(s.Stats().SpooledBytes),
-		"vigil_agent_spool_spans":                                  10,
-		"vigil_agent_spool_segments":                               1,
-		"vigil_agent_spool_written_spans_total":                    0,
-		"vigil_agent_spool_dropped_spans_total{reason=spool_full}": 0,
-		"vigil_agent_spool_dropped_spans_total{reason=unreadable}": 0,
-		"vigil_agent_spool_corrupt_records_total":                  0,
-		"vigil_agent_spool_store_errors_total":                     1,
+		"vigil_spool_bytes{input=agent}":                                  float64(s.Stats().SpooledBytes),
+		"vigil_spool_spans{input=agent}":                                  10,
+		"vigil_spool_segments{input=agent}":                               1,
+		"vigil_spool_written_spans_total{input=agent}":                    0,
+		"vigil_spool_dropped_spans_total{input=agent}{reason=spool_full}": 0,
+		"vigil_spool_dropped_spans_total{input=agent}{reason=unreadable}": 0,
+		"vigil_spool_corrupt_records_total{input=agent}":                  0,
+		"vigil_spool_store_errors_total{input=agent}":                     1,
 	}, got)
 }
 
