@@ -1,0 +1,64 @@
+package otlp
+
+import (
+	"path"
+
+	"github.com/vigil-dev/vigil/internal/span"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+)
+
+// resourceInfo is what a resource gives each of its spans, converted once.
+type resourceInfo struct {
+	attrs              map[string]any // cloned into each span
+	truncated, dropped int            // what the limits cut from attrs
+	service            span.Service
+	process            span.Process
+	containerID        string
+	podUID, k8sName    string
+}
+
+func (c *converter) resource(rs *tracepb.ResourceSpans) resourceInfo {
+	a := attrConv{lim: c.lim}
+	attrs, over := a.attributes(rs.GetResource().GetAttributes(), 0)
+	m := attrMap(attrs)
+	r := resourceInfo{
+		attrs:       attrs,
+		truncated:   a.truncated,
+		dropped:     a.dropped + over,
+		containerID: m.str("container.id"),
+		podUID:      m.str("k8s.pod.uid"),
+		k8sName:     m.str("k8s.container.name"),
+	}
+	r.process.Executable = m.str("process.executable.path", "process.executable.name")
+	r.process.Name = m.str("process.executable.name")
+	if r.process.Name == "" && r.process.Executable != "" {
+		r.process.Name = path.Base(r.process.Executable)
+	}
+	if pid, ok := m.int("process.pid"); ok && pid > 0 && pid <= 1<<31-1 {
+		r.process.PID = int(pid)
+	}
+	r.service.Name = m.str("service.name")
+	if r.service.Name == "" {
+		// the SDK specification's fallback for a missing service.name
+		r.service.Name = "unknown_service"
+		if exe := m.str("process.executable.name"); exe != "" {
+			r.service.Name += ":" + exe
+		}
+	}
+	r.service.Node.Name = m.str("host.name")
+	return r
+}
+
+// place sets the span's container and Kubernetes fields, fresh for each
+// span since Filter may change them.
+func (r *resourceInfo) place(s *span.Span) {
+	if r.containerID != "" {
+		s.Container = &span.Container{ID: r.containerID}
+	}
+	if r.podUID != "" || r.k8sName != "" {
+		s.Kubernetes = &span.Kubernetes{
+			Pod:       span.KubernetesPod{UID: r.podUID},
+			Container: span.KubernetesContainer{Name: r.k8sName},
+		}
+	}
+}
