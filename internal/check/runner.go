@@ -5,6 +5,8 @@ package check
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,7 +96,7 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	rn := &run{r: r, ctx: runCtx, parent: ctx, timeout: timeout, masker: secrets.NewMasker()}
+	rn := &run{r: r, ctx: runCtx, parent: ctx, timeout: timeout, masker: secrets.NewMasker(), traceID: newTraceID()}
 	steps, runErr := rn.dispatch(m)
 	finish := time.Now()
 
@@ -108,6 +110,9 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 	}
 	res := build(m, start, finish, steps, runErr, m.Type == monitor.TypeHTTP || m.Type == monitor.TypeBrowser)
 	res.Browser = rn.browser
+	if m.Type == monitor.TypeHTTP {
+		res.Trace = &result.Trace{ID: rn.traceID}
+	}
 	maskResult(&res, rn.masker)
 	if r.opts.Redact != nil {
 		r.opts.Redact(&res)
@@ -217,6 +222,21 @@ type run struct {
 	masker  *secrets.Masker
 	infra   error           // a browser that could not start or crashed
 	browser *result.Browser // what a browser journey measured
+	traceID string          // W3C trace id of the run: 32 hex digits
+}
+
+// traceparent returns a W3C traceparent header of the run's trace with a
+// new parent span id for one request.
+func (rn *run) traceparent() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "00-" + rn.traceID + "-" + hex.EncodeToString(b[:]) + "-01"
+}
+
+func newTraceID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // timedOut reports whether the monitor timeout (not the caller) ended the

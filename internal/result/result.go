@@ -30,10 +30,13 @@ type Result struct {
 	Summary   Summary   `json:"summary"`
 	URL       *URL      `json:"url,omitempty"`
 	Error     *Error    `json:"error,omitempty"`
-	Tags      []string  `json:"tags,omitempty"`
-	Steps     []Step    `json:"steps"`
-	Browser   *Browser  `json:"browser,omitempty"`
-	Vigil     Vigil     `json:"vigil"`
+	// Trace is the W3C trace the run's requests carried (traceparent): the
+	// backend spans they caused are in it.
+	Trace   *Trace   `json:"trace,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Steps   []Step   `json:"steps"`
+	Browser *Browser `json:"browser,omitempty"`
+	Vigil   Vigil    `json:"vigil"`
 }
 
 // Browser is what a browser journey measured (browser.* in Synthetics).
@@ -140,6 +143,11 @@ type Geo struct {
 type Summary struct {
 	Up   int `json:"up"`
 	Down int `json:"down"`
+}
+
+// Trace is trace.* (ECS): the id the run's requests propagated.
+type Trace struct {
+	ID string `json:"id"`
 }
 
 // URL is the url.* group.
