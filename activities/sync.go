@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/alert"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/monitor"
@@ -87,6 +88,10 @@ func (s *Sync) FetchMonitors(ctx context.Context, in contract.SyncInput) (contra
 	}
 	next := mergeCatalog(prev, monitors, verrs, snap.Commit)
 	next.Source, next.Branch, next.SyncedAt = in.Source, in.Branch, s.now().UTC()
+	next.Alerts, next.AlertErrors = loadAlerts(snap.Dir, monitors)
+	for _, e := range next.AlertErrors {
+		s.log.Warn("invalid alert rule", "file", e.File, "line", e.Line, "column", e.Column, "error", e.Message, "commit", snap.Commit)
+	}
 	if err := s.catalog.PutCatalog(ctx, next); err != nil {
 		return contract.SyncPlan{}, fmt.Errorf("storing catalog of commit %s: %w", snap.Commit, err)
 	}
@@ -94,7 +99,8 @@ func (s *Sync) FetchMonitors(ctx context.Context, in contract.SyncInput) (contra
 	return contract.SyncPlan{
 		Commit:   snap.Commit,
 		Monitors: len(next.Monitors),
-		Invalid:  len(verrs),
+		Invalid:  len(verrs) + len(next.AlertErrors),
+		Rules:    len(next.Alerts.Rules),
 		Removed:  removedIDs(prev, next),
 	}, nil
 }
@@ -178,4 +184,12 @@ func removedIDs(prev, next store.Catalog) []string {
 		}
 	}
 	return out
+}
+
+// loadAlerts reads the alert rules and channels of the repository and
+// checks them against its monitors. An invalid rule is reported and left
+// out; the others are in force.
+func loadAlerts(dir string, monitors []monitor.Monitor) (alert.Set, []monitor.ValidationError) {
+	set, errs := alert.LoadDir(dir)
+	return set, append(errs, alert.ValidateAgainst(set, monitors)...)
 }

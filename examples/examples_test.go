@@ -15,6 +15,7 @@ import (
 	demoapp "github.com/vigil-dev/vigil/examples/demo-app"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
+	"github.com/vigil-dev/vigil/internal/alert"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/secrets"
@@ -136,4 +137,23 @@ func runMonitor(t *testing.T, m monitor.Monitor) result.Result {
 		t.Fatalf("running %s: %v", m.ID, err)
 	}
 	return res
+}
+
+func TestExampleAlertRulesAreValid(t *testing.T) {
+	monitors, _ := monitor.LoadDir("monitors")
+	set, errs := alert.LoadDir("monitors")
+	errs = append(errs, alert.ValidateAgainst(set, monitors)...)
+	for _, err := range errs {
+		t.Errorf("%v", err)
+	}
+	if len(set.Rules) != 5 || len(set.Channels) != 1 {
+		t.Fatalf("%d rules and %d channels, want 5 and 1", len(set.Rules), len(set.Channels))
+	}
+	data, err := os.ReadFile("secrets.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "\nDEMO_WEBHOOK_SECRET: "+demoapp.DefaultWebhookSecret+"\n") {
+		t.Fatalf("secrets.yaml does not set DEMO_WEBHOOK_SECRET to %q", demoapp.DefaultWebhookSecret)
+	}
 }

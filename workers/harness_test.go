@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/devserver"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
@@ -86,7 +87,8 @@ type env struct {
 
 type envOptions struct {
 	secrets   map[string]string
-	noWorkers bool // the test starts worker processes itself
+	noWorkers bool   // the test starts worker processes itself
+	slackAPI  string // where the notifiers reach Slack (a slacktest fake)
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -113,7 +115,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	if !o.noWorkers {
-		e.pools = startWorkers(t, e.client, e.store, e.dataDir, secrets.FromMap(o.secrets), log)
+		e.pools = startWorkers(t, e.client, e.store, e.dataDir, secrets.FromMap(o.secrets), o.slackAPI, log)
 	}
 	t.Cleanup(func() {
 		if e.pools != nil {
@@ -128,8 +130,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return e
 }
 
-func startWorkers(t testing.TB, c client.Client, st *sqlite.Store, dataDir string, src secrets.Source, log *slog.Logger) *workers.Pools {
+func startWorkers(t testing.TB, c client.Client, st *sqlite.Store, dataDir string, src secrets.Source, slackAPI string, log *slog.Logger) *workers.Pools {
 	control := workers.NewControl(st, c, filepath.Join(dataDir, "repos"), nil, log)
+	workers.AddAlerting(&control, st, c, workers.AlertingOptions{
+		Links:   activities.AlertLinks{RunBaseURL: "http://vigil.test", TemporalUI: "http://temporal.test", Namespace: "test"},
+		Secrets: src, Notify: activities.NotifyOptions{SlackAPIURL: slackAPI},
+	}, log)
 	p, err := workers.Start(c, workers.Config{Control: true, ControlConcurrency: 50, Locations: []string{"local"},
 		CheckConcurrency: 50, BrowserConcurrency: 2, BuildID: "test"}, control, workers.NewChecks(src, "test", nil, log), log)
 	if err != nil {

@@ -37,7 +37,7 @@ func runWorkerProcess() int {
 		fmt.Fprintln(os.Stderr, "worker process: dialing temporal:", err)
 		return 1
 	}
-	pools := startWorkers(&testing.T{}, c, st, dataDir, secrets.FromEnv(os.Environ()), log)
+	pools := startWorkers(&testing.T{}, c, st, dataDir, secrets.FromEnv(os.Environ()), "", log)
 	fmt.Println("worker ready")
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)

@@ -65,23 +65,40 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 // EnsureSyncSchedule creates or updates the schedule that runs SyncMonitors
 // and, when trigger is set, runs it once now.
 func EnsureSyncSchedule(ctx context.Context, c client.Client, in contract.SyncInput, every time.Duration, trigger bool) error {
-	sc := c.ScheduleClient()
-	action := &client.ScheduleWorkflowAction{
+	return ensureSchedule(ctx, c, contract.SyncScheduleID, &client.ScheduleWorkflowAction{
 		ID:                       contract.SyncWorkflowID,
 		Workflow:                 contract.WorkflowSyncMonitors,
 		Args:                     []any{in},
 		TaskQueue:                contract.TaskQueueControl,
 		WorkflowExecutionTimeout: 10 * time.Minute,
-	}
+	}, every, trigger)
+}
+
+// EnsureEvaluateSchedule creates or updates the schedule that runs
+// EvaluateAlerts every interval.
+func EnsureEvaluateSchedule(ctx context.Context, c client.Client, in contract.EvaluateInput, every time.Duration) error {
+	return ensureSchedule(ctx, c, contract.EvaluateScheduleID, &client.ScheduleWorkflowAction{
+		ID:                       contract.EvaluateScheduleID + "-run",
+		Workflow:                 contract.WorkflowEvaluateAlerts,
+		Args:                     []any{in},
+		TaskQueue:                contract.TaskQueueControl,
+		WorkflowExecutionTimeout: 2 * time.Minute,
+	}, every, false)
+}
+
+// ensureSchedule creates the schedule, or updates its spec and action when
+// it exists; overlapping runs are skipped.
+func ensureSchedule(ctx context.Context, c client.Client, id string, action *client.ScheduleWorkflowAction, every time.Duration, trigger bool) error {
+	sc := c.ScheduleClient()
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	_, err := sc.Create(ctx, client.ScheduleOptions{
-		ID:            contract.SyncScheduleID,
+		ID:            id,
 		Spec:          spec,
 		Action:        action,
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: time.Minute,
 	})
-	h := sc.GetHandle(ctx, contract.SyncScheduleID)
+	h := sc.GetHandle(ctx, id)
 	var exists *serviceerror.AlreadyExists
 	switch {
 	case err == nil:
@@ -93,14 +110,14 @@ func EnsureSyncSchedule(ctx context.Context, c client.Client, in contract.SyncIn
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		}})
 		if err != nil {
-			return fmt.Errorf("updating schedule %s: %w", contract.SyncScheduleID, err)
+			return fmt.Errorf("updating schedule %s: %w", id, err)
 		}
 	default:
-		return fmt.Errorf("creating schedule %s: %w", contract.SyncScheduleID, err)
+		return fmt.Errorf("creating schedule %s: %w", id, err)
 	}
 	if trigger {
 		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP}); err != nil {
-			return fmt.Errorf("triggering schedule %s: %w", contract.SyncScheduleID, err)
+			return fmt.Errorf("triggering schedule %s: %w", id, err)
 		}
 	}
 	return nil

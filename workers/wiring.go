@@ -43,3 +43,24 @@ func NewChecksWith(opts check.Options, observer activities.CheckObserver, log *s
 	}
 	return activities.NewChecks(check.NewRunner(opts), opts.Hostname, observer, log)
 }
+
+// AlertingStore is what the alerting activities keep.
+type AlertingStore interface {
+	activities.AlertStore
+	store.IncidentWriter
+}
+
+// AlertingOptions configure the alerting activities of the control pool.
+type AlertingOptions struct {
+	Links   activities.AlertLinks
+	Secrets secrets.Source // resolves the channels' ${secrets.NAME}
+	Notify  activities.NotifyOptions
+}
+
+// AddAlerting adds rule evaluation, notifications and incident storage to
+// the control activities.
+func AddAlerting(ctl *Control, st AlertingStore, c client.Client, o AlertingOptions, log *slog.Logger) {
+	ctl.Alerts = activities.NewAlerts(st, c, o.Links, log)
+	ctl.Notifications = activities.NewNotifications(st, o.Secrets, o.Notify, log)
+	ctl.Incidents = activities.NewIncidents(st)
+}

@@ -36,8 +36,11 @@ type Config struct {
 
 // Control holds the activities the control pool runs.
 type Control struct {
-	Results *activities.Results
-	Sync    *activities.Sync
+	Results       *activities.Results
+	Sync          *activities.Sync
+	Alerts        *activities.Alerts
+	Notifications *activities.Notifications
+	Incidents     *activities.Incidents
 }
 
 // Pools are the running workers.
@@ -115,12 +118,23 @@ func RegisterControl(r Registrar, c Control) {
 		r.RegisterActivityWithOptions(c.Sync.FetchMonitors, activity.RegisterOptions{Name: contract.ActivityFetchMonitors})
 		r.RegisterActivityWithOptions(c.Sync.ReconcileSchedules, activity.RegisterOptions{Name: contract.ActivityReconcileSchedules})
 	}
+	if c.Alerts != nil {
+		r.RegisterActivityWithOptions(c.Alerts.EvaluateRules, activity.RegisterOptions{Name: contract.ActivityEvaluateRules})
+	}
+	if c.Notifications != nil {
+		r.RegisterActivityWithOptions(c.Notifications.SendNotification, activity.RegisterOptions{Name: contract.ActivitySendNotification})
+	}
+	if c.Incidents != nil {
+		r.RegisterActivityWithOptions(c.Incidents.StoreIncident, activity.RegisterOptions{Name: contract.ActivityStoreIncident})
+	}
 }
 
 // RegisterWorkflows registers every workflow under its contract name.
 func RegisterWorkflows(r Registrar) {
 	r.RegisterWorkflowWithOptions(workflows.MonitorRun, workflow.RegisterOptions{Name: contract.WorkflowMonitorRun})
 	r.RegisterWorkflowWithOptions(workflows.SyncMonitors, workflow.RegisterOptions{Name: contract.WorkflowSyncMonitors})
+	r.RegisterWorkflowWithOptions(workflows.EvaluateAlerts, workflow.RegisterOptions{Name: contract.WorkflowEvaluateAlerts})
+	r.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: contract.WorkflowIncident})
 }
 
 // RegisterChecks registers the check activities of a location queue.

@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/devserver"
 	"github.com/vigil-dev/vigil/internal/secrets"
@@ -54,6 +55,10 @@ func startHarness(ctx context.Context, log *slog.Logger, o options) (*harness, e
 		return nil, err
 	}
 	control := workers.NewControl(h.store, h.client, filepath.Join(dir, "repos"), nil, log)
+	workers.AddAlerting(&control, h.store, h.client, workers.AlertingOptions{
+		Secrets: secrets.FromMap(map[string]string{"SLACK_TOKEN": benchSlackToken}),
+		Notify:  activities.NotifyOptions{SlackAPIURL: o.slackAPI},
+	}, log)
 	h.pools, err = workers.Start(h.client, workers.Config{Control: true, ControlConcurrency: 200,
 		Locations: []string{"local"}, CheckConcurrency: o.concurrency, BuildID: "bench"},
 		control, workers.NewChecks(secrets.FromEnv(nil), "bench", nil, log), log)

@@ -3,6 +3,10 @@
 //
 //	latency: schedule fire time to check start, and check end to result
 //	         stored, p50 and p99, over at least -latency-runs runs;
+//	alerts:  rule evaluation cost (-eval-monitors monitors and rules over
+//	         -eval-results stored results), and the time from a failing
+//	         check's end to the Slack request, p50 and p99 over
+//	         -alert-incidents incidents with the default 10 s evaluation;
 //	load:    -monitors HTTP monitors every -every for -duration against a
 //	         local target: runs missed or started more than 5 s late, CPU
 //	         seconds per check, and the same checks made by a plain Go loop
@@ -40,6 +44,11 @@ type options struct {
 	dynamicConfig   map[string]any
 	shards          int
 	maxConns        int
+	skipAlerts      bool
+	alertIncidents  int
+	evalMonitors    int
+	evalResults     int
+	slackAPI        string // set by the alert scenario
 }
 
 func main() {
@@ -57,6 +66,10 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 100, "concurrent checks (vigil's check pool and the baseline loop)")
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency scenario")
 	flag.BoolVar(&o.skipLoad, "skip-load", false, "skip the load scenario")
+	flag.BoolVar(&o.skipAlerts, "skip-alerts", false, "skip the alerting scenarios")
+	flag.IntVar(&o.alertIncidents, "alert-incidents", 100, "incidents of the alert latency scenario")
+	flag.IntVar(&o.evalMonitors, "eval-monitors", 1000, "monitors (and rules) of the rule evaluation scenario")
+	flag.IntVar(&o.evalResults, "eval-results", 1_000_000, "stored results of the rule evaluation scenario")
 	flag.BoolVar(&o.verbose, "v", false, "log vigil's warnings")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.IntVar(&o.shards, "shards", 0, "history shards of the embedded server (0: the default)")
@@ -122,6 +135,18 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		printLoad(res, base)
+	}
+	if !o.skipAlerts {
+		ev, err := evalScenario(ctx, o)
+		if err != nil {
+			return err
+		}
+		printEval(ev)
+		al, err := alertScenario(ctx, log, o)
+		if err != nil {
+			return err
+		}
+		printAlert(al)
 	}
 	if !o.skipLatency {
 		h, err := startHarness(ctx, log, o)

@@ -17,6 +17,6 @@ func startDemo(ctx context.Context, addr string, log *slog.Logger) (string, secr
 	}
 	// The demo's own password is no secret; real secrets come from
 	// VIGIL_SECRET_* variables or --secrets-file, which take precedence.
-	src := secrets.FromMap(map[string]string{"DEMO_PASSWORD": demoapp.DefaultPassword})
+	src := secrets.FromMap(map[string]string{"DEMO_PASSWORD": demoapp.DefaultPassword, "DEMO_WEBHOOK_SECRET": demoapp.DefaultWebhookSecret})
 	return "http://" + bound, src, stop, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-dev/vigil/internal/alert"
 	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
@@ -63,6 +64,25 @@ func loadPaths(paths []string) ([]monitor.Monitor, []monitor.ValidationError) {
 	return all, errs
 }
 
+// loadAlertDirs validates the alerts/ of every directory among paths
+// against the monitors, and counts the valid rules.
+func loadAlertDirs(paths []string, ms []monitor.Monitor) (int, []monitor.ValidationError) {
+	rules := 0
+	var errs []monitor.ValidationError
+	for _, p := range paths {
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			continue
+		}
+		set, es := alert.LoadDir(p)
+		es = append(es, alert.ValidateAgainst(set, ms)...)
+		for i := range es {
+			es[i].File = filepath.Join(p, es[i].File)
+		}
+		rules, errs = rules+len(set.Rules), append(errs, es...)
+	}
+	return rules, errs
+}
+
 func newMonitorValidateCmd(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate PATH...",
@@ -70,14 +90,19 @@ func newMonitorValidateCmd(g *globalOpts) *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ms, errs := loadPaths(args)
+			rules, aerrs := loadAlertDirs(args, ms)
+			errs = append(errs, aerrs...)
 			for _, e := range errs {
 				fmt.Fprintln(g.stdout, e.Error())
 			}
 			if len(errs) > 0 {
-				fmt.Fprintf(g.stderr, "%d monitor(s) valid, %d error(s)\n", len(ms), len(errs))
-				return &exitError{code: 1, err: errors.New("invalid monitor definitions")}
+				fmt.Fprintf(g.stderr, "%d monitor(s) valid, %d alert rule(s) valid, %d error(s)\n", len(ms), rules, len(errs))
+				return &exitError{code: 1, err: errors.New("invalid monitor or alert definitions")}
 			}
 			fmt.Fprintf(g.stdout, "%d monitor(s) valid\n", len(ms))
+			if rules > 0 {
+				fmt.Fprintf(g.stdout, "%d alert rule(s) valid\n", rules)
+			}
 			return nil
 		},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/attach"
 	"github.com/vigil-dev/vigil/internal/browser"
 	"github.com/vigil-dev/vigil/internal/check"
@@ -105,6 +106,9 @@ func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeO
 		if err := workers.EnsureSyncSchedule(ctx, n.client, in, cfg.Monitors.SyncInterval, true); err != nil {
 			return nil, err
 		}
+		if err := workers.EnsureEvaluateSchedule(ctx, n.client, contract.EvaluateInput{ReopenWindow: cfg.Alerts.ReopenWindow}, cfg.Alerts.EvaluateEvery); err != nil {
+			return nil, err
+		}
 	}
 	if o.api {
 		if err := n.startAPI(m); err != nil {
@@ -129,6 +133,11 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 	var control workers.Control
 	if cfg.Workers.Control {
 		control = workers.NewControl(n.store, n.client, filepath.Join(cfg.DataDir, "repos"), m, n.log)
+		workers.AddAlerting(&control, n.store, n.client, workers.AlertingOptions{
+			Links:   activities.AlertLinks{RunBaseURL: "http://" + cfg.Listen, TemporalUI: n.temporalUI(), Namespace: cfg.Temporal.Namespace},
+			Secrets: src,
+			Notify:  activities.NotifyOptions{SlackAPIURL: cfg.Alerts.SlackAPIURL},
+		}, n.log)
 	}
 	n.pools, err = workers.Start(n.client, workers.Config{
 		Control:            cfg.Workers.Control,
@@ -158,15 +167,13 @@ func (n *node) startAPI(m *metrics.Metrics) error {
 		deps.Attachments = n.attach
 	}
 	if n.store != nil {
-		deps.Results, deps.Catalog = n.store, n.store
+		deps.Results, deps.Catalog, deps.Incidents, deps.Signaler = n.store, n.store, n.store, n.client
 		deps.Health["store"] = func(ctx context.Context) error {
 			_, err := n.store.LatestResults(ctx)
 			return err
 		}
 	}
-	if n.server != nil {
-		deps.TemporalUI = n.server.UIURL()
-	}
+	deps.TemporalUI = n.temporalUI()
 	ln, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening for the API on %s (change it with --listen): %w", n.cfg.Listen, err)
@@ -179,6 +186,14 @@ func (n *node) startAPI(m *metrics.Metrics) error {
 		}
 	}()
 	return nil
+}
+
+// temporalUI is the base URL of the Temporal Web UI, when one is served.
+func (n *node) temporalUI() string {
+	if n.server != nil {
+		return n.server.UIURL()
+	}
+	return n.cfg.Alerts.TemporalUIURL
 }
 
 // Close stops everything in the reverse order of start.

@@ -38,6 +38,8 @@ type Options struct {
 	// value means never.
 	FailProbability float64
 	SlowDelay       time.Duration
+	// WebhookSecret verifies the alerts vigil posts to /hooks/alerts.
+	WebhookSecret string
 	// Rand returns numbers in [0, 1); tests inject a fixed sequence. It must
 	// be safe for concurrent use. math/rand/v2's Float64 by default.
 	Rand   func() float64
@@ -56,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SlowDelay == 0 {
 		o.SlowDelay = DefaultSlowDelay
+	}
+	if o.WebhookSecret == "" {
+		o.WebhookSecret = DefaultWebhookSecret
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Float64
@@ -81,6 +86,7 @@ type app struct {
 	tokens map[string]time.Time // token -> expiry
 
 	orders atomic.Int64
+	hooks  hooks
 }
 
 // New returns the demo app's handler.
@@ -90,13 +96,15 @@ func New(opts Options) http.Handler {
 
 func newApp(opts Options) *app {
 	opts = opts.withDefaults()
-	return &app{opts: opts, log: opts.Logger, now: time.Now, tokens: make(map[string]time.Time)}
+	return &app{opts: opts, log: opts.Logger, now: time.Now, tokens: make(map[string]time.Time), hooks: hooks{secret: opts.WebhookSecret}}
 }
 
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("POST /hooks/alerts", func(w http.ResponseWriter, r *http.Request) { a.hooks.receive(w, r, a) })
+	mux.HandleFunc("GET /hooks/alerts", a.hooks.list)
 	mux.HandleFunc("POST /api/login", a.login)
 	mux.HandleFunc("GET /api/items", a.requireToken(a.items))
 	mux.HandleFunc("GET /api/slow", a.slow)

@@ -32,6 +32,7 @@ type Config struct {
 	Demo      Demo     `yaml:"demo"`
 	Agent     Agent    `yaml:"agent"`
 	Ingest    Ingest   `yaml:"ingest"`
+	Alerts    Alerts   `yaml:"alerts"`
 	// Redact filters what every input (agent, datagrams, OTLP, monitor
 	// results) stores: its rules add to the built-in ones.
 	Redact redact.Config `yaml:"redact"`
@@ -90,6 +91,21 @@ func (c Config) AttachmentsURL() string {
 	return filepath.Join(c.DataDir, "attachments")
 }
 
+// Alerts configures the listener: how often the rules are evaluated and
+// where notifications go (the rules themselves are in the monitors
+// repository, alerts/*.yaml).
+type Alerts struct {
+	EvaluateEvery time.Duration `yaml:"evaluate_every"`
+	// ReopenWindow: a group firing again this soon after its incident
+	// resolved reopens it (one message, updated) instead of paging again.
+	ReopenWindow time.Duration `yaml:"reopen_window"`
+	// SlackAPIURL replaces https://slack.com/api/ (an egress proxy).
+	SlackAPIURL string `yaml:"slack_api_url"`
+	// TemporalUIURL links notifications to workflows when the Temporal UI
+	// is not the embedded one.
+	TemporalUIURL string `yaml:"temporal_ui_url"`
+}
+
 // Demo runs the demo application beside vigil.
 type Demo struct {
 	Enabled bool   `yaml:"enabled"`
@@ -110,6 +126,7 @@ func Default() Config {
 		Demo:      Demo{Listen: "127.0.0.1:8081"},
 		Agent:     DefaultAgent(),
 		Ingest:    DefaultIngest(),
+		Alerts:    Alerts{EvaluateEvery: 10 * time.Second, ReopenWindow: 10 * time.Minute},
 		Redact:    redact.Default(),
 	}
 }
@@ -189,6 +206,8 @@ func envVars(c *Config) map[string]func(string) error {
 		"VIGIL_SECRETS_FILE":    str(&c.Secrets.File),
 		"VIGIL_STORE_RETENTION": dur(&c.Store.Retention),
 		"VIGIL_ATTACHMENTS":     str(&c.Store.Attachments),
+		"VIGIL_SLACK_API_URL":   str(&c.Alerts.SlackAPIURL),
+		"VIGIL_EVALUATE_EVERY":  dur(&c.Alerts.EvaluateEvery),
 	}
 }
 
@@ -266,6 +285,12 @@ func (c Config) Validate() error {
 	}
 	if c.Store.Retention < 0 {
 		errs = append(errs, errors.New("store.retention must not be negative"))
+	}
+	if c.Alerts.EvaluateEvery < time.Second {
+		errs = append(errs, fmt.Errorf("alerts.evaluate_every %s must be at least 1s", c.Alerts.EvaluateEvery))
+	}
+	if c.Alerts.ReopenWindow < 0 {
+		errs = append(errs, errors.New("alerts.reopen_window must not be negative"))
 	}
 	if err := c.Redact.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("redact: %w", err))

@@ -99,7 +99,8 @@ type SyncInput struct {
 type SyncPlan struct {
 	Commit     string   `json:"commit"`
 	Monitors   int      `json:"monitors"`
-	Invalid    int      `json:"invalid"`
+	Invalid    int      `json:"invalid"`           // invalid monitors and alert rules
+	Rules      int      `json:"rules"`             // alert rules in force
 	Removed    []string `json:"removed,omitempty"` // ids of the previous sync no longer defined
 	FetchError string   `json:"fetch_error,omitempty"`
 }

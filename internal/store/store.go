@@ -6,8 +6,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/alert"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -54,6 +56,10 @@ type Catalog struct {
 	// FetchError is set when the repository could not be fetched; the
 	// monitors of the previous sync stay in force.
 	FetchError string `json:"fetch_error,omitempty"`
+	// Alerts are the valid alert rules and notification channels of this
+	// commit (alerts/*.yaml); AlertErrors the invalid ones, by file:line.
+	Alerts      alert.Set                 `json:"alerts"`
+	AlertErrors []monitor.ValidationError `json:"alert_errors,omitempty"`
 }
 
 // CatalogMonitor is a monitor in force and the commit it was taken from.
@@ -94,6 +100,89 @@ type SpanReader interface {
 	ListSpans(ctx context.Context, q SpanQuery) ([]span.Span, error)
 }
 
+// Incident is an alert rule firing for one group, as the Incident workflow
+// that owns it last wrote it.
+type Incident struct {
+	ID            string            `json:"id"` // the Incident workflow id, e.g. "vigil-incident/checkout-down/ab12cd"
+	Rule          string            `json:"rule"`
+	Key           string            `json:"key"` // rule+group key
+	Labels        map[string]string `json:"labels,omitempty"`
+	State         string            `json:"state"` // IncidentFiring, IncidentAcknowledged or IncidentResolved
+	Severity      string            `json:"severity"`
+	Summary       string            `json:"summary"`
+	Value         float64           `json:"value"`
+	StartedAt     time.Time         `json:"started_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	AckedAt       *time.Time        `json:"acked_at,omitempty"`
+	AckedBy       string            `json:"acked_by,omitempty"`
+	ResolvedAt    *time.Time        `json:"resolved_at,omitempty"`
+	ResolvedBy    string            `json:"resolved_by,omitempty"` // "" when resolved automatically
+	Notifications int               `json:"notifications"`         // messages sent so far
+	Evidence      map[string]string `json:"evidence,omitempty"`    // result id, monitor, location, step, error, commit...
+	WorkflowID    string            `json:"workflow_id"`
+	RunID         string            `json:"run_id,omitempty"`
+}
+
+// The states of an incident, in lifecycle order.
+const (
+	IncidentFiring       = "firing"
+	IncidentAcknowledged = "acknowledged"
+	IncidentResolved     = "resolved"
+)
+
+// Validate checks what a store needs of an incident: id, rule, key, a known
+// state, started_at and updated_at. The error names the incident and the
+// field (by its JSON name).
+func (in *Incident) Validate() error {
+	if in.ID == "" {
+		return fmt.Errorf("incident of rule %q (key %q) has no id", in.Rule, in.Key)
+	}
+	switch {
+	case in.Rule == "":
+		return fmt.Errorf("incident %q has no rule", in.ID)
+	case in.Key == "":
+		return fmt.Errorf("incident %q has no key", in.ID)
+	case in.State == "":
+		return fmt.Errorf("incident %q has no state", in.ID)
+	case in.State != IncidentFiring && in.State != IncidentAcknowledged && in.State != IncidentResolved:
+		return fmt.Errorf("incident %q has an unknown state %q (want %s, %s or %s)",
+			in.ID, in.State, IncidentFiring, IncidentAcknowledged, IncidentResolved)
+	case in.StartedAt.IsZero():
+		return fmt.Errorf("incident %q has no started_at", in.ID)
+	case in.UpdatedAt.IsZero():
+		return fmt.Errorf("incident %q has no updated_at", in.ID)
+	}
+	return nil
+}
+
+// IncidentQuery filters incidents; zero values mean "any".
+type IncidentQuery struct {
+	State string
+	Rule  string
+	Open  bool      // firing or acknowledged
+	Since time.Time // inclusive, on StartedAt
+	Limit int       // 0 means 100
+}
+
+// IncidentWriter stores incidents.
+type IncidentWriter interface {
+	// PutIncident stores the incident's current state, replacing the stored
+	// one of the same id, unless the stored one has a later UpdatedAt (a
+	// late retry of an earlier write): then it is a no-op that returns no
+	// error, so an incident never goes back. An invalid incident (see
+	// Incident.Validate) is rejected.
+	PutIncident(ctx context.Context, in Incident) error
+}
+
+// IncidentReader reads incidents.
+type IncidentReader interface {
+	// GetIncident returns ErrNotFound, wrapped, for an unknown id.
+	GetIncident(ctx context.Context, id string) (Incident, error)
+	// ListIncidents returns the incidents matching q, newest StartedAt
+	// first, ties by id descending; an empty slice, not nil, when none do.
+	ListIncidents(ctx context.Context, q IncidentQuery) ([]Incident, error)
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	ResultWriter
@@ -101,5 +190,7 @@ type Store interface {
 	CatalogStore
 	SpanWriter
 	SpanReader
+	IncidentWriter
+	IncidentReader
 	Close() error
 }

@@ -52,6 +52,9 @@ type Deps struct {
 	Metrics   http.Handler
 	// Attachments serves the files of browser runs by key (nil: none).
 	Attachments Attachments
+	// Incidents and Signaler serve /api/incidents (nil: 503).
+	Incidents Incidents
+	Signaler  IncidentSignaler
 	// Health checks by component name; any error makes /healthz answer 503.
 	Health map[string]func(context.Context) error
 	// Links to show in responses (Temporal UI base URL).
@@ -77,6 +80,8 @@ func Handler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/runs", s.listRuns)
 	mux.HandleFunc("GET /api/runs/{id...}", s.getRun)
 	mux.HandleFunc("GET /api/attachments/{key...}", s.getAttachment)
+	mux.HandleFunc("GET /api/incidents", s.listIncidents)
+	mux.HandleFunc("POST /api/incidents/{action}", s.incidentAction)
 	return jsonFallback{mux}
 }
 

@@ -172,7 +172,19 @@ func (n *Notifier) Send(ctx context.Context, ev notify.Event) (notify.Ref, error
 	}
 	switch ev.Kind {
 	case notify.KindFiring:
-		return n.post(ctx, ev)
+		if ev.Ref.TS == "" {
+			return n.post(ctx, ev)
+		}
+		// Firing again soon after resolving (flapping): the same message
+		// goes back to firing, with a line in its thread, not a new page.
+		ref, err := n.update(ctx, ev)
+		if err != nil {
+			return ref, err
+		}
+		if _, err := n.reply(ctx, notify.Event{Kind: ev.Kind, Summary: ev.Summary, StartedAt: ev.StartedAt, At: ev.At, Ref: ref}); err != nil {
+			return ref, fmt.Errorf("slack: message set back to firing, thread reply failed: %w", err)
+		}
+		return ref, nil
 	case notify.KindReminder:
 		if ev.Ref.TS == "" {
 			return n.post(ctx, ev)

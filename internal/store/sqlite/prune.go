@@ -17,7 +17,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return total, err
 	}
 	n, err := s.pruneSpans(ctx, before)
-	return total + n, err
+	return s.pruneIncidentsAfter(ctx, before, total+n, err)
 }
 
 func (s *Store) pruneTable(ctx context.Context, table string, before time.Time) (int64, error) {

@@ -54,6 +54,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SpanListFilters", testSpanListFilters},
 		{"SpanListLimit", testSpanListLimit},
 		{"SpanConcurrentWriters", testSpanConcurrentWriters},
+		{"IncidentPutGetRoundTrip", testIncidentRoundTrip},
+		{"IncidentRoundTripMinimal", testIncidentRoundTripMinimal},
+		{"IncidentPutReplaces", testIncidentUpsertReplaces},
+		{"IncidentOlderWriteIsIgnored", testIncidentOlderWriteIgnored},
+		{"IncidentGetMissingIsNotFound", testIncidentGetMissing},
+		{"IncidentPutRejectsInvalid", testIncidentRejectsInvalid},
+		{"IncidentListNewestFirst", testIncidentListOrder},
+		{"IncidentListFilters", testIncidentListFilters},
+		{"IncidentListLimit", testIncidentListLimit},
+		{"IncidentConcurrentWriters", testIncidentConcurrentWriters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
