@@ -78,7 +78,9 @@ func firingSig(summary string) contract.AlertSignal {
 }
 
 // at schedules f d after the start of the test workflow.
-func at(env *testsuite.TestWorkflowEnvironment, d time.Duration, f func()) { env.RegisterDelayedCallback(f, d) }
+func at(env *testsuite.TestWorkflowEnvironment, d time.Duration, f func()) {
+	env.RegisterDelayedCallback(f, d)
+}
 
 func TestIncidentFiresRemindsAcknowledgesAndResolves(t *testing.T) {
 	env, rec := newIncidentEnv(t)
