@@ -40,6 +40,9 @@ func evidence(r *result.Result, step int) Evidence {
 	e := Evidence{ResultID: r.ID, Monitor: r.Monitor.ID, Location: r.Observer.Geo.Name,
 		Commit: r.Vigil.Commit, WorkflowID: r.Vigil.WorkflowID, RunID: r.Vigil.RunID,
 		Confirmed: r.Vigil.Confirmed, At: r.Timestamp}
+	if r.Trace != nil { // the trace the run's requests propagated
+		e.TraceID = r.Trace.ID
+	}
 	if err := errorOf(r); err != nil {
 		e.Error = err.Type + ": " + err.Message
 	}
@@ -50,7 +53,7 @@ func evidence(r *result.Result, step int) Evidence {
 		if s.Error != nil && e.Error == "" {
 			e.Error = s.Error.Type + ": " + s.Error.Message
 		}
-		if id, ok := s.Details["trace_id"].(string); ok {
+		if id, ok := s.Details["trace_id"].(string); ok && e.TraceID == "" {
 			e.TraceID = id
 		}
 	}
