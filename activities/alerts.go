@@ -44,6 +44,7 @@ type Alerts struct {
 	store   AlertStore
 	signals IncidentSignaler
 	links   AlertLinks
+	window  resultWindow
 	now     func() time.Time
 	log     *slog.Logger
 }
@@ -126,12 +127,12 @@ func (a *Alerts) data(ctx context.Context, now time.Time, rules []alert.Rule, ca
 	for _, cm := range cat.Monitors {
 		d.Monitors = append(d.Monitors, cm.Monitor)
 	}
-	results, err := a.store.ListResults(ctx, store.ResultQuery{Since: now.Add(-alert.Lookback(rules)), Limit: maxResults})
+	results, err := a.window.results(ctx, a.store, now, now.Add(-alert.Lookback(rules, d.Monitors...)))
 	if err != nil {
 		return d, fmt.Errorf("reading the results of the rules' windows: %w", err)
 	}
-	if len(results) == maxResults {
-		a.log.Warn("alert evaluation read only the newest results of its lookback", "results", maxResults)
+	if len(results) >= maxResults {
+		a.log.Warn("alert evaluation holds more results than it reads at once", "results", len(results))
 	}
 	d.Results = results
 	for _, svc := range alert.WatchedServices(rules) {

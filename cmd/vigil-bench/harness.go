@@ -75,6 +75,9 @@ func (h *harness) syncDir(ctx context.Context, name string, files map[string]str
 		return err
 	}
 	for f, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
 			return err
 		}
