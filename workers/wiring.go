@@ -1,12 +1,15 @@
 package workers
 
 import (
+	"context"
 	"log/slog"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/check"
+	"github.com/vigil-dev/vigil/internal/contract"
 	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -63,4 +66,12 @@ func AddAlerting(ctl *Control, st AlertingStore, c client.Client, o AlertingOpti
 	ctl.Alerts = activities.NewAlerts(st, c, o.Links, log)
 	ctl.Notifications = activities.NewNotifications(st, o.Secrets, o.Notify, log)
 	ctl.Incidents = activities.NewIncidents(st)
+	if ctl.Results != nil {
+		// A failure is evaluated now, not at the next tick (buffered behind
+		// an evaluation in progress, never dropped).
+		ctl.Results.OnDown(func(ctx context.Context) error {
+			return c.ScheduleClient().GetHandle(ctx, contract.EvaluateScheduleID).Trigger(ctx,
+				client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE})
+		}, log)
+	}
 }

@@ -115,7 +115,7 @@ func alertScenario(ctx context.Context, log *slog.Logger, o options) (alertResul
 	files := map[string]string{"alerts/bench.yaml": fmt.Sprintf(alertBenchRules, benchSlackToken)}
 	for i := range o.alertIncidents {
 		id := fmt.Sprintf("alert-%03d", i)
-		files[id+".yaml"] = httpMonitorYAML(id, 5*time.Second, "http://"+ln.Addr().String()+"/"+id)
+		files[id+".yaml"] = httpMonitorYAML(id, 10*time.Second, "http://"+ln.Addr().String()+"/"+id)
 	}
 	if err := h.syncDir(ctx, "alerts", files); err != nil {
 		return alertResult{}, err
@@ -170,7 +170,7 @@ rules:
 `
 
 func printAlert(a alertResult) {
-	fmt.Printf("alerts: %d incidents, failing check end -> Slack request: p50 %s, p99 %s, max %s (evaluation every %s: the wait for the next evaluation bounds it)\n",
+	fmt.Printf("alerts: %d incidents, failing check end -> Slack request: p50 %s, p99 %s, max %s (a stored failure triggers an evaluation at once; the schedule, every %s, bounds it when that trigger fails)\n",
 		a.incidents, ms(a.p50), ms(a.p99), ms(a.mx), a.every)
 }
 
