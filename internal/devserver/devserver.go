@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -331,7 +332,20 @@ func historyShards(o Options) (int32, error) {
 	return want, nil
 }
 
+// freePort finds a port the server can bind a moment later. It is chosen
+// below Linux's ephemeral range (32768-60999): a port the kernel hands out
+// for ":0" or an outgoing connection could be taken again between this check
+// and the server's own bind, which made the embedded server fail to start
+// now and then when tests ran in parallel.
 func freePort(ip string) (int, error) {
+	for range 100 {
+		port := 10000 + rand.IntN(22000)
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err == nil {
+			_ = l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("finding a free port on %s: %w", ip, err)
