@@ -12,6 +12,12 @@ command -v make >/dev/null 2>&1 || need_pkgs+=(make)
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 # Browser journeys run in Debian's Chromium.
 [[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+# The protocol parsers' tests record real servers' traffic: Redis,
+# PostgreSQL, MariaDB, and dig for DNS.
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server redis-tools)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+command -v mariadbd >/dev/null 2>&1 || need_pkgs+=(mariadb-server mariadb-client)
+command -v dig >/dev/null 2>&1 || need_pkgs+=(dnsutils)
 # make bench drives the agent benchmark with wrk.
 if [[ ${VIGIL_DEPS_BENCH:-} == 1 ]]; then
 	command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
