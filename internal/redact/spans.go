@@ -18,6 +18,10 @@ func (r *Redactor) Span(sp *span.Span) {
 		h.Request.Host = r.hostUserinfo(h.Request.Host)
 	}
 	sp.Vigil.Reason = r.Text(sp.Vigil.Reason)
+	if d := sp.DB; d != nil { // statements are normalised already; errors may quote values
+		d.Statement = r.Text(d.Statement)
+		d.Error = r.Text(d.Error)
+	}
 	if o := sp.OTel; o != nil {
 		r.Attributes(o.Attributes)
 		r.Attributes(o.Resource)

@@ -75,6 +75,31 @@ func (s *Span) AppendJSON(b []byte) []byte {
 		w.key("http")
 		w.http(s.HTTP)
 	}
+	if d := s.DB; d != nil {
+		w.key("db")
+		w.open()
+		w.str("type", d.Type)
+		w.strOmit("instance", d.Instance)
+		w.strOmit("user", d.User)
+		w.strOmit("statement", d.Statement)
+		w.strOmit("operation", d.Operation)
+		w.int("rows_affected", d.RowsAffected)
+		w.strOmit("error_code", d.ErrorCode)
+		w.strOmit("error", d.Error)
+		w.close()
+	}
+	if d := s.DNS; d != nil {
+		w.key("dns")
+		w.open()
+		w.int("id", int64(d.ID))
+		w.str("question_name", d.QuestionName)
+		w.str("question_type", d.QuestionType)
+		w.strOmit("response_code", d.ResponseCode)
+		w.int("answers", int64(d.Answers))
+		w.str("transport", d.Transport)
+		w.boolOmit("truncated", d.Truncated)
+		w.close()
+	}
 	w.key("event")
 	w.open()
 	w.str("outcome", s.Event.Outcome)

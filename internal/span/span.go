@@ -52,6 +52,8 @@ type Span struct {
 	Source      Endpoint    `json:"source"`      // the client end of the connection
 	Destination Endpoint    `json:"destination"` // the server end of the connection
 	HTTP        *HTTP       `json:"http,omitempty"`
+	DB          *DB         `json:"db,omitempty"`  // SQL and Redis calls
+	DNS         *DNS        `json:"dns,omitempty"` // DNS lookups
 	Event       Event       `json:"event"`
 	OTel        *OTel       `json:"otel,omitempty"` // what OTLP senders said that has no field above
 	Vigil       Vigil       `json:"vigil"`
