@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
 	"github.com/vigil-dev/vigil/internal/reassembly"
 	"github.com/vigil-dev/vigil/internal/span"
 )
@@ -25,9 +24,12 @@ type conn struct {
 	proc     *Process
 	joined   bool // seen first on I/O: began before capture
 	asm      [2]*reassembly.Reassembler
-	parser   *httpwire.Parser
-	index    int    // exchanges emitted so far
-	lastSeen uint64 // monotonic ns of the last event
+	proto    protoParser           // nil until the protocol is recognised
+	seen     uint64                // bytes looked at while recognising
+	unknown  bool                  // no parser recognised the protocol: ignored
+	held     [2][]reassembly.Piece // first pieces gathered while recognising
+	index    int                   // exchanges emitted so far
+	lastSeen uint64                // monotonic ns of the last event
 	t        *tracker
 	// Per-connection values every span of the connection repeats.
 	connID   string
@@ -46,6 +48,7 @@ type trackerOptions struct {
 	submit    func([]span.Span)
 	newBatch  func(n int) []span.Span
 	forget    func(tgid uint32)
+	protocols []detector // nil: defaultDetectors
 }
 
 // tracker turns ring-buffer events into spans. It is used by the event loop
@@ -62,6 +65,9 @@ type tracker struct {
 func newTracker(o trackerOptions) *tracker {
 	var seed [32]byte
 	_, _ = crand.Read(seed[:])
+	if o.protocols == nil {
+		o.protocols = defaultDetectors()
+	}
 	return &tracker{trackerOptions: o, conns: map[connKey]*conn{}, batch: make([]span.Span, 0, o.batchSize), ids: rand.NewChaCha8(seed)}
 }
 
@@ -119,10 +125,9 @@ func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
 	c := &conn{key: k, id: id, lastSeen: ts, t: t, proc: t.procs.Get(k.tgid), joined: joined}
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
-	c.parser = httpwire.NewParser(c.emit, joined)
 	c.connID = span.IDOf(t.node, uint64(k.tgid), uint64(uint32(k.fd)), id)
-	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.parser.Feed(reassembly.Ingress, p) }
-	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.parser.Feed(reassembly.Egress, p) }
+	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.piece(reassembly.Ingress, p) }
+	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.piece(reassembly.Egress, p) }
 	t.conns[k] = c
 	t.metrics.Conns.Set(float64(len(t.conns)))
 	return c
@@ -141,14 +146,34 @@ func (t *tracker) onData(ev *dataEvent) {
 	c.lastSeen = ev.End
 	t.metrics.Bytes.Add(float64(ev.Len))
 	t.metrics.Captured.Add(float64(len(ev.Data)))
-	if c.parser.State() == httpwire.StateNotHTTP || c.parser.State() == httpwire.StateUpgraded {
+	if c.unknown || (c.proto != nil && c.proto.Stopped()) {
 		return
 	}
 	dir := reassembly.Direction(ev.Dir)
 	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
-	if c.parser.State() == httpwire.StateNotHTTP {
-		t.metrics.Unknown.WithLabelValues(strconv.Itoa(c.localEP.Port)).Inc()
+}
+
+// piece takes the next in-order piece of one direction.
+func (c *conn) piece(dir reassembly.Direction, p reassembly.Piece) {
+	switch {
+	case c.unknown:
+	case c.proto == nil:
+		c.detect(dir, p)
+	case !c.proto.Stopped():
+		c.proto.Feed(dir, p)
+		if c.proto.Stopped() && c.proto.Name() == "http" && c.index == 0 {
+			c.markUnknown() // looked like HTTP, was not
+		}
 	}
+}
+
+// portLabel names a connection by its server port for the unknown-protocol
+// counter.
+func portLabel(c *conn) string {
+	if c.role == roleClient {
+		return strconv.Itoa(c.remoteEP.Port)
+	}
+	return strconv.Itoa(c.localEP.Port)
 }
 
 func (t *tracker) onClose(k connKey, ts uint64) {
@@ -172,9 +197,14 @@ func (c *conn) end(ts uint64) {
 	for d := range c.asm {
 		c.asm[d].Flush(c.feed[d])
 	}
-	c.parser.Close(ts)
-	for reason, n := range c.parser.Stats.Errors {
-		c.t.metrics.ParseErrors.WithLabelValues("http", reason).Add(float64(n))
+	if c.proto == nil && c.seen > 0 {
+		c.markUnknown() // closed before any parser recognised it
+	}
+	if c.proto != nil {
+		c.proto.Close(ts)
+		for reason, n := range c.proto.Errors() {
+			c.t.metrics.ParseErrors.WithLabelValues(c.proto.Name(), reason).Add(float64(n))
+		}
 	}
 	delete(c.t.conns, c.key)
 	c.t.metrics.Conns.Set(float64(len(c.t.conns)))
@@ -197,9 +227,8 @@ func (t *tracker) closeAll() {
 	}
 }
 
-// emit turns an exchange into a span and batches it.
-func (c *conn) emit(x httpwire.Exchange) {
-	s := c.t.buildSpan(c, &x)
+// emitSpan batches a span of the connection.
+func (c *conn) emitSpan(s span.Span) {
 	c.index++
 	c.t.metrics.ObserveSpan(&s)
 	c.t.batch = append(c.t.batch, s)

@@ -192,3 +192,26 @@ func intern(b []byte) string {
 	}
 	return string(b)
 }
+
+// Detect tells whether data, the first bytes of one direction of a
+// connection, starts an HTTP/1.x message: a request line ending in
+// " HTTP/1.x" or a status line. sure is false when the data is too short to
+// tell (a head written in tiny pieces).
+func Detect(data []byte) (isRequest, ok, sure bool) {
+	switch classify(data[:min(len(data), 24)]) {
+	case startResponse:
+		return false, true, true
+	case startRequest:
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line = bytes.TrimRight(data[:i], "\r")
+		} else {
+			return true, true, false
+		}
+		j := bytes.LastIndexByte(line, ' ')
+		return true, j > 0 && bytes.HasPrefix(line[j+1:], []byte("HTTP/1.")), true
+	case startUnsure:
+		return false, false, false
+	}
+	return false, false, true
+}

@@ -151,3 +151,22 @@ func BenchmarkParser(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct {
+		in             string
+		req, ok, sure bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true, true, true},
+		{"HTTP/1.1 200 OK\r\n", false, true, true},
+		{"GET key\r\n", true, false, true}, // a Redis inline command
+		{"GET /", true, true, false},
+		{"*1\r\n$4\r\nPING\r\n", false, false, true},
+		{"HT", false, false, false},
+	} {
+		req, ok, sure := Detect([]byte(tc.in))
+		if req != tc.req || ok != tc.ok || sure != tc.sure {
+			t.Errorf("Detect(%q) = %v %v %v, want %v %v %v", tc.in, req, ok, sure, tc.req, tc.ok, tc.sure)
+		}
+	}
+}
