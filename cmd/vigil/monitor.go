@@ -96,7 +96,10 @@ func newMonitorValidateCmd(g *globalOpts) *cobra.Command {
 				fmt.Fprintln(g.stdout, e.Error())
 			}
 			if len(errs) > 0 {
-				fmt.Fprintf(g.stderr, "%d monitor(s) valid, %d alert rule(s) valid, %d error(s)\n", len(ms), rules, len(errs))
+				fmt.Fprintf(g.stderr, "%d monitor(s) valid, %d error(s)\n", len(ms), len(errs))
+				if rules > 0 {
+					fmt.Fprintf(g.stderr, "%d alert rule(s) valid\n", rules)
+				}
 				return &exitError{code: 1, err: errors.New("invalid monitor or alert definitions")}
 			}
 			fmt.Fprintf(g.stdout, "%d monitor(s) valid\n", len(ms))
