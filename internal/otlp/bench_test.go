@@ -77,7 +77,22 @@ func BenchmarkConvert(b *testing.B) {
 	reportSpans(b)
 }
 
+// BenchmarkDecodeConvert is the handler's protobuf path (decodeConvert);
+// BenchmarkDecodeConvertReference the generated decoder and Convert.
 func BenchmarkDecodeConvert(b *testing.B) {
+	body := marshal(b, benchRequest())
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		res, err := decodeConvert(body, "otlp/protobuf", Limits{})
+		if err != nil || len(res.Spans) != benchSpans {
+			b.Fatal(err, len(res.Spans))
+		}
+	}
+	reportSpans(b)
+}
+
+func BenchmarkDecodeConvertReference(b *testing.B) {
 	body := marshal(b, benchRequest())
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

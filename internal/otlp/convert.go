@@ -126,7 +126,9 @@ func (c *converter) span(s *tracepb.Span, r *resourceInfo, scope span.Scope) (sp
 	c.duration(&out, startNS, s.GetEndTimeUnixNano())
 	r.place(&out)
 	out.OTel = c.otel(s, &a, attrs, over, r, scope)
-	describe(&out, attrs, s.GetStatus(), &a)
+	var m semAttrs
+	m.fromMap(attrs)
+	describe(&out, &m, statusOf(new(span.Status), s.GetStatus().GetCode(), s.GetStatus().GetMessage(), &a), nil)
 	a.mark(out.OTel)
 	return out, ""
 }

@@ -88,19 +88,18 @@ func (h *Handler) receive(r *http.Request, enc encoding) (Result, *requestError)
 	if rerr := h.readBody(r, gz, buf); rerr != nil {
 		return Result{}, rerr
 	}
-	var req *coltracepb.ExportTraceServiceRequest
-	var err error
-	reason := ReasonProtobuf
 	if enc == encJSON {
-		reason = ReasonJSON
-		req, err = decodeJSON(buf.Bytes())
-	} else {
-		req, err = decodeProtobuf(buf.Bytes())
+		req, err := decodeJSON(buf.Bytes())
+		if err != nil {
+			return Result{}, &requestError{reason: ReasonJSON, status: http.StatusBadRequest, msg: err.Error(), quiet: true}
+		}
+		return Convert(req, enc.format(), h.opts.Limits), nil
 	}
+	res, err := decodeConvert(buf.Bytes(), enc.format(), h.opts.Limits)
 	if err != nil {
-		return Result{}, &requestError{reason: reason, status: http.StatusBadRequest, msg: err.Error(), quiet: true}
+		return Result{}, &requestError{reason: ReasonProtobuf, status: http.StatusBadRequest, msg: err.Error(), quiet: true}
 	}
-	return Convert(req, enc.format(), h.opts.Limits), nil
+	return res, nil
 }
 
 // store filters the spans and hands them to the sink.

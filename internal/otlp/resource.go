@@ -20,33 +20,35 @@ type resourceInfo struct {
 func (c *converter) resource(rs *tracepb.ResourceSpans) resourceInfo {
 	a := attrConv{lim: c.lim}
 	attrs, over := a.attributes(rs.GetResource().GetAttributes(), 0)
-	m := attrMap(attrs)
-	r := resourceInfo{
-		attrs:       attrs,
-		truncated:   a.truncated,
-		dropped:     a.dropped + over,
-		containerID: m.str("container.id"),
-		podUID:      m.str("k8s.pod.uid"),
-		k8sName:     m.str("k8s.container.name"),
-	}
-	r.process.Executable = m.str("process.executable.path", "process.executable.name")
-	r.process.Name = m.str("process.executable.name")
+	var m semAttrs
+	m.fromMap(attrs)
+	r := resourceInfo{attrs: attrs, truncated: a.truncated, dropped: a.dropped + over}
+	r.describe(&m)
+	return r
+}
+
+// describe sets what the resource's attributes m say of its spans.
+func (r *resourceInfo) describe(m *semAttrs) {
+	r.containerID = m.str(kContainerID)
+	r.podUID = m.str(kK8sPodUID)
+	r.k8sName = m.str(kK8sContainerName)
+	r.process.Executable = m.str(kProcessExecutablePath, kProcessExecutableName)
+	r.process.Name = m.str(kProcessExecutableName)
 	if r.process.Name == "" && r.process.Executable != "" {
 		r.process.Name = path.Base(r.process.Executable)
 	}
-	if pid, ok := m.int("process.pid"); ok && pid > 0 && pid <= 1<<31-1 {
+	if pid, ok := m.int(kProcessPID); ok && pid > 0 && pid <= 1<<31-1 {
 		r.process.PID = int(pid)
 	}
-	r.service.Name = m.str("service.name")
+	r.service.Name = m.str(kServiceName)
 	if r.service.Name == "" {
 		// the SDK specification's fallback for a missing service.name
 		r.service.Name = "unknown_service"
-		if exe := m.str("process.executable.name"); exe != "" {
+		if exe := m.str(kProcessExecutableName); exe != "" {
 			r.service.Name += ":" + exe
 		}
 	}
-	r.service.Node.Name = m.str("host.name")
-	return r
+	r.service.Node.Name = m.str(kHostName)
 }
 
 // place sets the span's container and Kubernetes fields, fresh for each

@@ -1,68 +1,33 @@
 package otlp
 
 import (
-	"math"
 	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-dev/vigil/internal/span"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-// attrMap reads converted attributes by OpenTelemetry semantic
-// conventions, which have renamed most keys over time: each getter takes
-// the current name first and the older ones after it.
-type attrMap map[string]any
-
-// str is the first non-empty string value among keys.
-func (m attrMap) str(keys ...string) string {
-	for _, k := range keys {
-		if s, ok := m[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// int is the first integer among keys; senders use ints, whole floats or
-// decimal strings.
-func (m attrMap) int(keys ...string) (int64, bool) {
-	for _, k := range keys {
-		switch v := m[k].(type) {
-		case int64:
-			return v, true
-		case float64:
-			if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
-				return int64(v), true
-			}
-		case string:
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return n, true
-			}
-		}
-	}
-	return 0, false
-}
-
 // describe fills what semantic conventions say: HTTP, endpoints, subtype,
-// target, and the outcome with the status.
-func describe(s *span.Span, attrs map[string]any, st *tracepb.Status, a *attrConv) {
-	m := attrMap(attrs)
-	s.HTTP = httpOf(m, s.Span.Kind)
+// target, and the outcome with the status. m holds the span's attributes.
+// h, when not nil, is where to build the HTTP fields.
+func describe(s *span.Span, m *semAttrs, status *span.Status, h *span.HTTP) {
+	s.HTTP = httpOf(m, s.Span.Kind, h)
 	if s.HTTP != nil {
 		s.HTTP.Request.TraceState = s.OTel.TraceState
 	}
 	s.Source, s.Destination = endpoints(m, s.Span.Kind)
 	s.Span.Subtype = subtypeOf(m, s.HTTP != nil)
 	s.Service.Target = targetOf(m, s)
-	s.OTel.Status = statusOf(st, a)
+	s.OTel.Status = status
 	s.Event.Outcome = outcomeOf(s.OTel.Status.Code, s.HTTP, s.Span.Kind)
 }
 
-func subtypeOf(m attrMap, isHTTP bool) string {
-	if v := m.str("db.system.name", "db.system", "messaging.system", "rpc.system"); v != "" {
+func subtypeOf(m *semAttrs, isHTTP bool) string {
+	if v := m.str(kDBSystemName, kDBSystem, kMessagingSystem, kRPCSystem); v != "" {
 		return v
 	}
 	if isHTTP {
@@ -72,11 +37,11 @@ func subtypeOf(m attrMap, isHTTP bool) string {
 }
 
 // targetOf is the downstream a client or producer span called.
-func targetOf(m attrMap, s *span.Span) *span.ServiceTarget {
+func targetOf(m *semAttrs, s *span.Span) *span.ServiceTarget {
 	if s.Span.Kind != span.KindClient && s.Span.Kind != span.KindProducer {
 		return nil
 	}
-	name := m.str("peer.service", "server.address", "net.peer.name")
+	name := m.str(kPeerService, kServerAddress, kNetPeerName)
 	if name == "" && s.HTTP != nil {
 		name = s.HTTP.Request.Host
 	}
@@ -86,9 +51,10 @@ func targetOf(m attrMap, s *span.Span) *span.ServiceTarget {
 	return &span.ServiceTarget{Name: name, Type: s.Span.Subtype}
 }
 
-func statusOf(st *tracepb.Status, a *attrConv) *span.Status {
-	out := &span.Status{Code: "unset", Message: a.str(st.GetMessage())}
-	switch st.GetCode() {
+// statusOf converts a span's status into out.
+func statusOf(out *span.Status, code tracepb.Status_StatusCode, msg string, a *attrConv) *span.Status {
+	*out = span.Status{Code: "unset", Message: a.str(msg)}
+	switch code {
 	case tracepb.Status_STATUS_CODE_OK:
 		out.Code = "ok"
 	case tracepb.Status_STATUS_CODE_ERROR:
@@ -115,30 +81,33 @@ func outcomeOf(code string, h *span.HTTP, kind string) string {
 }
 
 // httpOf is the HTTP exchange a span describes, nil without a method.
-func httpOf(m attrMap, kind string) *span.HTTP {
-	method := m.str("http.request.method", "http.method")
+func httpOf(m *semAttrs, kind string, h *span.HTTP) *span.HTTP {
+	method := m.str(kHTTPRequestMethod, kHTTPMethod)
 	if method == "_OTHER" {
-		method = m.str("http.request.method_original", "http.request.method")
+		method = m.str(kHTTPRequestMethodOriginal, kHTTPRequestMethod)
 	}
 	if method == "" {
 		return nil
 	}
-	u := parseURL(m.str("url.full", "http.url"))
-	h := &span.HTTP{Version: m.str("network.protocol.version", "http.flavor")}
+	u := parseURL(m.str(kURLFull, kHTTPURL))
+	if h == nil {
+		h = new(span.HTTP)
+	}
+	*h = span.HTTP{Version: m.str(kNetworkProtocolVersion, kHTTPFlavor)}
 	h.Request.Method = method
-	h.Request.Scheme = m.str("url.scheme", "http.scheme")
+	h.Request.Scheme = m.str(kURLScheme, kHTTPScheme)
 	if h.Request.Scheme == "" && u != nil {
 		h.Request.Scheme = u.Scheme
 	}
 	h.Request.Path = requestTarget(m, u)
 	h.Request.Host = hostOf(m, kind, h.Request.Scheme, u)
-	if code, ok := m.int("http.response.status_code", "http.status_code"); ok && code > 0 && code < 1000 {
+	if code, ok := m.int(kHTTPResponseStatusCode, kHTTPStatusCode); ok && code > 0 && code < 1000 {
 		h.Response.StatusCode = int(code)
 	}
-	h.Request.BodyBytes = size(m, "http.request.body.size", "http.request_content_length")
-	h.Request.Bytes = size(m, "http.request.size")
-	h.Response.BodyBytes = size(m, "http.response.body.size", "http.response_content_length")
-	h.Response.Bytes = size(m, "http.response.size")
+	h.Request.BodyBytes = size(m, kHTTPRequestBodySize, kHTTPRequestContentLength)
+	h.Request.Bytes = size(m, kHTTPRequestSize)
+	h.Response.BodyBytes = size(m, kHTTPResponseBodySize, kHTTPResponseContentLength)
+	h.Response.Bytes = size(m, kHTTPResponseSize)
 	return h
 }
 
@@ -154,14 +123,14 @@ func parseURL(s string) *url.URL {
 }
 
 // requestTarget is the path and query as sent.
-func requestTarget(m attrMap, u *url.URL) string {
-	if p := m.str("url.path"); p != "" {
-		if q := m.str("url.query"); q != "" {
+func requestTarget(m *semAttrs, u *url.URL) string {
+	if p := m.str(kURLPath); p != "" {
+		if q := m.str(kURLQuery); q != "" {
 			return p + "?" + q
 		}
 		return p
 	}
-	if t := m.str("http.target"); t != "" {
+	if t := m.str(kHTTPTarget); t != "" {
 		return t
 	}
 	if u == nil {
@@ -179,16 +148,16 @@ func requestTarget(m attrMap, u *url.URL) string {
 
 // hostOf is the Host header: the server's name, with its port unless that
 // is the scheme's default.
-func hostOf(m attrMap, kind, scheme string, u *url.URL) string {
-	if h := withPort(m.str("server.address"), m, scheme, "server.port"); h != "" {
+func hostOf(m *semAttrs, kind, scheme string, u *url.URL) string {
+	if h := withPort(m.str(kServerAddress), m, scheme, kServerPort); h != "" {
 		return h
 	}
-	if h := m.str("http.host"); h != "" {
+	if h := m.str(kHTTPHost); h != "" {
 		return h
 	}
-	nameKey, portKey := "net.peer.name", "net.peer.port"
+	nameKey, portKey := kNetPeerName, kNetPeerPort
 	if kind == span.KindServer {
-		nameKey, portKey = "net.host.name", "net.host.port"
+		nameKey, portKey = kNetHostName, kNetHostPort
 	}
 	if h := withPort(m.str(nameKey), m, scheme, portKey); h != "" {
 		return h
@@ -199,7 +168,7 @@ func hostOf(m attrMap, kind, scheme string, u *url.URL) string {
 	return ""
 }
 
-func withPort(host string, m attrMap, scheme, portKey string) string {
+func withPort(host string, m *semAttrs, scheme string, portKey semKey) string {
 	port, ok := m.int(portKey)
 	if host == "" || !ok || port <= 0 || port > 65535 ||
 		(scheme == "http" && port == 80) || (scheme == "https" && port == 443) {
@@ -208,7 +177,7 @@ func withPort(host string, m attrMap, scheme, portKey string) string {
 	return net.JoinHostPort(host, strconv.FormatInt(port, 10))
 }
 
-func size(m attrMap, keys ...string) int64 {
+func size(m *semAttrs, keys ...semKey) int64 {
 	if n, ok := m.int(keys...); ok && n > 0 {
 		return n
 	}
@@ -218,35 +187,35 @@ func size(m attrMap, keys ...string) int64 {
 // Attribute pairs (address, port) naming each end of a connection, newest
 // conventions first.
 var (
-	peerEnd   = [][2]string{{"network.peer.address", "network.peer.port"}, {"net.sock.peer.addr", "net.sock.peer.port"}, {"net.peer.ip", "net.peer.port"}}
-	localEnd  = [][2]string{{"network.local.address", "network.local.port"}, {"net.sock.host.addr", "net.sock.host.port"}, {"net.host.ip", "net.host.port"}}
-	clientEnd = append([][2]string{{"client.address", "client.port"}}, peerEnd...)
-	serverEnd = append([][2]string{{"server.address", "server.port"}}, peerEnd...)
+	peerEnd   = [][2]semKey{{kNetworkPeerAddress, kNetworkPeerPort}, {kNetSockPeerAddr, kNetSockPeerPort}, {kNetPeerIP, kNetPeerPort}}
+	localEnd  = [][2]semKey{{kNetworkLocalAddress, kNetworkLocalPort}, {kNetSockHostAddr, kNetSockHostPort}, {kNetHostIP, kNetHostPort}}
+	clientEnd = append([][2]semKey{{kClientAddress, kClientPort}}, peerEnd...)
+	serverEnd = append([][2]semKey{{kServerAddress, kServerPort}}, peerEnd...)
 )
 
 // endpoints are the client (source) and server (destination) ends of the
 // span's connection: a server's peer is its client, a client's its server.
-func endpoints(m attrMap, kind string) (src, dst span.Endpoint) {
+func endpoints(m *semAttrs, kind string) (src, dst span.Endpoint) {
 	switch kind {
 	case span.KindServer, span.KindConsumer:
-		src = endpoint(m, clientEnd, "client.address")
-		dst = endpoint(m, localEnd, "server.address", "net.host.name")
+		src = endpoint(m, clientEnd, kClientAddress)
+		dst = endpoint(m, localEnd, kServerAddress, kNetHostName)
 		if dst.Port == 0 {
-			dst.Port = port(m, "server.port", "net.host.port")
+			dst.Port = port(m, kServerPort, kNetHostPort)
 		}
 	case span.KindClient, span.KindProducer:
 		src = endpoint(m, localEnd)
-		dst = endpoint(m, serverEnd, "server.address", "net.peer.name")
+		dst = endpoint(m, serverEnd, kServerAddress, kNetPeerName)
 	}
 	return src, dst
 }
 
 // endpoint is the first pair whose address is an IP (the IP field holds
 // IPs only), or else the first host name among names and the first port.
-func endpoint(m attrMap, pairs [][2]string, names ...string) span.Endpoint {
+func endpoint(m *semAttrs, pairs [][2]semKey, names ...semKey) span.Endpoint {
 	for _, p := range pairs {
-		if ip, err := netip.ParseAddr(m.str(p[0])); err == nil {
-			return span.Endpoint{IP: ip.WithZone("").String(), Port: port(m, p[1])}
+		if ip, ok := ipOf(m.str(p[0])); ok {
+			return span.Endpoint{IP: ip, Port: port(m, p[1])}
 		}
 	}
 	var e span.Endpoint
@@ -257,8 +226,8 @@ func endpoint(m attrMap, pairs [][2]string, names ...string) span.Endpoint {
 	}
 	for _, k := range names {
 		name := m.str(k)
-		if ip, err := netip.ParseAddr(name); err == nil {
-			e.IP = ip.WithZone("").String()
+		if ip, ok := ipOf(name); ok {
+			e.IP = ip
 			break
 		}
 		if name != "" {
@@ -269,9 +238,27 @@ func endpoint(m attrMap, pairs [][2]string, names ...string) span.Endpoint {
 	return e
 }
 
-func port(m attrMap, keys ...string) int {
+func port(m *semAttrs, keys ...semKey) int {
 	if n, ok := m.int(keys...); ok && n > 0 && n <= 65535 {
 		return int(n)
 	}
 	return 0
+}
+
+// ipOf is s as an IP address without zone, when it is one. What cannot
+// be one (IPv4 starts with a digit, IPv6 has a colon) is not parsed, as a
+// failed parse allocates its error; and an IPv4 address is already in the
+// form String gives (ParseAddr refuses other IPv4 forms).
+func ipOf(s string) (string, bool) {
+	if s == "" || (s[0] < '0' || s[0] > '9') && !strings.Contains(s, ":") {
+		return "", false
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", false
+	}
+	if ip.Is4() {
+		return s, true
+	}
+	return ip.WithZone("").String(), true
 }

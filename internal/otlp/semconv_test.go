@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -175,4 +176,19 @@ func TestConvertResource(t *testing.T) {
 		res.Spans[0].OTel.Resource["list"].([]any)[0] = "changed"
 		require.Equal(t, map[string]any{"service.name": "svc", "list": []any{"a"}}, res.Spans[1].OTel.Resource)
 	})
+}
+
+// ipOf skips parsing what cannot be an IP and returns IPv4 addresses as
+// given; the result must be what the plain expression gives.
+func TestIPOf(t *testing.T) {
+	for _, s := range []string{"", "10.1.2.3", "010.1.2.3", "1.2.3.4%eth0", "::1", "fe80::1%eth0", "::ffff:1.2.3.4",
+		"FE80::A", "host", "1.2.3", "1.2.3.4.5", "[::1]", "1.2.3.4:80", "%eth0", "0.0.0.0", "255.255.255.255", "1.2.3.256"} {
+		want, wantOK := "", false
+		if ip, err := netip.ParseAddr(s); err == nil {
+			want, wantOK = ip.WithZone("").String(), true
+		}
+		got, ok := ipOf(s)
+		require.Equal(t, wantOK, ok, s)
+		require.Equal(t, want, got, s)
+	}
 }
