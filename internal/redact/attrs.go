@@ -88,7 +88,24 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 	}
 }
 
+// attrRule is the rule for an attribute key, remembered per key: an
+// exporter sends the same few dozen keys on every span, and matching a
+// key against every rule was a third of the cost of an OTLP span.
 func (r *Redactor) attrRule(k string) *fieldRule {
+	if v, ok := r.attrRules.Load(k); ok {
+		return v.(*fieldRule)
+	}
+	f := r.matchAttr(k)
+	if r.attrRuleCount.Add(1) <= maxCachedKeys { // keys are bounded in practice; never grow without bound
+		r.attrRules.Store(strings.Clone(k), f)
+	}
+	return f
+}
+
+// maxCachedKeys bounds the attribute keys whose rule is remembered.
+const maxCachedKeys = 4096
+
+func (r *Redactor) matchAttr(k string) *fieldRule {
 	for _, p := range headerPrefixes {
 		if strings.HasPrefix(k, p) {
 			return r.headers.match(k[len(p):])

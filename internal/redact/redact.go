@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -29,6 +30,8 @@ type Redactor struct {
 	card                 *counter    // the built-in credit card scanner
 	userinfo             *counter    // credentials in URLs
 	counters             []*counter
+	attrRules            sync.Map     // attribute key -> *fieldRule (nil: none)
+	attrRuleCount        atomic.Int64 // keys in attrRules
 }
 
 // counter counts the redactions of one rule.
