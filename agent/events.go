@@ -45,7 +45,14 @@ type connEvent struct {
 	Off       [2]uint64
 	Local     netip.AddrPort
 	Remote    netip.AddrPort
+	SockType  uint16 // sockStream or sockDgram
 }
+
+// Socket types (Linux SOCK_STREAM, SOCK_DGRAM); 0 when unknown.
+const (
+	sockStream = 1
+	sockDgram  = 2
+)
 
 var le = binary.LittleEndian
 
@@ -86,6 +93,7 @@ func decodeConn(b []byte, ev *connEvent) error {
 	ev.Off[0] = le.Uint64(b[40:])
 	ev.Off[1] = le.Uint64(b[48:])
 	lport, rport := le.Uint16(b[88:]), le.Uint16(b[90:])
+	ev.SockType = le.Uint16(b[92:])
 	var l, r netip.Addr
 	switch family {
 	case 2:

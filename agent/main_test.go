@@ -39,6 +39,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "dns":
+		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "client":
 		o := traffic.ClientOptions{
 			BaseURL: os.Getenv("VIGIL_TRAFFIC_URL"),

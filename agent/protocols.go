@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/vigil-dev/vigil/internal/protocol/dnswire"
 	"github.com/vigil-dev/vigil/internal/protocol/httpwire"
 	"github.com/vigil-dev/vigil/internal/reassembly"
 )
@@ -29,6 +30,18 @@ type detector struct {
 	// false when they are too few to tell.
 	detect func(data []byte) (ok, sure bool)
 	parser func(c *conn) protoParser
+	// stream and datagram restrict a detector to TCP or UDP sockets; on a
+	// socket of unknown type (its open event was not seen) both apply.
+	stream, datagram bool
+}
+
+// applies says whether d may judge the connection's socket.
+func (d *detector) applies(c *conn) bool {
+	switch {
+	case d.stream && c.sockType == sockDgram, d.datagram && c.sockType == sockStream:
+		return false
+	}
+	return true
 }
 
 // detectors in the order they are tried; the most specific first, so a
@@ -41,6 +54,14 @@ func defaultDetectors() []detector {
 			_, ok, sure := httpwire.Detect(b)
 			return ok, sure
 		}, parser: newHTTPParser},
+		{name: "dns", ports: []int{53}, stream: true, detect: func(b []byte) (bool, bool) {
+			_, ok := dnswire.Detect(b, true)
+			return ok, true
+		}, parser: newDNSTCP},
+		{name: "dns", ports: []int{53}, datagram: true, detect: func(b []byte) (bool, bool) {
+			_, ok := dnswire.Detect(b, false)
+			return ok, true
+		}, parser: newDNSUDP},
 	}
 }
 
@@ -103,7 +124,7 @@ func (c *conn) recognise(data []byte) (*detector, bool) {
 	for _, pref := range []bool{true, false} {
 		for i := range dets {
 			d := &dets[i]
-			if c.usualPort(d.ports) != pref {
+			if c.usualPort(d.ports) != pref || !d.applies(c) {
 				continue
 			}
 			ok, sure := d.detect(data)

@@ -19,41 +19,49 @@ import (
 // return of its first request write to the return of the read of the
 // response's last bytes.
 func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
-	kind := span.KindClient
 	start, end := x.RequestStart, x.ResponseEnd
 	if x.RequestDir == reassembly.Ingress {
-		kind = span.KindServer
 		start = x.RequestFirstEnd
 	}
-	if end < start { // no response: the span ends with its request
-		end = x.RequestEnd
+	s := t.baseSpan(c, x.RequestDir, start, end, x.RequestEnd, x.Incomplete, x.Reason)
+	s.Span.Name = x.Method + " " + pathOnly(x.Target)
+	s.Span.Subtype = "http"
+	s.HTTP = &span.HTTP{
+		Version: x.Version,
+		Request: span.HTTPRequest{
+			Method: x.Method, Path: x.Target, Host: x.Host,
+			Bytes: x.RequestBytes, BodyBytes: x.RequestBodyBytes, TraceState: x.Tracestate,
+		},
+		Response: span.HTTPResponse{StatusCode: x.Status, Bytes: x.ResponseBytes, BodyBytes: x.ResponseBodyBytes},
+	}
+	s.Event.Outcome = outcome(s.Span.Kind, x.Status)
+	t.applyTraceContext(&s, s.Span.Kind, x.Traceparent, s.Timestamp)
+	return s
+}
+
+// baseSpan holds what every protocol's span of the connection shares:
+// ids, kind (from the direction requests flowed), timing, endpoints and
+// the process. When no response was seen the span ends with its request
+// (reqEnd). The trace id is set for a span without trace context.
+func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, reqEnd uint64, incomplete bool, reason string) span.Span {
+	kind := span.KindClient
+	if reqDir == reassembly.Ingress {
+		kind = span.KindServer
+	}
+	if end < start {
+		end = max(reqEnd, start)
 	}
 	spanID := span.IDOf(c.connID, uint64(c.index))
 	ts := t.clock.wall(start)
 	s := span.Span{
 		ID:        span.TimeOrderedID(ts, spanID),
 		Timestamp: ts,
-		Span: span.Info{
-			Kind:     kind,
-			Name:     x.Method + " " + pathOnly(x.Target),
-			Subtype:  "http",
-			Duration: span.Micros{US: int64(end-start) / 1000},
-		},
-		Service: span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
-		Process: span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name},
-		HTTP: &span.HTTP{
-			Version: x.Version,
-			Request: span.HTTPRequest{
-				Method: x.Method, Path: x.Target, Host: x.Host,
-				Bytes: x.RequestBytes, BodyBytes: x.RequestBodyBytes, TraceState: x.Tracestate,
-			},
-			Response: span.HTTPResponse{StatusCode: x.Status, Bytes: x.ResponseBytes, BodyBytes: x.ResponseBodyBytes},
-		},
-		Event: span.Event{Outcome: outcome(kind, x.Status)},
-		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: x.Incomplete, Reason: x.Reason,
-			ConnID: c.connID},
+		Span:      span.Info{ID: spanID, Kind: kind, Duration: span.Micros{US: int64(end-start) / 1000}},
+		Service:   span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
+		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name},
+		Event:     span.Event{Outcome: span.OutcomeUnknown},
+		Vigil:     span.Vigil{Source: span.SourceEBPF, Incomplete: incomplete, Reason: reason, ConnID: c.connID},
 	}
-	s.Span.ID = spanID
 	if kind == span.KindServer {
 		s.Span.Type = "request"
 		s.Source, s.Destination = c.remoteEP, c.localEP
@@ -67,7 +75,7 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 	if c.proc.PodUID != "" {
 		s.Kubernetes = &span.Kubernetes{Pod: span.KubernetesPod{UID: c.proc.PodUID}}
 	}
-	t.applyTraceContext(&s, kind, x.Traceparent, ts)
+	s.Trace.ID = t.traceID(ts)
 	return s
 }
 

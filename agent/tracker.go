@@ -21,6 +21,7 @@ type conn struct {
 	key      connKey
 	id       uint64 // kernel open timestamp: tells reused descriptors apart
 	role     uint8
+	sockType uint16 // sockStream, sockDgram, or 0 when the open event was not seen
 	proc     *Process
 	joined   bool // seen first on I/O: began before capture
 	asm      [2]*reassembly.Reassembler
@@ -117,7 +118,7 @@ func (t *tracker) onOpen(ev *connEvent) {
 		old.end(ev.TS) // the close event was lost: the descriptor was reused
 	}
 	c := t.newConn(k, ev.ConnID, ev.TS, ev.Role == roleUnknown)
-	c.role = ev.Role
+	c.role, c.sockType = ev.Role, ev.SockType
 	c.localEP, c.remoteEP = endpoint(ev.Local), endpoint(ev.Remote)
 }
 

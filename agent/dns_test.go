@@ -1,0 +1,108 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// dnsServer answers A, AAAA and TXT for *.vigil.test names it knows and
+// NXDOMAIN otherwise, on a free loopback UDP port.
+func dnsServer(t *testing.T, seen *[]string, mu *sync.Mutex) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		q := r.Question[0]
+		switch {
+		case q.Name != "shop.vigil.test." && q.Name != "t.vigil.test.":
+			m.Rcode = dns.RcodeNameError
+		case q.Qtype == dns.TypeA:
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, 0, 0, 7)})
+		case q.Qtype == dns.TypeTXT:
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{"v=vigil"}})
+		}
+		mu.Lock()
+		*seen = append(*seen, fmt.Sprintf("%s %s %s %d", strings.TrimSuffix(q.Name, "."), dns.TypeToString[q.Qtype], dns.RcodeToString[m.Rcode], len(m.Answer)))
+		mu.Unlock()
+		_ = w.WriteMsg(m)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// resolve is the child process of TestDNSLookupsBecomeSpans: the Go
+// resolver over UDP, as a Go service resolves its dependencies.
+func resolve(server string) error {
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp", server)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := r.LookupHost(ctx, "shop.vigil.test"); err != nil {
+		return err
+	}
+	if _, err := r.LookupHost(ctx, "missing.vigil.test"); err == nil {
+		return fmt.Errorf("missing.vigil.test resolved")
+	}
+	_, err := r.LookupTXT(ctx, "t.vigil.test")
+	return err
+}
+
+func TestDNSLookupsBecomeSpans(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	server := dnsServer(t, &seen, &mu)
+	_, port, _ := net.SplitHostPort(server)
+	var p int
+	fmt.Sscan(port, &p)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{p} })
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VIGIL_TRAFFIC=dns", "VIGIL_TRAFFIC_URL="+server)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("resolver: %v %s", err, out)
+	}
+	mu.Lock()
+	want := append([]string(nil), seen...) // what the server answered: the ground truth
+	mu.Unlock()
+	sort.Strings(want)
+	if len(want) < 5 {
+		t.Fatalf("the server answered only %v", want)
+	}
+	got := a.waitSpans(t, len(want), func(s *span.Span) bool { return s.DNS != nil })
+	a.stop(t)
+	var lines []string
+	for _, s := range got {
+		if s.Span.Kind != span.KindClient || s.Span.Subtype != "dns" || s.DNS.Transport != "udp" || s.Vigil.Incomplete {
+			t.Errorf("span %+v %+v, want a complete client DNS span over UDP", s.Span, s.Vigil)
+		}
+		if s.Process.PID != cmd.Process.Pid {
+			t.Errorf("span of pid %d, want the resolver's %d", s.Process.PID, cmd.Process.Pid)
+		}
+		if s.Event.Outcome != span.OutcomeSuccess {
+			t.Errorf("span %s: outcome %s, want success (NXDOMAIN is an answer)", s.Span.Name, s.Event.Outcome)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s %s %d", s.DNS.QuestionName, s.DNS.QuestionType, s.DNS.ResponseCode, s.DNS.Answers))
+	}
+	sort.Strings(lines)
+	if fmt.Sprint(lines) != fmt.Sprint(want) {
+		t.Fatalf("DNS spans:\n%v\nwant\n%v", lines, want)
+	}
+}
