@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/vigil-dev/vigil/agent/agentcli"
 	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -40,16 +43,13 @@ func newSpansCmd(g *globalOpts) *cobra.Command {
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "WHEN\tSERVICE\tKIND\tNAME\tSTATUS\tDURATION\tPEER\tTRACE")
 			for _, s := range spans {
-				status, peer := 0, s.Destination
-				if s.HTTP != nil {
-					status = s.HTTP.Response.StatusCode
-				}
+				peer := s.Destination
 				if s.Span.Kind == "server" {
 					peer = s.Source
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s:%d\t%s\n", s.Timestamp.Local().Format("2006-01-02 15:04:05.000"),
-					s.Service.Name, s.Span.Kind, s.Span.Name, status, time.Duration(s.Span.Duration.US)*time.Microsecond,
-					peer.IP, peer.Port, s.Trace.ID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Timestamp.Local().Format("2006-01-02 15:04:05.000"),
+					s.Service.Name, s.Span.Kind, s.Span.Name, spanStatus(&s), time.Duration(s.Span.Duration.US)*time.Microsecond,
+					peerString(peer), s.Trace.ID)
 			}
 			return tw.Flush()
 		},
@@ -62,4 +62,29 @@ func newSpansCmd(g *globalOpts) *cobra.Command {
 	list.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// spanStatus is what answered: an HTTP status, a DNS response code, an SQL
+// error code, or the outcome.
+func spanStatus(s *span.Span) string {
+	switch {
+	case s.HTTP != nil && s.HTTP.Response.StatusCode != 0:
+		return strconv.Itoa(s.HTTP.Response.StatusCode)
+	case s.DNS != nil && s.DNS.ResponseCode != "":
+		return s.DNS.ResponseCode
+	case s.DB != nil && s.DB.ErrorCode != "":
+		return s.DB.ErrorCode
+	}
+	return s.Event.Outcome
+}
+
+func peerString(e span.Endpoint) string {
+	host := e.IP
+	if host == "" {
+		host = e.Domain
+	}
+	if e.Port == 0 {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(e.Port))
 }
