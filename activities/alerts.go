@@ -45,6 +45,7 @@ type Alerts struct {
 	signals IncidentSignaler
 	links   AlertLinks
 	window  resultWindow
+	sent    signalMemory
 	now     func() time.Time
 	log     *slog.Logger
 }
@@ -84,21 +85,30 @@ func (a *Alerts) EvaluateRules(ctx context.Context, in contract.EvaluateInput) (
 	if err != nil {
 		return out, fmt.Errorf("listing open incidents: %w", err)
 	}
-	seen := map[string]bool{}
+	isOpen := map[string]bool{}
+	for _, inc := range open {
+		isOpen[inc.Key] = true
+	}
 	for i := range alerts {
 		al := &alerts[i]
-		seen[al.Key] = true
-		if al.Firing {
-			if err := a.fire(ctx, al, in); err != nil {
-				return out, err
-			}
-			out.Firing++
+		if !al.Firing {
+			continue
 		}
+		out.Firing++
+		// An open incident already told it fires needs no signal every
+		// evaluation: that was a Temporal write per firing group per 10 s.
+		if isOpen[al.Key] && a.sent.unchanged(al.Key, true, now) {
+			continue
+		}
+		if err := a.fire(ctx, al, in); err != nil {
+			return out, err
+		}
+		a.sent.record(al.Key, true, now)
 	}
 	for _, inc := range open {
 		// Not firing, or no longer evaluated (rule removed, group gone):
 		// the incident starts its resolve countdown.
-		if firing(alerts, inc.Key) {
+		if firing(alerts, inc.Key) || a.sent.unchanged(inc.Key, false, now) {
 			continue
 		}
 		sig := contract.AlertSignal{Firing: false, At: now}
@@ -106,6 +116,7 @@ func (a *Alerts) EvaluateRules(ctx context.Context, in contract.EvaluateInput) (
 			a.log.Warn("telling an incident its condition cleared failed", "incident", inc.ID, "error", err)
 			continue
 		}
+		a.sent.record(inc.Key, false, now)
 		out.Cleared++
 	}
 	return out, nil

@@ -115,3 +115,43 @@ func TestEvaluateRulesSignalsFiringGroupsWithTheSlowestSpan(t *testing.T) {
 	require.Equal(t, []string{"oncall"}, sig.inputs[0].Channels)
 	require.Equal(t, []string{"vigil-incident/old"}, sig.cleared)
 }
+
+// TestEvaluateRulesSignalsChangesOnly: an open incident already told its
+// group fires is not signalled again at the next evaluation; a change is.
+func TestEvaluateRulesSignalsChangesOnly(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	now := time.Now().UTC()
+	set, errs := alert.Parse("alerts/shop.yaml", []byte(rulesYAML))
+	require.Empty(t, errs)
+	require.NoError(t, st.PutCatalog(ctx, store.Catalog{Commit: "c", Alerts: set,
+		Monitors: []store.CatalogMonitor{{Monitor: mon("shop", "shop.yaml", time.Minute)}}}))
+	require.NoError(t, st.WriteResults(ctx, []result.Result{
+		downResult("r-1", now.Add(-2*time.Minute), ""), downResult("r-2", now.Add(-time.Minute), ""),
+	}))
+	sig := &signals{}
+	a := NewAlerts(st, sig, AlertLinks{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err = a.EvaluateRules(ctx, contract.EvaluateInput{})
+	require.NoError(t, err)
+	require.Len(t, sig.started, 1)
+	open := storetest.NewIncident("x@1", "shop-down", now)
+	open.Key, open.WorkflowID = sig.inputs[0].Key, sig.ids[0]
+	require.NoError(t, st.PutIncident(ctx, open))
+
+	out, err := a.EvaluateRules(ctx, contract.EvaluateInput{})
+	require.NoError(t, err)
+	require.Equal(t, 1, out.Firing)
+	require.Len(t, sig.started, 1, "still firing: no new signal")
+
+	require.NoError(t, st.WriteResults(ctx, []result.Result{{ID: "r-3", Timestamp: now, Monitor: result.Monitor{ID: "shop", Status: result.StatusUp},
+		Observer: result.Observer{Name: "local", Geo: result.Geo{Name: "local"}}}}))
+	out, err = a.EvaluateRules(ctx, contract.EvaluateInput{})
+	require.NoError(t, err)
+	require.Equal(t, 1, out.Cleared)
+	out, err = a.EvaluateRules(ctx, contract.EvaluateInput{})
+	require.NoError(t, err)
+	require.Zero(t, out.Cleared, "cleared once, not at every evaluation")
+	require.Equal(t, []string{sig.ids[0]}, sig.cleared)
+}
