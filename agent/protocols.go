@@ -54,6 +54,7 @@ func defaultDetectors() []detector {
 			_, ok, sure := httpwire.Detect(b)
 			return ok, sure
 		}, parser: newHTTPParser},
+		{name: "redis", ports: []int{6379, 6380, 26379}, stream: true, detect: detectRedis, parser: newRedisParser},
 		{name: "dns", ports: []int{53}, stream: true, detect: func(b []byte) (bool, bool) {
 			_, ok := dnswire.Detect(b, true)
 			return ok, true

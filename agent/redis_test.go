@@ -1,0 +1,133 @@
+package agent
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// startRedis runs redis-server on a free loopback port until the test ends.
+func startRedis(t *testing.T) (port int, pid int) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server; make test installs it)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return port, cmd.Process.Pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func redisCLI(t *testing.T, port int, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli %v: %v %s", args, err, out)
+	}
+	return string(out)
+}
+
+// commandCalls reads INFO commandstats: what the server itself counted.
+func commandCalls(t *testing.T, port int) map[string]int {
+	calls := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(redisCLI(t, port, "INFO", "commandstats")))
+	for sc.Scan() {
+		// cmdstat_set:calls=2001,usec=...
+		name, rest, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+		calls[strings.ToUpper(strings.ReplaceAll(name, "|", " "))] = n
+	}
+	return calls
+}
+
+// TestRedisSpans traces a real redis-server driven by redis-cli and
+// redis-benchmark -P 16: every command the server counted is one server
+// span with its command, key and error.
+func TestRedisSpans(t *testing.T) {
+	port, serverPID := startRedis(t)
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		t.Skip("redis-benchmark is not installed (apt-get install redis-tools)")
+	}
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	time.Sleep(200 * time.Millisecond) // the agent attaches before the traffic
+	redisCLI(t, port, "SET", "user:1", "alice")
+	redisCLI(t, port, "GET", "user:1")
+	if out := redisCLI(t, port, "LPUSH", "user:1", "x"); !strings.Contains(out, "WRONGTYPE") {
+		t.Fatalf("LPUSH on a string: %s", out)
+	}
+	if out, err := exec.Command("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-n", "2000", "-c", "2", "-t", "set,get", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("redis-benchmark: %v %s", err, out)
+	}
+	want := commandCalls(t, port)
+	delete(want, "INFO")
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	isServer := func(s *span.Span) bool {
+		return s.DB != nil && s.Span.Kind == span.KindServer && s.Process.PID == serverPID && s.Span.Name != "INFO"
+	}
+	got := a.waitSpans(t, total, isServer)
+	all := a.stop(t)
+	counts := map[string]int{}
+	var lpush *span.Span
+	for i := range got {
+		s := &got[i]
+		counts[s.Span.Name]++
+		if s.Span.Name == "LPUSH" {
+			lpush = s
+		}
+		if s.Span.Subtype != "redis" || s.Vigil.Incomplete {
+			t.Errorf("span %s: subtype %s, incomplete %v (%s)", s.Span.Name, s.Span.Subtype, s.Vigil.Incomplete, s.Vigil.Reason)
+		}
+	}
+	for cmd, n := range want {
+		if counts[cmd] != n {
+			t.Errorf("%s: %d server spans, the server counted %d calls", cmd, counts[cmd], n)
+		}
+	}
+	if lpush == nil || lpush.DB.ErrorCode != "WRONGTYPE" || lpush.DB.Statement != "LPUSH user:1" || lpush.Event.Outcome != span.OutcomeFailure {
+		t.Errorf("LPUSH span: %+v", lpush)
+	}
+	clients := 0
+	for _, s := range all {
+		if s.DB != nil && s.Span.Kind == span.KindClient && s.Span.Name == "SET" && s.DB.Statement == "SET user:1" {
+			clients++
+		}
+	}
+	if clients != 1 {
+		t.Errorf("%d client spans SET user:1 from redis-cli, want 1", clients)
+	}
+}
