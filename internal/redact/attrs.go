@@ -83,8 +83,22 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 			}
 			attrs[k] = r.anyValue(v)
 		default:
-			attrs[k] = r.anyValue(v)
+			r.redactValue(attrs, k, v)
 		}
+	}
+}
+
+// redactValue writes back only what changed: most values are clean, and
+// storing an unchanged string boxed it again (an allocation per attribute).
+func (r *Redactor) redactValue(attrs map[string]any, k string, v any) {
+	switch x := v.(type) {
+	case string:
+		if out := r.attrString(x); out != x {
+			attrs[k] = out
+		}
+	case bool, int, int64, float64, nil:
+	default:
+		attrs[k] = r.anyValue(v)
 	}
 }
 
