@@ -50,17 +50,23 @@ func (t *tracker) detectors() []detector { return t.protocols }
 
 func defaultDetectors() []detector {
 	return []detector{
+		{name: "http2", ports: []int{50051}, stream: true, detect: detectH2, parser: newH2Parser},
 		{name: "http", ports: []int{80, 8080, 8000, 3000}, detect: func(b []byte) (bool, bool) {
 			_, ok, sure := httpwire.Detect(b)
 			return ok, sure
 		}, parser: newHTTPParser},
+		{name: "postgresql", ports: []int{5432}, stream: true, detect: detectPostgres, parser: newPostgresParser},
+		{name: "mysql", ports: []int{3306}, stream: true, detect: detectMySQL, parser: newMySQLParser},
 		{name: "redis", ports: []int{6379, 6380, 26379}, stream: true, detect: detectRedis, parser: newRedisParser},
 		{name: "dns", ports: []int{53}, stream: true, detect: func(b []byte) (bool, bool) {
+			if len(b) < 2+12 { // length prefix and header
+				return false, false
+			}
 			_, ok := dnswire.Detect(b, true)
 			return ok, true
 		}, parser: newDNSTCP},
 		{name: "dns", ports: []int{53}, datagram: true, detect: func(b []byte) (bool, bool) {
-			_, ok := dnswire.Detect(b, false)
+			_, ok := dnswire.Detect(b, false) // a datagram is whole
 			return ok, true
 		}, parser: newDNSUDP},
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/vigil-dev/vigil/internal/protocol/redis"
@@ -19,7 +20,12 @@ func (r redisParser) Stopped() bool             { return r.State() == redis.NotR
 func (r redisParser) Errors() map[string]uint64 { return r.Stats.Dropped }
 func (r redisParser) Name() string              { return "redis" }
 
+// detectRedis needs a whole first line: RESP frames and inline commands end
+// theirs with CRLF.
 func detectRedis(b []byte) (bool, bool) {
+	if bytes.IndexByte(b, '\n') < 0 {
+		return false, false
+	}
 	_, ok := redis.Detect(b)
 	return ok, true
 }
