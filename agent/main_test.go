@@ -39,6 +39,19 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "grpc-server":
+		if err := grpcServe(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "grpc-client":
+		n, _ := strconv.Atoi(os.Getenv("VIGIL_TRAFFIC_REQUESTS"))
+		if err := grpcCall(os.Getenv("VIGIL_TRAFFIC_URL"), n); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "dns":
 		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
