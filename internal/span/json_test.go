@@ -116,7 +116,7 @@ func randomValue(rng *rand.Rand, depth int) any {
 	case 0:
 		return awkward[rng.IntN(len(awkward))]
 	case 1:
-		return rng.Int64N(1<<62) - rng.Int64N(1<<62)
+		return rng.Int64N(1<<62) - 1<<61
 	case 2:
 		return floats[rng.IntN(len(floats))]
 	case 3:

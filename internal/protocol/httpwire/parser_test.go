@@ -154,7 +154,7 @@ func BenchmarkParser(b *testing.B) {
 
 func TestDetect(t *testing.T) {
 	for _, tc := range []struct {
-		in             string
+		in            string
 		req, ok, sure bool
 	}{
 		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true, true, true},
