@@ -134,9 +134,12 @@ func firing(alerts []alert.Alert, key string) bool {
 // data reads what the rules need: the results of their lookback, the
 // monitors in force and the newest span of the services they watch.
 func (a *Alerts) data(ctx context.Context, now time.Time, rules []alert.Rule, cat store.Catalog) (alert.Data, error) {
-	d := alert.Data{Now: now, LastSpan: map[string]time.Time{}}
+	d := alert.Data{Now: now, LastSpan: map[string]time.Time{}, MonitorSince: map[string]time.Time{}}
 	for _, cm := range cat.Monitors {
 		d.Monitors = append(d.Monitors, cm.Monitor)
+		if !cm.Since.IsZero() {
+			d.MonitorSince[cm.Monitor.ID] = cm.Since
+		}
 	}
 	results, err := a.window.results(ctx, a.store, now, now.Add(-alert.Lookback(rules, d.Monitors...)))
 	if err != nil {

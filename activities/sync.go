@@ -86,7 +86,7 @@ func (s *Sync) FetchMonitors(ctx context.Context, in contract.SyncInput) (contra
 	for _, e := range verrs {
 		s.log.Warn("invalid monitor definition", "file", e.File, "line", e.Line, "column", e.Column, "monitor", e.MonitorID, "error", e.Message, "commit", snap.Commit)
 	}
-	next := mergeCatalog(prev, monitors, verrs, snap.Commit)
+	next := mergeCatalog(prev, monitors, verrs, snap.Commit, s.now().UTC())
 	next.Source, next.Branch, next.SyncedAt = in.Source, in.Branch, s.now().UTC()
 	next.Alerts, next.AlertErrors = loadAlerts(snap.Dir, monitors)
 	for _, e := range next.AlertErrors {
@@ -134,7 +134,7 @@ func (s *Sync) ReconcileSchedules(ctx context.Context, in contract.ReconcileInpu
 // mergeCatalog builds the monitors in force: the valid definitions of this
 // commit, plus, for each monitor whose file is now invalid, its last valid
 // version (marked stale), so a typo never stops a monitor.
-func mergeCatalog(prev store.Catalog, valid []monitor.Monitor, verrs []monitor.ValidationError, commit string) store.Catalog {
+func mergeCatalog(prev store.Catalog, valid []monitor.Monitor, verrs []monitor.ValidationError, commit string, now time.Time) store.Catalog {
 	next := store.Catalog{Commit: commit, Errors: verrs}
 	seen := map[string]bool{}
 	prevByID := map[string]store.CatalogMonitor{}
@@ -143,11 +143,14 @@ func mergeCatalog(prev store.Catalog, valid []monitor.Monitor, verrs []monitor.V
 	}
 	for _, m := range valid {
 		seen[m.ID] = true
-		cm := store.CatalogMonitor{Monitor: m, Commit: commit}
+		cm := store.CatalogMonitor{Monitor: m, Commit: commit, Since: now}
 		// Keep the commit where the definition last changed: schedules are
 		// only updated when the definition changes.
 		if pm, ok := prevByID[m.ID]; ok && definitionHash(pm.Monitor) == definitionHash(m) && !pm.Stale {
 			cm.Commit = pm.Commit
+		}
+		if pm, ok := prevByID[m.ID]; ok && !pm.Since.IsZero() {
+			cm.Since = pm.Since
 		}
 		next.Monitors = append(next.Monitors, cm)
 	}

@@ -72,7 +72,7 @@ func TestMergeCatalog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			next := mergeCatalog(prev, tt.valid, tt.errs, "c2")
+			next := mergeCatalog(prev, tt.valid, tt.errs, "c2", time.Now())
 			got := map[string]string{}
 			var stale []string
 			for _, cm := range next.Monitors {
@@ -126,5 +126,21 @@ func TestSpreadOffset(t *testing.T) {
 	}
 	if spreadOffset("a", time.Second) != 0 {
 		t.Fatal("sub-2s intervals are not offset")
+	}
+}
+
+// TestMergeCatalogKeepsSince: a monitor's first sync time survives later
+// syncs and changes of its definition; a new monitor starts now.
+func TestMergeCatalogKeepsSince(t *testing.T) {
+	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := store.Catalog{Commit: "c1", Monitors: []store.CatalogMonitor{{Monitor: mon("a", "a.yaml", time.Minute), Commit: "c1", Since: first}}}
+	now := first.Add(time.Hour)
+	next := mergeCatalog(prev, []monitor.Monitor{mon("a", "a.yaml", 2*time.Minute), mon("b", "b.yaml", time.Minute)}, nil, "c2", now)
+	since := map[string]time.Time{}
+	for _, cm := range next.Monitors {
+		since[cm.Monitor.ID] = cm.Since
+	}
+	if !since["a"].Equal(first) || !since["b"].Equal(now) {
+		t.Fatalf("since = %v, want a at %v and b at %v", since, first, now)
 	}
 }

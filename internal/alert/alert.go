@@ -208,4 +208,8 @@ type Data struct {
 	Monitors []monitor.Monitor
 	// LastSpan is the newest span time per service name.
 	LastSpan map[string]time.Time
+	// MonitorSince is when each monitor came into force (its first sync):
+	// a monitor without results is silent only once it has been expected
+	// for longer than its grace. Unknown monitors are never silent yet.
+	MonitorSince map[string]time.Time
 }

@@ -17,6 +17,7 @@ type index struct {
 	all      []*monitorInfo // sorted by id
 	byTag    map[string][]*monitorInfo
 	lastSpan map[string]time.Time
+	since    map[string]time.Time // when each monitor came into force
 }
 
 // monitorInfo is one monitor: its definition (nil when it is only known
@@ -53,7 +54,7 @@ func (r *rec) fingerprint() string {
 }
 
 func buildIndex(d Data) *index {
-	ix := &index{now: d.Now, monitors: map[string]*monitorInfo{}, byTag: map[string][]*monitorInfo{}, lastSpan: d.LastSpan}
+	ix := &index{now: d.Now, monitors: map[string]*monitorInfo{}, byTag: map[string][]*monitorInfo{}, lastSpan: d.LastSpan, since: d.MonitorSince}
 	for i := range d.Monitors {
 		m := &d.Monitors[i]
 		info := ix.monitor(m.ID)

@@ -38,7 +38,7 @@ func (ev *evaluator) silentMonitors(cr *compiledRule) []Alert {
 			}
 		}
 		grace := max(cr.For, 3*info.interval)
-		out = append(out, ev.silence(cr, groupID{monitor: info.id}, newest, grace, info.interval))
+		out = append(out, ev.silence(cr, groupID{monitor: info.id}, newest, grace, info.interval, ev.expectedFor(info.id)))
 	}
 	return out
 }
@@ -62,11 +62,26 @@ func (ev *evaluator) silentLocations(cr *compiledRule) []Alert {
 			}
 		}
 	}
+	// A listed location that never reported is silent once the selected
+	// monitors have been expected there longer than for.
+	var expected time.Duration
+	for _, info := range ev.ix.selected(cr.Rule) {
+		expected = max(expected, ev.expectedFor(info.id))
+	}
 	out := make([]Alert, 0, len(newest))
 	for loc, r := range newest {
-		out = append(out, ev.silence(cr, groupID{location: loc}, r, cr.For, 0))
+		out = append(out, ev.silence(cr, groupID{location: loc}, r, cr.For, 0, expected))
 	}
 	return out
+}
+
+// expectedFor is how long the monitor has been in force (0: unknown).
+func (ev *evaluator) expectedFor(id string) time.Duration {
+	since, ok := ev.ix.since[id]
+	if !ok {
+		return 0
+	}
+	return ev.ix.now.Sub(since)
 }
 
 func (ev *evaluator) silentServices(cr *compiledRule) []Alert {
@@ -91,12 +106,14 @@ func (ev *evaluator) silentServices(cr *compiledRule) []Alert {
 
 // silence builds the alert of one monitor or location whose newest
 // result is r (nil: none in the data). Value is the age in seconds.
-func (ev *evaluator) silence(cr *compiledRule, id groupID, r *rec, grace, interval time.Duration) Alert {
+// A monitor or location without any result is silent only once it has been
+// expected for longer than the grace: at a first start nothing has run yet.
+func (ev *evaluator) silence(cr *compiledRule, id groupID, r *rec, grace, interval, expected time.Duration) Alert {
 	var age time.Duration
 	if r != nil {
 		age = ev.ix.now.Sub(r.Timestamp)
 	}
-	o := outcome{fire: r == nil || age > grace, value: age.Seconds()}
+	o := outcome{fire: (r == nil && expected > grace) || (r != nil && age > grace), value: age.Seconds()}
 	var newest *entry
 	if r != nil {
 		newest = &entry{rec: r, step: -1}

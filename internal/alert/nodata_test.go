@@ -40,11 +40,24 @@ func TestNoData(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rules := mustRules(t, "rules:\n  - name: r\n"+indent(tt.rule))
 			alerts, errs := Evaluate(rules, Data{Now: t0, Results: rs, Monitors: monitors,
-				LastSpan: map[string]time.Time{"api": t0.Add(-m), "db": t0.Add(-10 * m)}})
+				LastSpan:     map[string]time.Time{"api": t0.Add(-m), "db": t0.Add(-10 * m)},
+				MonitorSince: map[string]time.Time{"fast": t0.Add(-2 * time.Hour), "slow": t0.Add(-2 * time.Hour), "never": t0.Add(-2 * time.Hour)}})
 			require.Empty(t, errs)
 			assert.Equal(t, tt.want, brief(alerts))
 		})
 	}
+}
+
+// TestNoDataNewMonitorIsNotSilentYet: at a first start nothing has run; a
+// monitor without results is silent only once expected longer than its
+// grace (and never when when it came into force is unknown).
+func TestNoDataNewMonitorIsNotSilentYet(t *testing.T) {
+	rules := mustRules(t, "rules:\n  - name: r\n    kind: no_data\n    target: monitor\n    for: 5m\n")
+	monitors := []monitor.Monitor{mon("new", time.Minute), mon("old", time.Minute), mon("unknown", time.Minute)}
+	alerts, errs := Evaluate(rules, Data{Now: t0, Monitors: monitors,
+		MonitorSince: map[string]time.Time{"new": t0.Add(-time.Minute), "old": t0.Add(-time.Hour)}})
+	require.Empty(t, errs)
+	assert.Equal(t, []string{"r.new false 0", "r.old true 0", "r.unknown false 0"}, brief(alerts))
 }
 
 func TestNoDataSummary(t *testing.T) {

@@ -69,6 +69,9 @@ type CatalogMonitor struct {
 	// Stale is true when the file now holds an invalid version and this one is
 	// the last valid version, still running.
 	Stale bool `json:"stale,omitempty"`
+	// Since is when the monitor first came into force (its first sync):
+	// until it has had time to run, its silence is no alert.
+	Since time.Time `json:"since,omitempty"`
 }
 
 // CatalogStore keeps the catalog of the last sync.
