@@ -44,6 +44,8 @@ bench: deps
 	@VIGIL_DEPS_BENCH=1 scripts/deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/...
 	$(GO) run ./cmd/vigil-agent-bench $(AGENT_BENCH_FLAGS)
+	$(GO) run ./cmd/vigil-agent-bench -target redis -rounds 3 $(AGENT_BENCH_FLAGS)
+	$(GO) run ./cmd/vigil-agent-bench -target postgres -rounds 3 $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-browser-bench $(BROWSER_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
 

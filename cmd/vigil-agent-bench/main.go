@@ -63,6 +63,7 @@ func main() {
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "server alone on CPU 0 (GOMAXPROCS=1); wrk and the agent on the other CPUs: measures what the traced process itself pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
+	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -76,45 +77,51 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := run(*duration, *conns, *rounds, *path); err != nil {
+	if err := run(*kind, *duration, *conns, *rounds, *path); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil-agent-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, conns, rounds int, path string) error {
+func run(kind string, d time.Duration, conns, rounds int, path string) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root to load BPF programs")
 	}
-	if _, err := exec.LookPath("wrk"); err != nil {
-		return fmt.Errorf("needs wrk (apt-get install wrk): %w", err)
+	var t *target
+	var err error
+	switch kind {
+	case "http":
+		t, err = httpTarget(conns, path)
+	case "redis":
+		t, err = redisTarget()
+	case "postgres":
+		t, err = postgresTarget()
+	default:
+		err = fmt.Errorf("unknown -target %q: http, redis or postgres", kind)
 	}
-	srv, addr, err := startServer()
 	if err != nil {
 		return err
 	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	defer t.stop()
 	_ = os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0)
 	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
-	url := "http://" + addr + path
-	fmt.Printf("server: Go net/http on %s (pid %d), load: wrk -t1 -c%d -d%s %s, %d rounds, %d CPUs\n",
-		addr, srv.Process.Pid, conns, d, url, rounds, runtime.NumCPU())
+	fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
 	if pin {
 		fmt.Printf("pinned: server on CPU 0 with GOMAXPROCS=1; wrk and the agent on CPUs %s\n", otherCPUs())
 	} else {
-		fmt.Println("shared: server, wrk and the agent compete for every CPU")
+		fmt.Println("shared: server, load and the agent compete for every CPU")
 	}
 
 	var base, traced, ratios, cpuRatios []float64
 	var last roundStats
 	for r := 0; r < rounds; r++ {
-		b, bcpu, err := wrkCPU(url, conns, d, srv.Process.Pid)
+		b, bcpu, err := loadCPU(t, d)
 		if err != nil {
 			return err
 		}
 		baseCPU := bcpu.Seconds() / (b * d.Seconds()) // per request
-		st, err := tracedRound(url, srv.Process.Pid, conns, d)
+		st, err := tracedRound(t, d)
 		if err != nil {
 			return err
 		}
@@ -153,7 +160,7 @@ type roundStats struct {
 
 // tracedRound runs the load while an agent (spool and embedded store
 // included, as `vigil agent` runs) captures the server's port.
-func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error) {
+func tracedRound(t *target, d time.Duration) (roundStats, error) {
 	var st roundStats
 	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
 	if err != nil {
@@ -168,7 +175,10 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	}
 	defer db.Close()
 	cfg := config.DefaultAgent()
-	cfg.PIDs = []int{pid} // the server only, as a DaemonSet scoped to the app would
+	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
+	if t.port != 0 {
+		cfg.PIDs, cfg.Ports = nil, []int{t.port}
+	}
 	if traceNothing {
 		cfg.PIDs = []int{1 << 30} // no such process
 	}
@@ -185,7 +195,7 @@ func tracedRound(url string, pid, conns int, d time.Duration) (roundStats, error
 	}
 	progs := emb.Agent().Capture().Programs()
 	before := programStats(progs)
-	st.rps, st.loadCPU, err = wrkCPU(url, conns, d, pid)
+	st.rps, st.loadCPU, err = loadCPU(t, d)
 	if err != nil {
 		emb.Stop()
 		return st, err
@@ -240,14 +250,14 @@ func programStats(progs map[string]agent.Program) progTotals {
 
 var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 
-// wrkCPU runs the load and returns requests per second and the CPU time
+// loadCPU runs the load and returns requests per second and the CPU time
 // the load generator, the server and this process (the agent) used
 // meanwhile: CPU per request is a second view of the cost besides
 // throughput.
-func wrkCPU(url string, conns int, d time.Duration, serverPID int) (float64, time.Duration, error) {
-	server0, self0 := procCPU(serverPID), cpuTime()
-	rps, wrkUsed, err := runWrk(url, conns, d)
-	used := wrkUsed + procCPU(serverPID) - server0 + cpuTime() - self0
+func loadCPU(t *target, d time.Duration) (float64, time.Duration, error) {
+	server0, self0 := procCPU(t.pid), cpuTime()
+	rps, genUsed, err := t.run(d)
+	used := genUsed + procCPU(t.pid) - server0 + cpuTime() - self0
 	return rps, used, err
 }
 
