@@ -52,6 +52,16 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "pgx", "mysql-go":
+		run := pgxClient
+		if os.Getenv("VIGIL_TRAFFIC") == "mysql-go" {
+			run = mysqlGoClient
+		}
+		if err := run(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "dns":
 		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+const driverRows = 20
+
+// pgxClient is the child process of TestPgxSpans: pgx caches prepared
+// statements, so the INSERT is parsed once and executed by name after.
+func pgxClient(dsn string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE TABLE orders (id int PRIMARY KEY, note text)"); err != nil {
+		return err
+	}
+	for i := range driverRows {
+		if _, err := c.Exec(ctx, "INSERT INTO orders (id, note) VALUES ($1, $2)", i, "secret-note-"+strconv.Itoa(i)); err != nil {
+			return err
+		}
+	}
+	var n int
+	return c.QueryRow(ctx, "SELECT count(*) FROM orders WHERE id >= $1", 0).Scan(&n)
+}
+
+// mysqlGoClient is the child process of TestGoMySQLSpans: prepared
+// statements of go-sql-driver/mysql (COM_STMT_PREPARE once, EXECUTE many).
+func mysqlGoClient(dsn string) error {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("CREATE TABLE orders (id INT PRIMARY KEY, note VARCHAR(40))"); err != nil {
+		return err
+	}
+	st, err := db.Prepare("INSERT INTO orders (id, note) VALUES (?, ?)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := range driverRows {
+		if _, err := st.Exec(i, "secret-note-"+strconv.Itoa(i)); err != nil {
+			return err
+		}
+	}
+	var n int
+	return db.QueryRow("SELECT COUNT(*) FROM orders WHERE id >= ?", 0).Scan(&n)
+}
+
+func runDriver(t *testing.T, mode, dsn string) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VIGIL_TRAFFIC="+mode, "VIGIL_TRAFFIC_URL="+dsn)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s client: %v %s", mode, err, out)
+	}
+	return cmd.Process.Pid
+}
+
+// driverSpans checks the client spans of one driver process: every INSERT
+// executed carries the prepared statement's text, no parameter value.
+func driverSpans(t *testing.T, a *running, pid int, insert string) {
+	t.Helper()
+	fromPID := func(s *span.Span) bool {
+		return s.DB != nil && s.Span.Kind == span.KindClient && s.Process.PID == pid && s.DB.Operation == "INSERT"
+	}
+	got := a.waitSpans(t, driverRows, fromPID)
+	all := a.stop(t)
+	for _, s := range got {
+		if s.DB.Statement != insert || s.Vigil.Incomplete || s.Event.Outcome != span.OutcomeSuccess {
+			t.Errorf("INSERT span: statement %q, incomplete %v (%s), outcome %s; want %q", s.DB.Statement, s.Vigil.Incomplete, s.Vigil.Reason, s.Event.Outcome, insert)
+		}
+	}
+	for _, s := range all {
+		if doc := string(s.AppendJSON(nil)); s.DB != nil && strings.Contains(doc, "secret-note-") {
+			t.Errorf("a parameter value reached a span: %s", doc)
+		}
+	}
+}
+
+func TestPgxSpans(t *testing.T) {
+	port := startPostgres(t)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	time.Sleep(200 * time.Millisecond)
+	pid := runDriver(t, "pgx", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port))
+	driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES ($1, $2)")
+}
+
+func TestGoMySQLSpans(t *testing.T) {
+	port := startMariaDB(t)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	time.Sleep(200 * time.Millisecond)
+	pid := runDriver(t, "mysql-go", fmt.Sprintf("vigil:vigilpw@tcp(127.0.0.1:%d)/vigiltest", port))
+	driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES (?, ?)")
+}
