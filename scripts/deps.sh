@@ -10,7 +10,10 @@ command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
 # The agent's tests trace curl against Python's http.server.
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
-# Browser journeys run in Debian's Chromium.
+# Browser journeys run in Debian's Chromium: its headless shell (the same
+# build without the desktop browser: half the memory and time), and the full
+# chromium, which k6's baseline in make bench drives.
+[[ -x /usr/bin/chromium-headless-shell ]] || need_pkgs+=(chromium-headless-shell)
 [[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 # The protocol parsers' tests record real servers' traffic: Redis,
 # PostgreSQL, MariaDB, and dig for DNS.

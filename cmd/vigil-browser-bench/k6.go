@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
-
-	"github.com/vigil-dev/vigil/internal/browser"
 )
 
 // k6Script is the example login journey written for k6's browser module,
@@ -43,9 +41,9 @@ type k6Result struct {
 	peakPSS         int64
 }
 
-// runK6 runs the journey n times in k6 with Debian's chromium, sampling the
-// PSS of the browser tree meanwhile.
-func runK6(k6, url, password string, n int) (k6Result, error) {
+// runK6 runs the journey n times in k6 with the given chromium, sampling
+// the PSS of the browser tree meanwhile.
+func runK6(k6, chromium, url, password string, n int) (k6Result, error) {
 	dir, err := os.MkdirTemp("", "vigil-k6-")
 	if err != nil {
 		return k6Result{}, err
@@ -59,7 +57,7 @@ func runK6(k6, url, password string, n int) (k6Result, error) {
 	cmd := exec.Command(k6, "run", "--quiet", "--summary-export", summary, script)
 	cmd.Env = append(os.Environ(),
 		"URL="+url, "PASSWORD="+password, fmt.Sprintf("RUNS=%d", n), "SHOT="+filepath.Join(dir, "shot.png"),
-		"K6_BROWSER_EXECUTABLE_PATH="+browser.DefaultChromiumPath(),
+		"K6_BROWSER_EXECUTABLE_PATH="+chromium,
 		"K6_BROWSER_HEADLESS=true",
 		"K6_BROWSER_ARGS=no-sandbox,disable-gpu,disable-quic,disable-background-networking,disable-component-update,disable-sync,no-first-run",
 	)
