@@ -1,7 +1,9 @@
 // Package attach keeps the files a browser run produces (screenshots, HAR,
 // DOM copies) in blob storage through gocloud.dev/blob: a local directory
-// by default (file:///path), memory for tests (mem://). Results store only
-// the keys.
+// by default (file:///path), S3 (s3://bucket?region=...; endpoint= for
+// S3-compatible stores), GCS (gs://bucket) or Azure (azblob://container)
+// in production, with the providers' usual credentials; memory for tests
+// (mem://). Results store only the keys.
 package attach
 
 import (
@@ -14,8 +16,11 @@ import (
 	"strings"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/fileblob" // file:// buckets
-	_ "gocloud.dev/blob/memblob"  // mem:// buckets
+	_ "gocloud.dev/blob/azureblob" // azblob:// containers
+	_ "gocloud.dev/blob/fileblob"  // file:// buckets
+	_ "gocloud.dev/blob/gcsblob"   // gs:// buckets
+	_ "gocloud.dev/blob/memblob"   // mem:// buckets
+	_ "gocloud.dev/blob/s3blob"    // s3:// buckets
 	"gocloud.dev/gcerrors"
 )
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -43,5 +45,31 @@ func TestStoreRoundTrip(t *testing.T) {
 func TestOpenUnreachable(t *testing.T) {
 	if _, err := Open(context.Background(), "nosuchscheme://bucket"); err == nil {
 		t.Fatal("an unknown scheme opened")
+	}
+}
+
+// TestCloudSchemes: s3://, gs:// and azblob:// buckets are known (their
+// drivers are linked); an S3-compatible store that does not answer fails
+// the write with the key named, after the provider's own retries.
+func TestCloudSchemes(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	s, err := Open(ctx, "s3://attachments?region=us-east-1&endpoint=http://127.0.0.1:1&use_path_style=true")
+	if err != nil {
+		t.Fatalf("s3:// did not open: %v", err)
+	}
+	defer s.Close()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := s.Put(wctx, "m/run/shot.png", "image/png", []byte("png")); err == nil || !strings.Contains(err.Error(), "m/run/shot.png") {
+		t.Fatalf("put to an unreachable S3: %v, want an error naming the key", err)
+	}
+	for _, u := range []string{"gs://attachments", "azblob://attachments"} {
+		_, err := Open(ctx, u)
+		if err != nil && strings.Contains(err.Error(), "no driver registered") {
+			t.Errorf("%s: %v", u, err)
+		}
 	}
 }
