@@ -17,7 +17,7 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 	if err != nil {
 		return nil, configError(err.Error())
 	}
-	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.opts.Logger, Limits: rn.r.opts.BrowserLimits})
+	br := browser.NewRunner(browser.Options{ChromiumPath: rn.r.opts.ChromiumPath, Logger: rn.r.opts.Logger, Limits: limitsFor(m, rn.r.opts.BrowserLimits)})
 	res, err := br.Run(rn.ctx, j)
 	if err != nil && browser.IsInfrastructure(err) {
 		rn.infra = err
@@ -209,4 +209,17 @@ func browserSummary(res *browser.Result) *result.Browser {
 		b.Failed = append(b.Failed, result.FailedRequest{URL: f.URL, Status: f.Status, Reason: f.Reason, Type: f.Type})
 	}
 	return b
+}
+
+// limitsFor applies the monitor's own resources over the worker's.
+func limitsFor(m monitor.Monitor, worker browser.Limits) browser.Limits {
+	if r := m.Resources; r != nil {
+		if r.CPUs > 0 {
+			worker.CPUs = r.CPUs
+		}
+		if r.MemoryMB > 0 {
+			worker.MemoryBytes = int64(r.MemoryMB) << 20
+		}
+	}
+	return worker
 }

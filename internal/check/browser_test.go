@@ -158,3 +158,28 @@ func TestBrowserAttachments(t *testing.T) {
 		t.Fatalf("status %s, attachment error %q, err %v", res.Monitor.Status, res.Browser.AttachmentError, err)
 	}
 }
+
+// TestBrowserMonitorResources: a monitor's own resources replace the
+// worker's, and the result records the limits in force.
+func TestBrowserMonitorResources(t *testing.T) {
+	needChromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "<title>Shop</title><h1>Shop</h1>")
+	}))
+	defer srv.Close()
+	m := monitor.Monitor{ID: "small", Type: monitor.TypeBrowser, Timeout: monitor.Duration(30 * time.Second),
+		Resources: &monitor.Resources{CPUs: 0.5, MemoryMB: 512},
+		Steps:     []monitor.Step{{Goto: srv.URL}}}
+	r := NewRunner(Options{BrowserLimits: browser.Limits{CPUs: 1, MemoryBytes: 1 << 30}, Logger: newTestRunner(t).log})
+	res, err := r.Run(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := res.Browser.Limits
+	if l.Reason != "" {
+		t.Skipf("no cgroup limits on this machine: %s", l.Reason)
+	}
+	if l.CPUs != 0.5 || l.MemoryBytes != 512<<20 {
+		t.Fatalf("limits in force %+v, want the monitor's 0.5 CPU and 512 MiB", l)
+	}
+}

@@ -79,6 +79,8 @@ func (d *decoder) decode(n *node, v reflect.Value, path string) {
 		d.str(n, v, path)
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		d.integer(n, v, path)
+	case reflect.Float64:
+		d.float(n, v, path)
 	case reflect.Bool:
 		d.boolean(n, v, path)
 	case reflect.Interface:
@@ -206,6 +208,24 @@ func (d *decoder) integer(n *node, v reflect.Value, path string) {
 		return
 	}
 	v.SetInt(i)
+}
+
+// float takes an integer or a decimal number.
+func (d *decoder) float(n *node, v reflect.Value, path string) {
+	switch x := n.value.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			d.wrongType(n, path, "a number")
+			return
+		}
+		v.SetFloat(x)
+	case int64:
+		v.SetFloat(float64(x))
+	case uint64:
+		v.SetFloat(float64(x))
+	default:
+		d.wrongType(n, path, "a number")
+	}
 }
 
 func (d *decoder) boolean(n *node, v reflect.Value, path string) {

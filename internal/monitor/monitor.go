@@ -41,11 +41,21 @@ type Monitor struct {
 	TCP *TCPCheck `yaml:"tcp,omitempty" json:"tcp,omitempty" jsonschema:"description=Target of a tcp monitor"`
 	DNS *DNSCheck `yaml:"dns,omitempty" json:"dns,omitempty" jsonschema:"description=Query of a dns monitor"`
 	TLS *TLSCheck `yaml:"tls,omitempty" json:"tls,omitempty" jsonschema:"description=Target of a tls monitor"`
+	// Resources fix a browser monitor's CPU and memory (its own cgroup),
+	// instead of the worker's defaults: timings compare only under equal
+	// resources.
+	Resources *Resources `yaml:"resources,omitempty" json:"resources,omitempty" jsonschema:"description=CPU and memory of each browser run (browser monitors; default: the worker's)"`
 	// Assert holds the assertions of the simple types (tcp, dns, tls).
 	Assert []string `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions that must be true (tcp/dns/tls monitors)"`
 
 	// Source is where the definition was read from; filled by the loader.
 	Source Source `yaml:"-" json:"source"`
+}
+
+// Resources are a browser run's fixed CPU and memory.
+type Resources struct {
+	CPUs     float64 `yaml:"cpus,omitempty" json:"cpus,omitempty" jsonschema:"minimum=0.1,maximum=16,description=CPU time per wall second"`
+	MemoryMB int     `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty" jsonschema:"minimum=128,maximum=65536,description=Memory limit of the browser's process tree in MiB"`
 }
 
 // Source locates a definition in the monitors repository.

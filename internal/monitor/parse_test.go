@@ -293,3 +293,31 @@ func TestParseBrowserJourney(t *testing.T) {
 		t.Errorf("step fields not decoded: %+v %+v", m.Steps[6].Type, m.Steps[12].Eval)
 	}
 }
+
+func TestResourcesValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"browser ok", "resources: {cpus: 0.5, memory_mb: 512}", ""},
+		{"cpus too high", "resources: {cpus: 32}", "resources.cpus must be between 0.1 and 16, got 32"},
+		{"memory too low", "resources: {memory_mb: 64}", "resources.memory_mb must be between 128 and 65536 (MiB), got 64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := "id: b\ntype: browser\nschedule: {every: 5m}\n" + tc.yaml + "\nsteps:\n  - goto: https://example.com/\n"
+			_, errs := ParseFile("b.yaml", []byte(doc))
+			if tc.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Message, tc.want) {
+				t.Fatalf("errors %v, want %q", errs, tc.want)
+			}
+		})
+	}
+	_, errs := ParseFile("h.yaml", []byte("id: h\ntype: http\nschedule: {every: 1m}\nresources: {cpus: 1}\nsteps:\n  - request: {url: \"https://example.com/\"}\n"))
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "resources apply to browser monitors only") {
+		t.Fatalf("http monitor with resources: %v", errs)
+	}
+}

@@ -174,4 +174,23 @@ func (c *checker) checkLimits() {
 	if m.Confirm != nil && (*m.Confirm < 0 || *m.Confirm > MaxConfirm) {
 		c.fail("confirm", "confirm must be between 0 and %d, got %d", MaxConfirm, *m.Confirm)
 	}
+	c.checkResources()
+}
+
+// checkResources: only browser runs have a process tree to confine.
+func (c *checker) checkResources() {
+	r := c.m.Resources
+	if r == nil {
+		return
+	}
+	if c.m.Type != TypeBrowser {
+		c.fail("resources", "resources apply to browser monitors only, not %s", c.m.Type)
+		return
+	}
+	if c.present("resources.cpus") && (r.CPUs < 0.1 || r.CPUs > 16) {
+		c.fail("resources.cpus", "resources.cpus must be between 0.1 and 16, got %g", r.CPUs)
+	}
+	if c.present("resources.memory_mb") && (r.MemoryMB < 128 || r.MemoryMB > 65536) {
+		c.fail("resources.memory_mb", "resources.memory_mb must be between 128 and 65536 (MiB), got %d", r.MemoryMB)
+	}
 }
