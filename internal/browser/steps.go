@@ -274,14 +274,21 @@ func (s *session) waitFor(ctx context.Context, st Step) error {
 	return fmt.Errorf("unknown wait_for state %q", st.State)
 }
 
-// poll checks cond every 100ms until it holds or ctx ends.
+// pollBackoff spaces the checks of a wait: soon at first (most waits end
+// within a few tens of milliseconds: a fixed 100 ms tick added ~100 ms to
+// every wait step), then every 100 ms.
+var pollBackoff = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond}
+
+// poll checks cond until it holds or ctx ends.
 func (s *session) poll(ctx context.Context, what string, cond func() (bool, error)) error {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
+	for i := 0; ; i++ {
 		ok, err := cond()
 		if ok && err == nil {
 			return nil
+		}
+		wait := 100 * time.Millisecond
+		if i < len(pollBackoff) {
+			wait = pollBackoff[i]
 		}
 		select {
 		case <-ctx.Done():
@@ -289,7 +296,7 @@ func (s *session) poll(ctx context.Context, what string, cond func() (bool, erro
 				return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
 			}
 			return fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
