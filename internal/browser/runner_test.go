@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -276,4 +279,55 @@ func TestScreenshotSize(t *testing.T) {
 func hostPort(hostport string) string {
 	_, port, _ := net.SplitHostPort(hostport)
 	return port
+}
+
+// blockingPage has a 300 ms long task after load (TBT counts what is over
+// 50 ms) and a button whose handler blocks for 250 ms (INP measures the
+// slowest interaction of the journey).
+const blockingPage = `<!doctype html><html><head><title>Blocking</title></head><body>
+<h1>Blocking</h1><button id="slow" type="button">slow</button><p id="out"></p>
+<script>
+function busy(ms) { const end = performance.now() + ms; while (performance.now() < end) {} }
+document.getElementById('slow').addEventListener('click', () => { busy(250); document.getElementById('out').textContent = 'done'; });
+addEventListener('load', () => setTimeout(() => busy(300), 0));
+</script></body></html>`
+
+// TestINPAndTBT: the journey's own click on a slow handler gives an INP of
+// at least the handler's time, and a long task gives a TBT of at least its
+// blocking part.
+func TestINPAndTBT(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, blockingPage)
+	}))
+	defer srv.Close()
+	// Both binaries: the full chromium reports Event Timing entries, the
+	// headless shell does not (INP is then measured by the injected script).
+	for _, bin := range []string{"/usr/bin/chromium", "/usr/bin/chromium-headless-shell"} {
+		t.Run(filepath.Base(bin), func(t *testing.T) {
+			if _, err := os.Stat(bin); err != nil {
+				t.Skipf("%s is not installed", bin)
+			}
+			checkINPAndTBT(t, NewRunner(Options{ChromiumPath: bin}), srv.URL)
+		})
+	}
+}
+
+func checkINPAndTBT(t *testing.T, r *Runner, url string) {
+	res, err := r.Run(context.Background(), Journey{Name: "blocking", Steps: []Step{
+		{Action: ActionGoto, URL: url},
+		{Action: ActionClick, Selector: "#slow"},
+		{Action: ActionWaitFor, State: StateText, Text: "done"},
+	}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	v := res.Vitals
+	t.Logf("vitals: %+v", v)
+	if v.INP < 200 || v.INP > 2000 {
+		t.Errorf("INP = %v ms, want at least the 250 ms handler (>= 200)", v.INP)
+	}
+	if v.TBT < 200 || v.TBT > 2000 {
+		t.Errorf("TBT = %v ms, want about the 300 ms long task's 250 ms over 50 ms (>= 200)", v.TBT)
+	}
 }
