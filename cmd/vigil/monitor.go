@@ -147,6 +147,7 @@ func newMonitorRunCmd(g *globalOpts) *cobra.Command {
 				return &exitError{code: 2, err: fmt.Errorf("redaction rules: %w", err)}
 			}
 			runner := check.NewRunner(check.Options{Secrets: src, Hostname: host, Logger: newLogger(cfg, g.stderr), Attachments: store, Redact: red.Result,
+				ChromiumPath:  cfg.Workers.ChromiumPath,
 				BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}})
 			code := 0
 			var results []result.Result

@@ -129,6 +129,7 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 		return err
 	}
 	checks := workers.NewChecksWith(check.Options{Secrets: src, Hostname: host, Attachments: n.attach, Redact: n.redactor.Result,
+		ChromiumPath:  cfg.Workers.ChromiumPath,
 		BrowserLimits: browser.Limits{CPUs: cfg.Workers.BrowserCPUs, MemoryBytes: cfg.Workers.BrowserMemory}}, m, n.log)
 	var control workers.Control
 	if cfg.Workers.Control {

@@ -20,7 +20,7 @@ import (
 
 // Options configure a Runner.
 type Options struct {
-	ChromiumPath string // default /usr/bin/chromium, else chromium on PATH
+	ChromiumPath string // default DefaultChromiumPath()
 	Logger       *slog.Logger
 	// Limits puts each browser in its own cgroup with fixed CPU and memory
 	// when the machine allows it; the result says what was in force.

@@ -65,9 +65,12 @@ type Workers struct {
 	BrowserConcurrency int `yaml:"browser_concurrency"`
 	// BrowserCPUs and BrowserMemory fix each browser's resources (its own
 	// cgroup) so timings compare from run to run; 0 leaves one unlimited.
-	BrowserCPUs   float64  `yaml:"browser_cpus"`
-	BrowserMemory int64    `yaml:"browser_memory_bytes"`
-	Locations     []string `yaml:"locations"`
+	BrowserCPUs   float64 `yaml:"browser_cpus"`
+	BrowserMemory int64   `yaml:"browser_memory_bytes"`
+	// ChromiumPath is the browser journeys run (default: Debian's
+	// chromium-headless-shell, else chromium).
+	ChromiumPath string   `yaml:"chromium_path"`
+	Locations    []string `yaml:"locations"`
 }
 
 // Secrets says where secrets come from besides VIGIL_SECRET_* variables.
@@ -191,6 +194,7 @@ func envVars(c *Config) map[string]func(string) error {
 		"VIGIL_CONTROL_CONCURRENCY": num(&c.Workers.ControlConcurrency),
 		"VIGIL_CHECK_CONCURRENCY":   num(&c.Workers.CheckConcurrency),
 		"VIGIL_BROWSER_CONCURRENCY": num(&c.Workers.BrowserConcurrency),
+		"VIGIL_CHROMIUM_PATH":       str(&c.Workers.ChromiumPath),
 		"VIGIL_BROWSER_CPUS": func(v string) (err error) {
 			c.Workers.BrowserCPUs, err = strconv.ParseFloat(v, 64)
 			return err
