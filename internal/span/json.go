@@ -171,6 +171,12 @@ func (w *objWriter) vigil(v *Vigil) {
 	w.strOmit("format", v.Format)
 	w.strOmit("conn_id", v.ConnID)
 	w.boolOmit("trace_from_traffic", v.TraceFromTraffic)
+	w.strOmit("parent_how", v.ParentHow)
+	if v.ParentConfidence != 0 {
+		w.key("parent_confidence")
+		w.b = appendFloat(w.b, v.ParentConfidence)
+		w.comma = true
+	}
 	if v.StoredAt != nil {
 		w.time("stored_at", *v.StoredAt)
 	}

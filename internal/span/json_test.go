@@ -64,6 +64,12 @@ func fill(rng *rand.Rand, v reflect.Value) {
 		}
 	case reflect.Bool:
 		v.SetBool(rng.IntN(2) == 0)
+	case reflect.Float64:
+		if rng.IntN(3) == 0 {
+			v.SetFloat(0)
+		} else {
+			v.SetFloat(floats[rng.IntN(len(floats))])
+		}
 	case reflect.Pointer:
 		if rng.IntN(3) == 0 {
 			v.SetZero()

@@ -188,7 +188,11 @@ type Vigil struct {
 	ConnID string `json:"conn_id,omitempty"`
 	// TraceFromTraffic is true when Trace.ID and Parent came from a
 	// traceparent header rather than being generated.
-	TraceFromTraffic bool       `json:"trace_from_traffic,omitempty"`
+	TraceFromTraffic bool `json:"trace_from_traffic,omitempty"`
+	// ParentHow and ParentConfidence say how correlation linked the span to
+	// its parent when the traffic did not ("4-tuple"), and how surely.
+	ParentHow        string     `json:"parent_how,omitempty"`
+	ParentConfidence float64    `json:"parent_confidence,omitempty"`
 	StoredAt         *time.Time `json:"stored_at,omitempty"`
 }
 
