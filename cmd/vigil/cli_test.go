@@ -809,3 +809,37 @@ func TestSpansList(t *testing.T) {
 		t.Fatalf("table output (exit %d):\n%s", r.code, r.output())
 	}
 }
+
+// TestTracesGet: a client span of a trace, and the server span of the same
+// connection stored under another trace id (the agent saw no trace context
+// in the bytes), print as one trace with the server under the client.
+func TestTracesGet(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	client := storetest.NewSpan("client", "frontend", base)
+	client.Span.Kind, client.Span.Name, client.Span.Duration.US = span.KindClient, "GET /api/orders/{id}", 50_000
+	client.Parent, client.Trace.ID = nil, "4bf92f3577b34da6a3ce929d0e0e4736"
+	server := storetest.NewSpan("server", "orders", base.Add(5*time.Millisecond))
+	server.Span.Duration.US, server.Parent = 40_000, nil
+	server.Trace.ID = "0af7651916cd43dd8448eb211c80319c"
+	if err := st.WriteSpans(context.Background(), []span.Span{client, server}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r := runCLI(t, "traces", "get", "4bf92f3577b34da6a3ce929d0e0e4736", "--data-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.output())
+	}
+	for _, want := range []string{"trace 4bf92f3577b34da6a3ce929d0e0e4736: 2 spans, 50ms", "* frontend client GET /api/orders/{id}", "*   orders server GET /api/orders/{id}"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := runCLI(t, "traces", "get", "ffffffffffffffffffffffffffffffff", "--data-dir", dir); r.code == 0 || r.err == nil || !strings.Contains(r.err.Error(), "no spans of trace") {
+		t.Errorf("unknown trace: exit %d: %v", r.code, r.err)
+	}
+}
