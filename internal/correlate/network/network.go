@@ -19,6 +19,11 @@ type Options struct {
 	Skew time.Duration
 }
 
+// slack is allowed even on one host: the reader's syscall can return
+// before the writer's that woke it (two CPUs), so a server span may start
+// or end a little outside its client span.
+const slack = time.Millisecond
+
 type connKey struct {
 	srcIP, dstIP     string
 	srcPort, dstPort int
@@ -30,45 +35,100 @@ func keyOf(s *span.Span) (connKey, bool) {
 }
 
 // Edges returns, for each server span, the client span of the same
-// connection whose interval contains it (within Skew). Keep-alive
-// connections carry many exchanges in turn: the client span that starts
-// last before the server span wins, and the confidence falls when several
-// could contain it (pipelining). A server span already linked by its
+// connection (same 4-tuple) it answered. HTTP/1 and the other
+// request/response protocols keep their exchanges in order on a
+// connection, so when both ends saw the same number, the n-th client span
+// is the n-th server span's parent (confidence 1), provided the server's
+// lies within the client's give or take Skew and a millisecond of slack.
+// Otherwise (an end lost exchanges, or a pair does not fit) each server
+// span takes the fitting client span whose start and end are closest to
+// its own; the confidence is then the runner-up's distance over the sum of
+// both (1 when nothing else fits). A server span already linked by its
 // traffic's trace context gets no edge here.
 func Edges(spans []span.Span, o Options) []correlate.Edge {
-	clients := map[connKey][]int{}
+	clients, servers := map[connKey][]int{}, map[connKey][]int{}
 	for i := range spans {
 		s := &spans[i]
-		if k, ok := keyOf(s); ok && s.Span.Kind == span.KindClient {
+		k, ok := keyOf(s)
+		switch {
+		case !ok:
+		case s.Span.Kind == span.KindClient:
 			clients[k] = append(clients[k], i)
+		case s.Span.Kind == span.KindServer:
+			servers[k] = append(servers[k], i)
 		}
 	}
-	for _, idx := range clients {
-		sort.Slice(idx, func(a, b int) bool { return spans[idx[a]].Timestamp.Before(spans[idx[b]].Timestamp) })
-	}
+	tol := o.Skew + slack
 	var out []correlate.Edge
-	for i := range spans {
-		srv := &spans[i]
-		k, ok := keyOf(srv)
-		if !ok || srv.Span.Kind != span.KindServer || (srv.Vigil.TraceFromTraffic && srv.Parent != nil) {
-			continue
+	for k, srvs := range servers {
+		cls := clients[k]
+		byStart := func(idx []int) {
+			sort.SliceStable(idx, func(a, b int) bool { return spans[idx[a]].Timestamp.Before(spans[idx[b]].Timestamp) })
 		}
-		best, n := -1, 0
-		for _, ci := range clients[k] {
-			c := &spans[ci]
-			if within(srv, c, o.Skew) {
-				n++
-				best = ci
+		byStart(srvs)
+		byStart(cls)
+		inOrder := len(cls) == len(srvs)
+		for n, si := range srvs {
+			srv := &spans[si]
+			if srv.Vigil.TraceFromTraffic && srv.Parent != nil {
+				continue
+			}
+			if inOrder && within(srv, &spans[cls[n]], tol) {
+				out = append(out, correlate.Edge{Parent: spans[cls[n]].ID, Child: srv.ID, How: correlate.HowNetwork, Confidence: 1})
+				continue
+			}
+			if e, ok := closest(spans, srv, cls, tol); ok {
+				out = append(out, e)
 			}
 		}
-		if best >= 0 {
-			out = append(out, correlate.Edge{Parent: spans[best].ID, Child: srv.ID, How: correlate.HowNetwork, Confidence: 1 / float64(n)})
-		}
 	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Child < out[b].Child })
 	return out
 }
 
-// within: the server span lies inside the client span, give or take skew.
-func within(srv, c *span.Span, skew time.Duration) bool {
-	return !srv.Timestamp.Before(c.Timestamp.Add(-skew)) && !srv.End().After(c.End().Add(skew))
+// closest is the fitting client span nearest in start and end.
+func closest(spans []span.Span, srv *span.Span, cls []int, tol time.Duration) (correlate.Edge, bool) {
+	best, second := -1, time.Duration(-1)
+	var bestDist time.Duration
+	for _, ci := range cls {
+		c := &spans[ci]
+		if !within(srv, c, tol) {
+			continue
+		}
+		d := dist(srv, c)
+		switch {
+		case best < 0 || d < bestDist:
+			if best >= 0 {
+				second = bestDist
+			}
+			best, bestDist = ci, d
+		case second < 0 || d < second:
+			second = d
+		}
+	}
+	if best < 0 {
+		return correlate.Edge{}, false
+	}
+	conf := 1.0
+	if second >= 0 {
+		conf = float64(second+1) / float64(bestDist+second+2)
+	}
+	return correlate.Edge{Parent: spans[best].ID, Child: srv.ID, How: correlate.HowNetwork, Confidence: conf}, true
+}
+
+// within: the server span lies inside the client span, give or take tol.
+func within(srv, c *span.Span, tol time.Duration) bool {
+	return !srv.Timestamp.Before(c.Timestamp.Add(-tol)) && !srv.End().After(c.End().Add(tol))
+}
+
+// dist is how far apart the two spans' starts and ends are.
+func dist(srv, c *span.Span) time.Duration {
+	return absD(srv.Timestamp.Sub(c.Timestamp)) + absD(srv.End().Sub(c.End()))
+}
+
+func absD(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

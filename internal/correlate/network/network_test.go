@@ -31,15 +31,21 @@ func TestEdges(t *testing.T) {
 		{"keep-alive: each server span to the client span around it", []span.Span{
 			sp("c1", span.KindClient, 5000, 80, 0, 10*ms), sp("c2", span.KindClient, 5000, 80, 20*ms, 10*ms),
 			sp("s2", span.KindServer, 5000, 80, 21*ms, 8*ms), sp("s1", span.KindServer, 5000, 80, 1*ms, 8*ms)}, 0,
-			[]correlate.Edge{{Parent: "c2", Child: "s2", How: correlate.HowNetwork, Confidence: 1}, {Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 1}}},
+			[]correlate.Edge{{Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 1}, {Parent: "c2", Child: "s2", How: correlate.HowNetwork, Confidence: 1}}},
 		{"another connection is no match", []span.Span{sp("c1", span.KindClient, 5001, 80, 0, 10*ms), sp("s1", span.KindServer, 5000, 80, 1*ms, 8*ms)}, 0, nil},
-		{"outside the client's time", []span.Span{sp("c1", span.KindClient, 5000, 80, 0, 10*ms), sp("s1", span.KindServer, 5000, 80, 9*ms, 8*ms)}, 0, nil},
-		{"clock skew across hosts", []span.Span{sp("c1", span.KindClient, 5000, 80, 0, 10*ms), sp("s1", span.KindServer, 5000, 80, 9*ms, 8*ms)}, 10 * ms,
+		{"outside the client's time", []span.Span{sp("c1", span.KindClient, 5000, 80, 0, 10*ms), sp("s1", span.KindServer, 5000, 80, 12*ms, 8*ms)}, 0, nil},
+		{"a server read returning just before the client's write", []span.Span{sp("c1", span.KindClient, 5000, 80, 100*time.Microsecond, 10*ms), sp("s1", span.KindServer, 5000, 80, 60*time.Microsecond, 8*ms)}, 0,
 			[]correlate.Edge{{Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 1}}},
-		{"pipelined: two candidates halve the confidence", []span.Span{
+		{"clock skew across hosts", []span.Span{sp("c1", span.KindClient, 5000, 80, 0, 10*ms), sp("s1", span.KindServer, 5000, 80, 12*ms, 8*ms)}, 10 * ms,
+			[]correlate.Edge{{Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 1}}},
+		{"an end lost an exchange: two equally close candidates halve the confidence", []span.Span{
 			sp("c1", span.KindClient, 5000, 80, 0, 30*ms), sp("c2", span.KindClient, 5000, 80, 1*ms, 30*ms),
 			sp("s1", span.KindServer, 5000, 80, 2*ms, 5*ms)}, 0,
-			[]correlate.Edge{{Parent: "c2", Child: "s1", How: correlate.HowNetwork, Confidence: 0.5}}},
+			[]correlate.Edge{{Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 0.5}}},
+		{"pipelined, both ends complete: matched in order", []span.Span{
+			sp("c1", span.KindClient, 5000, 80, 0, 30*ms), sp("c2", span.KindClient, 5000, 80, 1*ms, 30*ms),
+			sp("s1", span.KindServer, 5000, 80, 2*ms, 5*ms), sp("s2", span.KindServer, 5000, 80, 8*ms, 5*ms)}, 0,
+			[]correlate.Edge{{Parent: "c1", Child: "s1", How: correlate.HowNetwork, Confidence: 1}, {Parent: "c2", Child: "s2", How: correlate.HowNetwork, Confidence: 1}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
