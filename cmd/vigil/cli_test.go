@@ -839,6 +839,10 @@ func TestTracesGet(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	r = runCLI(t, "traces", "list", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "4bf92f3577b34da6a3ce929d0e0e4736") || !strings.Contains(r.stdout, "frontend GET /api/orders/{id}") {
+		t.Errorf("traces list (exit %d):\n%s", r.code, r.output())
+	}
 	if r := runCLI(t, "traces", "get", "ffffffffffffffffffffffffffffffff", "--data-dir", dir); r.code == 0 || r.err == nil || !strings.Contains(r.err.Error(), "no spans of trace") {
 		t.Errorf("unknown trace: exit %d: %v", r.code, r.err)
 	}
