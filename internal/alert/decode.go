@@ -62,7 +62,7 @@ func newItem(r *report, n *node, kind, what string, known []string) *item {
 
 func (it *item) unknown(key *node, known []string) {
 	msg := fmt.Sprintf("unknown field %q", key.text)
-	if s := closest(key.text, known); s != "" {
+	if s := monitor.Suggest(key.text, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	it.failAt(key.pos, "%s; expected one of: %s", msg, strings.Join(known, ", "))
@@ -205,38 +205,3 @@ func (it *item) oneOf(field string, values ...string) string {
 }
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
-
-// closest returns the candidate nearest to s when it is a plausible typo.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", math.MaxInt
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if bestDist > 2 || bestDist >= len(s) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}

@@ -123,7 +123,7 @@ func (p *parsed) document(r *report, root *node) {
 			p.items(r, kv.key.text, kv.value.items)
 		default:
 			msg := fmt.Sprintf("unknown top-level field %q", kv.key.text)
-			if s := closest(kv.key.text, []string{"rules", "channels"}); s != "" {
+			if s := monitor.Suggest(kv.key.text, []string{"rules", "channels"}); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			r.add(kv.key.pos, "%s; expected rules or channels", msg)

@@ -128,7 +128,7 @@ func (d *decoder) structure(n *node, v reflect.Value, path string) {
 
 func (d *decoder) unknownField(key *node, name, path string, expected []string) {
 	msg := fmt.Sprintf("unknown field %q in %s", name, displayPath(path))
-	if s := closest(name, expected); s != "" {
+	if s := Suggest(name, expected); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 		d.misspelled[joinPath(path, s)] = true
 	}

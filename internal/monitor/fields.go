@@ -41,8 +41,9 @@ func (fs structFields) index(name string) (int, bool) {
 	return 0, false
 }
 
-// closest returns the candidate nearest to s when it is a plausible typo.
-func closest(s string, candidates []string) string {
+// Suggest returns the candidate nearest to s when s is a plausible typo of
+// it, else ""; parsers of vigil's YAML files use it for "did you mean".
+func Suggest(s string, candidates []string) string {
 	best, bestDist := "", math.MaxInt
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), c); d < bestDist {

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -64,19 +62,7 @@ func incidentUTC(in store.Incident) store.Incident {
 // GetIncident returns the stored incident with that id, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) GetIncident(ctx context.Context, id string) (store.Incident, error) {
-	var doc string
-	err := s.reader.QueryRowContext(ctx, `SELECT doc FROM incidents WHERE id = ?`, id).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Incident{}, fmt.Errorf("incident %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Incident{}, s.describe(err, "reading incident %q", id)
-	}
-	in, err := decodeIncident(doc)
-	if err != nil {
-		return store.Incident{}, s.describe(err, "reading incident %q", id)
-	}
-	return in, nil
+	return getDoc(ctx, s, "incidents", "incident", id, decodeIncident)
 }
 
 // ListIncidents returns the incidents matching q, newest StartedAt first;

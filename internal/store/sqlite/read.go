@@ -20,19 +20,27 @@ const DefaultLimit = 100
 // GetResult returns the stored result with that id, or an error wrapping
 // store.ErrNotFound.
 func (s *Store) GetResult(ctx context.Context, id string) (result.Result, error) {
+	return getDoc(ctx, s, "results", "result", id, decodeResult)
+}
+
+// getDoc reads the document with that id from table and decodes it; kind
+// names the document in errors.
+func getDoc[T any](ctx context.Context, s *Store, table, kind, id string, decode func(string) (T, error)) (T, error) {
+	var zero T
 	var doc string
-	err := s.reader.QueryRowContext(ctx, `SELECT doc FROM results WHERE id = ?`, id).Scan(&doc)
+	// table is always one of the store's fixed table names, never input.
+	err := s.reader.QueryRowContext(ctx, `SELECT doc FROM `+table+` WHERE id = ?`, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return result.Result{}, fmt.Errorf("result %q: %w", id, store.ErrNotFound)
+		return zero, fmt.Errorf("%s %q: %w", kind, id, store.ErrNotFound)
 	}
 	if err != nil {
-		return result.Result{}, s.describe(err, "reading result %q", id)
+		return zero, s.describe(err, "reading %s %q", kind, id)
 	}
-	r, err := decodeResult(doc)
+	v, err := decode(doc)
 	if err != nil {
-		return result.Result{}, s.describe(err, "reading result %q", id)
+		return zero, s.describe(err, "reading %s %q", kind, id)
 	}
-	return r, nil
+	return v, nil
 }
 
 // ListResults returns the results matching q, newest @timestamp first; ties
