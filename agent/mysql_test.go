@@ -1,68 +1,20 @@
 package agent
 
 import (
-	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // startMariaDB runs a throwaway MariaDB on a free loopback port with user
 // vigil (mysql_native_password) and database vigiltest.
 func startMariaDB(t *testing.T) int {
-	t.Helper()
-	for _, bin := range []string{"mariadbd", "mariadb-install-db", "mariadb"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s is not installed (apt-get install mariadb-server mariadb-client; make test installs them)", bin)
-		}
-	}
-	dir, err := os.MkdirTemp("", "vigil-agent-mysql-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	data := filepath.Join(dir, "data")
-	if out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root",
-		"--auth-root-authentication-method=normal").CombinedOutput(); err != nil {
-		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	sock := filepath.Join(dir, "sock")
-	srv := exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock, "--user=root",
-		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-		"--pid-file="+filepath.Join(dir, "pid"), "--log-error="+filepath.Join(dir, "err.log"))
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	setup := "CREATE DATABASE vigiltest;"
-	for _, h := range []string{"localhost", "%"} {
-		setup += "CREATE USER 'vigil'@'" + h + "' IDENTIFIED VIA mysql_native_password USING PASSWORD('vigilpw');" +
-			"GRANT ALL ON vigiltest.* TO 'vigil'@'" + h + "';"
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := exec.Command("mariadb", "--no-defaults", "-uroot", "--socket="+sock, "-e", setup).CombinedOutput()
-		if err == nil {
-			return port
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("MariaDB did not start: %v %s", err, out)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return testserver.ForTest(t, testserver.MariaDB).Port
 }
 
 // TestMySQLSpans traces the mariadb client over TCP against a real MariaDB:

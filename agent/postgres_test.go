@@ -1,90 +1,28 @@
 package agent
 
 import (
-	"io"
-	"net"
-	"os"
 	"os/exec"
-	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
-func pgBinary(name string) string {
-	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(m) == 0 {
-		return ""
-	}
-	return m[len(m)-1]
-}
-
-// asPostgresUser runs a server program as the postgres user when the test
-// runs as root: the server refuses root.
-func asPostgresUser(t *testing.T, args ...string) *exec.Cmd {
-	cmd := exec.Command(args[0], args[1:]...)
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skip("running as root without a postgres user")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	}
-	return cmd
-}
+// pgBinary is a PostgreSQL program's path (Debian keeps them off PATH).
+func pgBinary(name string) string { return testserver.PGBinary(name) }
 
 // startPostgres runs a throwaway cluster (trust authentication) on a free
 // loopback port until the test ends.
 func startPostgres(t *testing.T) int {
 	t.Helper()
-	initdb, server := pgBinary("initdb"), pgBinary("postgres")
-	if initdb == "" || server == "" || pgBinary("pgbench") == "" || pgBinary("psql") == "" {
-		t.Skip("PostgreSQL is not installed (apt-get install postgresql; make test installs it)")
+	if pgBinary("pgbench") == "" {
+		t.Skip("pgbench is not installed (apt-get install postgresql-contrib; make test installs it)")
 	}
-	dir, err := os.MkdirTemp("", "vigil-agent-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		if u, err := user.Lookup("postgres"); err == nil {
-			uid, _ := strconv.Atoi(u.Uid)
-			gid, _ := strconv.Atoi(u.Gid)
-			_ = os.Chown(dir, uid, gid)
-		}
-	}
-	if out, err := asPostgresUser(t, initdb, "-D", dir+"/data", "-U", "postgres", "--auth=trust", "--no-sync").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v %s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := asPostgresUser(t, server, "-D", dir+"/data", "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	for i := 0; ; i++ {
-		if err := exec.Command(pgBinary("psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "postgres", "-c", "SELECT 1").Run(); err == nil {
-			return port
-		}
-		if i > 100 {
-			t.Fatal("PostgreSQL did not start")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.Postgres() }).Port
 }
 
 // TestPostgresSpans traces pgbench in prepared mode and an error from psql

@@ -2,8 +2,6 @@ package agent
 
 import (
 	"bufio"
-	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -12,39 +10,13 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // startRedis runs redis-server on a free loopback port until the test ends.
 func startRedis(t *testing.T) (port int, pid int) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server; make test installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	cmd.Stdout, cmd.Stderr = nil, nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return port, cmd.Process.Pid
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s := testserver.ForTest(t, testserver.Redis)
+	return s.Port, s.PID
 }
 
 func redisCLI(t *testing.T, port int, args ...string) string {

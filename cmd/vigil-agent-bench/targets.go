@@ -2,16 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"os/exec"
-	"os/user"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // target is a traced server and the load that measures it.
@@ -25,54 +21,23 @@ type target struct {
 	stop func()
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitPort(port int) error {
-	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("nothing listens on port %d", port)
-}
-
 var redisRPS = regexp.MustCompile(`"(SET|GET)","([0-9.]+)"`)
 
 // redisTarget is redis-server loaded by redis-benchmark -P 16 (SET and GET).
 func redisTarget() (*target, error) {
-	for _, bin := range []string{"redis-server", "redis-benchmark"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			return nil, fmt.Errorf("needs %s (apt-get install redis-server redis-tools)", bin)
-		}
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		return nil, fmt.Errorf("needs redis-benchmark (apt-get install redis-tools)")
 	}
-	port, err := freePort()
+	srv, err := testserver.Redis()
 	if err != nil {
 		return nil, err
 	}
-	dir, _ := os.MkdirTemp("", "vigil-bench-redis-")
-	srv := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	stop := func() { _ = srv.Process.Kill(); _ = srv.Wait(); _ = os.RemoveAll(dir) }
-	if err := waitPort(port); err != nil {
-		stop()
-		return nil, err
-	}
+	port := srv.Port
 	n := 400_000
 	return &target{
-		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n %d -t set,get", port, srv.Process.Pid, n),
-		pid:      srv.Process.Pid,
-		stop:     stop,
+		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n %d -t set,get", port, srv.PID, n),
+		pid:      srv.PID,
+		stop:     srv.Stop,
 		run: func(time.Duration) (float64, time.Duration, error) {
 			cmd := exec.Command("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "--csv")
 			out, err := cmd.CombinedOutput()
@@ -95,76 +60,26 @@ func redisTarget() (*target, error) {
 
 var pgTPS = regexp.MustCompile(`tps = ([0-9.]+)`)
 
-func pgBin(name string) string {
-	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(m) == 0 {
-		return ""
-	}
-	return m[len(m)-1]
-}
-
-// asPostgres runs a server program as the postgres user (it refuses root).
-func asPostgres(args ...string) (*exec.Cmd, error) {
-	cmd := exec.Command(args[0], args[1:]...)
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("needs a postgres user (apt-get install postgresql)")
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	return cmd, nil
-}
-
 // postgresTarget is a throwaway cluster loaded by pgbench -M prepared.
 func postgresTarget() (*target, error) {
-	initdb, server, pgbench := pgBin("initdb"), pgBin("postgres"), pgBin("pgbench")
-	if initdb == "" || server == "" || pgbench == "" {
-		return nil, fmt.Errorf("needs PostgreSQL (apt-get install postgresql)")
+	pgbench := testserver.PGBinary("pgbench")
+	if pgbench == "" {
+		return nil, fmt.Errorf("needs pgbench (apt-get install postgresql-contrib)")
 	}
-	dir, err := os.MkdirTemp("", "vigil-bench-pg-")
+	srv, err := testserver.Postgres("synchronous_commit=off")
 	if err != nil {
 		return nil, err
 	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("needs a postgres user (apt-get install postgresql)")
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	_ = os.Chown(dir, uid, gid)
-	cmd, err := asPostgres(initdb, "-D", dir+"/data", "-U", "postgres", "--auth=trust", "--no-sync")
-	if err != nil {
-		return nil, err
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v %s", err, out)
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	srv, _ := asPostgres(server, "-D", dir+"/data", "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off")
-	srv.Stdout, srv.Stderr = io.Discard, io.Discard
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	stop := func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait(); _ = os.RemoveAll(dir) }
-	if err := waitPort(port); err != nil {
-		stop()
-		return nil, err
-	}
-	p := strconv.Itoa(port)
-	time.Sleep(500 * time.Millisecond)
+	port, p := srv.Port, strconv.Itoa(srv.Port)
 	if out, err := exec.Command(pgbench, "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres").CombinedOutput(); err != nil {
-		stop()
+		srv.Stop()
 		return nil, fmt.Errorf("pgbench -i: %v %s", err, out)
 	}
 	return &target{
-		describe: fmt.Sprintf("PostgreSQL on 127.0.0.1:%d (postmaster pid %d), load: pgbench -M prepared -c 4 -S -T <duration>", port, srv.Process.Pid),
-		pid:      srv.Process.Pid,
+		describe: fmt.Sprintf("PostgreSQL on 127.0.0.1:%d (postmaster pid %d), load: pgbench -M prepared -c 4 -S -T <duration>", port, srv.PID),
+		pid:      srv.PID,
 		port:     port,
-		stop:     stop,
+		stop:     srv.Stop,
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			cmd := exec.Command(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
 			out, err := cmd.CombinedOutput()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/reassembly"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // TestRecord starts a throwaway MariaDB, drives it through a recording
@@ -74,52 +75,10 @@ func TestRecord(t *testing.T) {
 	checkStmtFixture(t, stmtEOF, true)
 }
 
-// startMariaDB runs a server on a fresh datadir and creates the test user
-// with mysql_native_password.
+// startMariaDB runs a server on a fresh datadir with the test user
+// (mysql_native_password) until the test ends.
 func startMariaDB(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "vigil-mysql-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	data := filepath.Join(dir, "data")
-	if out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root",
-		"--auth-root-authentication-method=normal").CombinedOutput(); err != nil {
-		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	sock := filepath.Join(dir, "sock")
-	srv := exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock, "--user=root",
-		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-		"--pid-file="+filepath.Join(dir, "pid"), "--log-error="+filepath.Join(dir, "err.log"))
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	// 'localhost' too: the anonymous ''@'localhost' would match first.
-	setup := "CREATE DATABASE vigiltest;"
-	for _, h := range []string{"localhost", "%"} {
-		setup += "CREATE USER 'vigil'@'" + h + "' IDENTIFIED VIA mysql_native_password USING PASSWORD('vigilpw');" +
-			"GRANT ALL ON vigiltest.* TO 'vigil'@'" + h + "';"
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := exec.Command("mariadb", "--no-defaults", "-uroot", "--socket="+sock, "-e", setup).CombinedOutput()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "err.log"))
-			t.Fatalf("MariaDB did not start: %v %s\n%s", err, out, log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", port)
+	return testserver.ForTest(t, testserver.MariaDB).Addr()
 }
 
 // recordConn proxies one client connection to the server and records every
