@@ -58,7 +58,7 @@ func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, req
 		Timestamp: ts,
 		Span:      span.Info{ID: spanID, Kind: kind, Duration: span.Micros{US: int64(end-start) / 1000}},
 		Service:   span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
-		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name},
+		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(c.lastTID[reqDir])},
 		Event:     span.Event{Outcome: span.OutcomeUnknown},
 		Vigil:     span.Vigil{Source: span.SourceEBPF, Incomplete: incomplete, Reason: reason, ConnID: c.connID},
 	}
@@ -77,6 +77,13 @@ func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, req
 	}
 	s.Trace.ID = t.traceID(ts)
 	return s
+}
+
+func threadOf(tid uint32) *span.Thread {
+	if tid == 0 {
+		return nil
+	}
+	return &span.Thread{ID: int(tid)}
 }
 
 // applyTraceContext honours a W3C traceparent: a server span joins the

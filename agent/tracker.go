@@ -31,6 +31,9 @@ type conn struct {
 	held     [2][]reassembly.Piece // first pieces gathered while recognising
 	index    int                   // exchanges emitted so far
 	lastSeen uint64                // monotonic ns of the last event
+	// lastTID is the thread of each direction's latest bytes: a request's
+	// thread, for correlation's thread affinity.
+	lastTID [2]uint32
 	t        *tracker
 	// Per-connection values every span of the connection repeats.
 	connID   string
@@ -151,6 +154,7 @@ func (t *tracker) onData(ev *dataEvent) {
 		return
 	}
 	dir := reassembly.Direction(ev.Dir)
+	c.lastTID[dir] = ev.TID
 	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
 }
 

@@ -47,6 +47,12 @@ func (s *Span) AppendJSON(b []byte) []byte {
 	w.int("pid", int64(s.Process.PID))
 	w.strOmit("executable", s.Process.Executable)
 	w.strOmit("name", s.Process.Name)
+	if s.Process.Thread != nil {
+		w.key("thread")
+		w.open()
+		w.int("id", int64(s.Process.Thread.ID))
+		w.close()
+	}
 	w.close()
 	if s.Container != nil {
 		w.key("container")

@@ -183,7 +183,7 @@ func benchSpan() Span {
 		Span: Info{ID: "9f86d081884c7d65", Kind: KindServer, Name: "GET /api/orders/{id}", Type: "request",
 			Subtype: "http", Duration: Micros{US: 12345}},
 		Service:     Service{Name: "orders", Node: ServiceNode{Name: "node-1"}},
-		Process:     Process{PID: 4242, Executable: "/usr/local/bin/orders", Name: "orders"},
+		Process:     Process{PID: 4242, Executable: "/usr/local/bin/orders", Name: "orders", Thread: &Thread{ID: 4243}},
 		Container:   &Container{ID: "3f1c2b9a8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"},
 		Kubernetes:  &Kubernetes{Pod: KubernetesPod{UID: "6b1f0c2e-9a7d-4c3b-8e5f-1a2b3c4d5e6f"}, Container: KubernetesContainer{Name: "orders"}},
 		Source:      Endpoint{IP: "10.1.2.3", Port: 51724},

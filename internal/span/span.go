@@ -112,6 +112,15 @@ type Process struct {
 	PID        int    `json:"pid"`
 	Executable string `json:"executable,omitempty"`
 	Name       string `json:"name,omitempty"`
+	// Thread is the thread that moved the request's bytes (process.thread.*):
+	// where a runtime serves each request on its own thread, the link
+	// between a request and the calls it makes.
+	Thread *Thread `json:"thread,omitempty"`
+}
+
+// Thread is process.thread.*.
+type Thread struct {
+	ID int `json:"id"`
 }
 
 // Container is container.* (from the cgroup path).
