@@ -34,7 +34,7 @@ type conn struct {
 	// lastTID is the thread of each direction's latest bytes: a request's
 	// thread, for correlation's thread affinity.
 	lastTID [2]uint32
-	t        *tracker
+	t       *tracker
 	// Per-connection values every span of the connection repeats.
 	connID   string
 	localEP  span.Endpoint
