@@ -183,6 +183,18 @@ func (w *objWriter) vigil(v *Vigil) {
 		w.b = appendFloat(w.b, v.ParentConfidence)
 		w.comma = true
 	}
+	if len(v.Tokens) > 0 {
+		w.key("tokens")
+		w.b = append(w.b, '[')
+		for i, t := range v.Tokens {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = appendString(w.b, t)
+		}
+		w.b = append(w.b, ']')
+		w.comma = true
+	}
 	if v.StoredAt != nil {
 		w.time("stored_at", *v.StoredAt)
 	}

@@ -200,9 +200,15 @@ type Vigil struct {
 	TraceFromTraffic bool `json:"trace_from_traffic,omitempty"`
 	// ParentHow and ParentConfidence say how correlation linked the span to
 	// its parent when the traffic did not ("4-tuple"), and how surely.
-	ParentHow        string     `json:"parent_how,omitempty"`
-	ParentConfidence float64    `json:"parent_confidence,omitempty"`
-	StoredAt         *time.Time `json:"stored_at,omitempty"`
+	ParentHow        string  `json:"parent_how,omitempty"`
+	ParentConfidence float64 `json:"parent_confidence,omitempty"`
+	// Tokens are keyed hashes of the identifying values the span's bytes
+	// carried but the span may not store in clear (SQL literals, bind
+	// parameters): equal values give equal tokens in one agent, so
+	// in-process correlation can tell which request a call served, while
+	// the values cannot be read back.
+	Tokens   []string   `json:"tokens,omitempty"`
+	StoredAt *time.Time `json:"stored_at,omitempty"`
 }
 
 // End is when the span ended.
