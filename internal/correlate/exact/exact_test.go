@@ -2,6 +2,7 @@ package exact
 
 import (
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/correlate"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -19,5 +20,29 @@ func TestEdges(t *testing.T) {
 	want := correlate.Edge{Parent: "doc-c", Child: "doc-s", How: correlate.HowTraceparent, Confidence: 1}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("edges %+v, want only %+v (a parent id in another trace is no parent)", got, want)
+	}
+}
+
+func TestEdgesPassedOnInProcess(t *testing.T) {
+	trace := "4bf92f3577b34da6a3ce929d0e0e4736"
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	mk := func(id, kind string, pid int, start, dur time.Duration, trace string) span.Span {
+		return span.Span{ID: id, Timestamp: t0.Add(start), Trace: span.Trace{ID: trace},
+			Span:    span.Info{ID: "sid-" + id, Kind: kind, Duration: span.Micros{US: dur.Microseconds()}},
+			Process: span.Process{PID: pid}, Vigil: span.Vigil{TraceFromTraffic: true}}
+	}
+	ms := time.Millisecond
+	req := mk("req", span.KindServer, 7, 0, 10*ms, trace)
+	req.Parent = &span.Parent{ID: "1111111111111111"} // the caller was not captured
+	spans := []span.Span{req,
+		mk("call", span.KindClient, 7, 2*ms, 3*ms, trace),
+		mk("elsewhere", span.KindClient, 8, 2*ms, 3*ms, trace),                          // another process
+		mk("later", span.KindClient, 7, 12*ms, 3*ms, trace),                             // outside the request
+		mk("other", span.KindClient, 7, 2*ms, 3*ms, "0af7651916cd43dd8448eb211c80319c"), // another trace
+	}
+	got := Edges(spans)
+	want := correlate.Edge{Parent: "req", Child: "call", How: correlate.HowTraceparent, Confidence: 1}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("edges %+v, want only %+v", got, want)
 	}
 }
