@@ -1,5 +1,6 @@
 // Package store declares what vigil keeps: check results, the monitor
-// catalog (what the last sync found in git) and spans. Backends live in sub-packages
+// catalog (what the last sync found in git), spans, incidents and the
+// traces assembled from spans. Backends live in sub-packages
 // and all pass the contract suite in store/storetest.
 package store
 
@@ -195,5 +196,10 @@ type Store interface {
 	SpanReader
 	IncidentWriter
 	IncidentReader
+	TraceWriter
+	TraceReader
+	SpanLinker
+	StoredSpanReader
+	TraceWatermarkStore
 	Close() error
 }

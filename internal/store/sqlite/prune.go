@@ -9,14 +9,19 @@ import (
 // write lock (and stall writes) for long.
 const defaultPruneChunk = 5000
 
-// Prune deletes the results and spans whose @timestamp is before the given
-// time and returns how many it deleted.
+// Prune deletes the results, traces and spans whose @timestamp (a trace's
+// start) is before the given time and returns how many it deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	total, err := s.pruneTable(ctx, "results", before)
 	if err != nil {
 		return total, err
 	}
-	n, err := s.pruneSpans(ctx, before)
+	n, err := s.pruneTable(ctx, "traces", before)
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = s.pruneSpans(ctx, before)
 	return s.pruneIncidentsAfter(ctx, before, total+n, err)
 }
 

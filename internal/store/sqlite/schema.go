@@ -89,6 +89,23 @@ CREATE INDEX IF NOT EXISTS incidents_started ON incidents (started_at, id);
 -- incidents_state_started.
 CREATE INDEX IF NOT EXISTS incidents_resolved_updated ON incidents (state, updated_at) WHERE state = 'resolved';
 `,
+	// 5: assembled traces (ts is the trace's start, so retention prunes
+	// them like results) and the watermark of their assembly.
+	`
+CREATE TABLE IF NOT EXISTS traces (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	ts           INTEGER NOT NULL, -- start, unix microseconds
+	services     TEXT    NOT NULL, -- "\nname\nname\n", as span_blocks
+	doc          TEXT    NOT NULL, -- JSON of store.Trace
+	assembled_at INTEGER NOT NULL  -- unix microseconds
+);
+CREATE INDEX IF NOT EXISTS traces_ts ON traces (ts, id);
+CREATE TABLE IF NOT EXISTS trace_watermark (
+	id  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	doc TEXT    NOT NULL, -- JSON of store.TraceWatermark
+	assembled_until INTEGER NOT NULL -- unix microseconds
+);
+`,
 }
 
 // afterMigration runs Go steps a migration needs, in its transaction.

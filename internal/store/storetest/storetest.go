@@ -64,6 +64,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IncidentListFilters", testIncidentListFilters},
 		{"IncidentListLimit", testIncidentListLimit},
 		{"IncidentConcurrentWriters", testIncidentConcurrentWriters},
+		{"TraceWriteGetRoundTrip", testTraceRoundTrip},
+		{"TraceWriteReplacesAndDeletes", testTraceWriteReplaces},
+		{"TraceGetMissingIsNotFound", testTraceGetMissing},
+		{"TraceListFilters", testTraceListFilters},
+		{"SpanLinkSetsLinksOnly", testSpanLink},
+		{"SpansStoredAfterCursor", testSpansStoredAfter},
+		{"TraceWatermarkNeverGoesBack", testTraceWatermark},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
