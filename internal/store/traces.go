@@ -11,14 +11,14 @@ import (
 // trace id its spans share after correlation (the root's), so assembling
 // the same spans again writes the same document.
 type Trace struct {
-	ID          string         `json:"id"`
-	Root        TraceRoot      `json:"root"`
-	Start       time.Time      `json:"start"`
-	DurationUS  int64          `json:"duration_us"`
-	Spans       int            `json:"spans"`
-	Errors      int            `json:"errors"` // spans whose outcome is failure
-	Roots       int            `json:"roots"`  // more than one when a parent was not captured
-	Services    []TraceService `json:"services"`
+	ID         string         `json:"id"`
+	Root       TraceRoot      `json:"root"`
+	Start      time.Time      `json:"start"`
+	DurationUS int64          `json:"duration_us"`
+	Spans      int            `json:"spans"`
+	Errors     int            `json:"errors"` // spans whose outcome is failure
+	Roots      int            `json:"roots"`  // more than one when a parent was not captured
+	Services   []TraceService `json:"services"`
 	// CriticalPath is the chain of span document ids that bounds the
 	// trace's duration, root first.
 	CriticalPath []string `json:"critical_path"`
