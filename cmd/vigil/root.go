@@ -35,7 +35,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML configuration file (then VIGIL_* environment, then flags)")
-	root.AddCommand(newDevCmd(g), newWorkerCmd(g), newAgentCmd(g), newMonitorCmd(g), newRunsCmd(g), newSpansCmd(g), newIngestCmd(g), newIncidentsCmd(g), newTracesCmd(g), newVersionCmd(g))
+	root.AddCommand(newDevCmd(g), newWorkerCmd(g), newAgentCmd(g), newMonitorCmd(g), newRunsCmd(g), newSpansCmd(g), newIngestCmd(g), newIncidentsCmd(g), newTracesCmd(g), newAccuracyCmd(g), newVersionCmd(g))
 	return root
 }
 
