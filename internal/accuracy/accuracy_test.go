@@ -38,13 +38,13 @@ func overlapping(n int) ([]TruthSpan, []span.Span) {
 			span.Span{ID: "req" + reqID, Timestamp: start.Add(lag), Trace: span.Trace{ID: fmt.Sprintf("%032x", 1000+i)},
 				Span:    span.Info{ID: "a" + reqID[1:], Kind: span.KindServer, Subtype: "http", Duration: span.Micros{US: (20 * ms).Microseconds()}},
 				Service: span.Service{Name: "cart"}, Process: span.Process{PID: pid},
-				Source:  span.Endpoint{IP: "127.0.0.1", Port: 40000 + i}, Destination: span.Endpoint{IP: "127.0.0.1", Port: 8080},
-				HTTP:    &span.HTTP{Request: span.HTTPRequest{Method: "GET", Path: fmt.Sprintf("/cart/%d", 7000+i)}}},
+				Source: span.Endpoint{IP: "127.0.0.1", Port: 40000 + i}, Destination: span.Endpoint{IP: "127.0.0.1", Port: 8080},
+				HTTP: &span.HTTP{Request: span.HTTPRequest{Method: "GET", Path: fmt.Sprintf("/cart/%d", 7000+i)}}},
 			span.Span{ID: "call" + callID, Timestamp: callStart.Add(lag), Trace: span.Trace{ID: fmt.Sprintf("%032x", 2000+i)},
 				Span:    span.Info{ID: "b" + callID[1:], Kind: span.KindClient, Subtype: "redis", Name: "GET", Duration: span.Micros{US: ms.Microseconds()}},
 				Service: span.Service{Name: "cart"}, Process: span.Process{PID: pid},
-				Source:  span.Endpoint{IP: "127.0.0.1", Port: 50000}, Destination: span.Endpoint{IP: "127.0.0.1", Port: 6379},
-				DB:      &span.DB{Type: "redis", Statement: fmt.Sprintf("GET cart:%d", 7000+i)}})
+				Source: span.Endpoint{IP: "127.0.0.1", Port: 50000}, Destination: span.Endpoint{IP: "127.0.0.1", Port: 6379},
+				DB: &span.DB{Type: "redis", Statement: fmt.Sprintf("GET cart:%d", 7000+i)}})
 	}
 	return truth, spans
 }
