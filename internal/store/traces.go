@@ -109,15 +109,23 @@ type SpansStored struct {
 	Next string
 }
 
+// StoredQuery selects spans by the order they were stored.
+type StoredQuery struct {
+	Cursor string    // "" is the beginning
+	Since  time.Time // inclusive, on @timestamp; zero is unbounded
+	Until  time.Time // exclusive, on @timestamp; zero is unbounded
+	Limit  int       // about; 0 means 100
+}
+
 // StoredSpanReader reads spans in the order they were stored, for the
 // spans that arrive after their time was assembled. A cursor, not a
 // time: writes that began earlier may commit later, and a time would
 // skip them.
 type StoredSpanReader interface {
-	// SpansStoredAfter returns up to about limit spans stored after cursor
-	// ("" is the beginning) whose @timestamp is at or after since; spans
-	// of one write are never split across pages.
-	SpansStoredAfter(ctx context.Context, cursor string, since time.Time, limit int) (SpansStored, error)
+	// SpansStoredAfter returns up to about q.Limit spans stored after
+	// q.Cursor whose @timestamp is in [q.Since, q.Until); spans of one
+	// write are never split across pages.
+	SpansStoredAfter(ctx context.Context, q StoredQuery) (SpansStored, error)
 }
 
 // TraceWatermark is how far trace assembly has come.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
-	"time"
 
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -16,7 +16,8 @@ import (
 // so they follow commit order, which stored_at (taken before the write
 // waits for the lock) does not. A rewritten block (LinkSpans, retention)
 // keeps its id and is not read again.
-func (s *Store) SpansStoredAfter(ctx context.Context, cursor string, since time.Time, limit int) (store.SpansStored, error) {
+func (s *Store) SpansStoredAfter(ctx context.Context, q store.StoredQuery) (store.SpansStored, error) {
+	cursor, limit := q.Cursor, q.Limit
 	var after int64
 	if cursor != "" {
 		var err error
@@ -28,7 +29,13 @@ func (s *Store) SpansStoredAfter(ctx context.Context, cursor string, since time.
 		limit = DefaultLimit
 	}
 	out := store.SpansStored{Spans: []span.Span{}, Next: cursor}
-	sinceUS := since.UnixMicro()
+	sinceUS, untilUS := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.Since.IsZero() {
+		sinceUS = q.Since.UnixMicro()
+	}
+	if !q.Until.IsZero() {
+		untilUS = q.Until.UnixMicro()
+	}
 	var lastStored int64 = -1
 	for {
 		page, err := s.blocksAfter(ctx, after)
@@ -42,15 +49,15 @@ func (s *Store) SpansStoredAfter(ctx context.Context, cursor string, since time.
 			}
 			after, lastStored = b.id, b.storedAt
 			out.Next = strconv.FormatInt(b.id, 10)
-			if b.maxTS < sinceUS {
-				continue
+			if b.maxTS < sinceUS || b.minTS >= untilUS {
+				continue // no decoding: most blocks hold only spans newer than Until
 			}
 			entries, err := loadBlock(ctx, s.reader, b.blockRow)
 			if err != nil {
 				return out, s.describe(err, "reading spans stored after a cursor")
 			}
 			for i := range entries {
-				if entries[i].ts < sinceUS {
+				if entries[i].ts < sinceUS || entries[i].ts >= untilUS {
 					continue
 				}
 				var sp span.Span

@@ -158,19 +158,23 @@ func testSpansStoredAfter(t *testing.T, s store.Store) {
 	writeSpans(t, s, NewSpan("w2-a", "shop", Base.Add(-time.Hour)))
 	writeSpans(t, s, NewSpan("w3-a", "shop", Base.Add(time.Second)))
 
-	all, err := s.SpansStoredAfter(ctx, "", time.Time{}, 100)
+	all, err := s.SpansStoredAfter(ctx, store.StoredQuery{Limit: 100})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"w1-a", "w1-b", "w2-a", "w3-a"}, spanIDs(all.Spans))
 	require.Equal(t, []string{"w3-a"}, spanIDs(all.Spans[3:]), "stored order")
 
-	recent, err := s.SpansStoredAfter(ctx, "", Base, 100)
+	recent, err := s.SpansStoredAfter(ctx, store.StoredQuery{Since: Base, Limit: 100})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"w1-a", "w1-b", "w3-a"}, spanIDs(recent.Spans), "since filters on @timestamp")
+	older, err := s.SpansStoredAfter(ctx, store.StoredQuery{Until: Base.Add(time.Second), Limit: 100})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"w1-b", "w2-a"}, spanIDs(older.Spans), "until filters on @timestamp, exclusive")
+	require.Equal(t, all.Next, older.Next, "the cursor moves past the spans filtered out")
 
 	var paged []string
 	cursor := ""
 	for range 10 {
-		page, err := s.SpansStoredAfter(ctx, cursor, time.Time{}, 1)
+		page, err := s.SpansStoredAfter(ctx, store.StoredQuery{Cursor: cursor, Limit: 1})
 		require.NoError(t, err)
 		if len(page.Spans) == 0 {
 			require.Equal(t, cursor, page.Next, "nothing newer: same cursor")
@@ -183,12 +187,12 @@ func testSpansStoredAfter(t *testing.T, s store.Store) {
 	require.ElementsMatch(t, []string{"w1-a", "w1-b", "w2-a", "w3-a"}, paged)
 
 	require.NoError(t, s.LinkSpans(ctx, []store.SpanLink{{SpanID: "w3-a", Timestamp: Base.Add(time.Second), TraceID: "relinked"}}))
-	after, err := s.SpansStoredAfter(ctx, all.Next, time.Time{}, 100)
+	after, err := s.SpansStoredAfter(ctx, store.StoredQuery{Cursor: all.Next, Limit: 100})
 	require.NoError(t, err)
 	require.Empty(t, after.Spans, "a linked span is not stored again")
 
 	writeSpans(t, s, NewSpan("w4-a", "shop", Base))
-	after, err = s.SpansStoredAfter(ctx, all.Next, time.Time{}, 100)
+	after, err = s.SpansStoredAfter(ctx, store.StoredQuery{Cursor: all.Next, Limit: 100})
 	require.NoError(t, err)
 	require.Equal(t, []string{"w4-a"}, spanIDs(after.Spans))
 }
