@@ -84,6 +84,8 @@ type Journey struct {
 	Steps    []Step
 	Timeout  time.Duration // whole journey; default 60s
 	Viewport Viewport      // default 1280x720
+	// Propagation, when set, gives the page's requests a traceparent.
+	Propagation *Propagation
 }
 
 const (

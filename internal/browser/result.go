@@ -31,6 +31,11 @@ type Result struct {
 	// HAR is a HAR 1.2 log of every request; auth and cookie header values,
 	// cookie values and the journey's secrets are replaced by "***".
 	HAR []byte
+	// Traces are the W3C traces the page's requests carried (Journey.Propagation),
+	// one per step that sent any; PropagationError says why some requests
+	// went without.
+	Traces           []StepTrace
+	PropagationError string
 	// DOM is document.documentElement.outerHTML after the last step, or of
 	// the failing page; secrets masked, capped at 2 MiB.
 	DOM string
@@ -82,4 +87,11 @@ type Screenshot struct {
 	Step int
 	Name string
 	PNG  []byte
+}
+
+// StepTrace is the trace of the requests sent while one step ran.
+type StepTrace struct {
+	TraceID  string
+	Step     int // index into Journey.Steps
+	Requests int
 }

@@ -85,6 +85,7 @@ type session struct {
 	cancels []context.CancelFunc
 	cgroup  *runCgroup
 	wrapDir string
+	prop    *propagator // nil without propagation
 }
 
 // Run executes j in a new browser and always tears the browser down. The
@@ -97,6 +98,7 @@ func (r *Runner) Run(ctx context.Context, j Journey) (res Result, err error) {
 	log := r.log.With("journey", j.Name)
 	defer func() {
 		s.col.fill(&res, s.m)
+		s.prop.fill(&res)
 		for k, v := range res.Values {
 			res.Values[k] = s.m.maskValue(v)
 		}
@@ -198,6 +200,11 @@ func (s *session) start(ctx context.Context) error {
 	}
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(vp.W), int64(vp.H))); err != nil {
 		return fmt.Errorf("setting viewport: %w", err)
+	}
+	if err := s.startPropagation(); err != nil {
+		// Tracing is a bonus: the run goes on without it.
+		s.res.PropagationError = err.Error()
+		s.r.log.Warn("requests of this run carry no traceparent", "error", err)
 	}
 	go s.fetchBodies()
 	return nil
