@@ -93,7 +93,7 @@ type LateOutput struct {
 	TooLate  int    `json:"too_late"`  // the same, after grace: stored, not assembled
 	Windows  int    `json:"windows"`   // windows re-assembled
 	Traces   int    `json:"traces"`    // traces written
-	Deleted  int    `json:"deleted"`   // traces merged into another
+	Deleted  int    `json:"deleted"`   // trace ids merged into another (their documents deleted)
 	Linked   int    `json:"linked"`    // spans whose links changed
 	SpanRead int    `json:"span_read"` // spans read
 }
@@ -114,7 +114,7 @@ type WindowOutput struct {
 	TooMany bool `json:"too_many,omitempty"` // nothing written: split the window
 	Spans   int  `json:"spans"`              // spans read, margins included
 	Traces  int  `json:"traces"`
-	Deleted int  `json:"deleted"`
+	Deleted int  `json:"deleted"` // trace ids merged into another (their documents deleted)
 	Linked  int  `json:"linked"`
 }
 

@@ -22,7 +22,8 @@ type Trace struct {
 	// CriticalPath is the chain of span document ids that bounds the
 	// trace's duration, root first.
 	CriticalPath []string `json:"critical_path"`
-	// SpanIDs are the document ids of the trace's spans, in start order.
+	// SpanIDs are the document ids of the trace's spans in waterfall order
+	// (depth first, children by start).
 	SpanIDs     []string  `json:"span_ids"`
 	AssembledAt time.Time `json:"assembled_at"`
 }
