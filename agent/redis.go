@@ -42,6 +42,7 @@ func (t *tracker) redisSpan(c *conn, x *redis.Exchange) span.Span {
 		stmt += " " + x.Key
 	}
 	s.DB = &span.DB{Type: "redis", Statement: stmt, Operation: x.Command, RowsAffected: -1}
+	s.Vigil.Tokens = t.tok.tokens(x.Key)
 	switch {
 	case x.Error != "":
 		s.DB.Error = x.Error

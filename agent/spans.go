@@ -35,6 +35,7 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 		Response: span.HTTPResponse{StatusCode: x.Status, Bytes: x.ResponseBytes, BodyBytes: x.ResponseBodyBytes},
 	}
 	s.Event.Outcome = outcome(s.Span.Kind, x.Status)
+	s.Vigil.Tokens = t.tok.tokens(x.Target)
 	t.applyTraceContext(&s, s.Span.Kind, x.Traceparent, s.Timestamp)
 	return s
 }

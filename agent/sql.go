@@ -43,6 +43,7 @@ func (t *tracker) postgresSpan(c *conn, x *postgres.Exchange) span.Span {
 	s.Span.Type = dbType(s.Span.Kind)
 	s.DB = &span.DB{Type: "sql", Instance: x.Database, User: x.User, Statement: x.Statement,
 		Operation: x.Operation, RowsAffected: x.Rows, ErrorCode: x.SQLState, Error: quotedValues(x.Error)}
+	s.Vigil.Tokens = t.tok.tokens(x.Values...)
 	switch {
 	case x.SQLState != "":
 		s.Event.Outcome = span.OutcomeFailure

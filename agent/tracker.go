@@ -62,6 +62,7 @@ type tracker struct {
 	conns map[connKey]*conn
 	batch []span.Span
 	ids   *rand.ChaCha8 // trace ids: unique, not secret
+	tok   tokenizer     // correlation tokens of identifying values
 	data  dataEvent
 	cev   connEvent
 }

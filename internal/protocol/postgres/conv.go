@@ -51,9 +51,10 @@ func (s *stmt) normalized() string {
 }
 
 type portal struct {
-	name string // the statement's
-	st   *stmt  // nil when unknown
-	why  string
+	name   string // the statement's
+	st     *stmt  // nil when unknown
+	why    string
+	values []string
 }
 
 // item is a client message awaiting its response.
@@ -63,6 +64,7 @@ type item struct {
 	stmt    string // Bind: the statement; Close: 'S' or 'P'; Describe: the name
 	st      *stmt  // Parse: the statement
 	partial bool   // Bind: the names were not captured
+	values  []string // Bind: the parameters (see Exchange.Values)
 	start   uint64
 	req     *group
 	// Query
@@ -114,8 +116,9 @@ func (c *conv) clientMsg(m *msg) {
 		c.request(m, it)
 	case 'B':
 		portal, rest, ok1 := cstring(m.body)
-		name, _, ok2 := cstring(rest)
+		name, rest, ok2 := cstring(rest)
 		it.name, it.stmt, it.partial = portal, name, !ok1 || !ok2
+		it.values = bindValues(rest)
 		c.request(m, it)
 	case 'D':
 		if len(m.body) > 0 { // 'S'tatement or 'P'ortal, then its name
@@ -245,7 +248,7 @@ func (c *conv) bind(it *item) {
 	if c.portals == nil {
 		c.portals = map[string]*portal{}
 	}
-	pt := &portal{name: it.stmt, st: c.stmts[it.stmt]}
+	pt := &portal{name: it.stmt, st: c.stmts[it.stmt], values: it.values}
 	switch {
 	case it.partial:
 		pt.why = "bind not captured"

@@ -25,6 +25,11 @@ type Exchange struct {
 	Error         string // ErrorResponse field M, cut to 256 bytes
 	Database      string // from the StartupMessage when seen
 	User          string
+	// Values are the request's identifying values: the literals of a
+	// simple query, the parameters of an extended one (binary integers as
+	// decimal). They exist for correlation, which hashes them at once; they
+	// must never be stored or logged.
+	Values []string
 	// RequestDir is the direction requests flow: Egress means the traced
 	// process is the client.
 	RequestDir reassembly.Direction

@@ -179,6 +179,7 @@ func (c *conv) query(it *item) Exchange {
 	}
 	it.done++
 	x.Statement, x.Operation = Normalize(raw), firstKeyword(raw)
+	x.Values = Literals(raw)
 	return x
 }
 
@@ -206,6 +207,7 @@ func (c *conv) execute(it *item) Exchange {
 			why = c.unknown()
 		} else {
 			st, x.StatementName, why = pt.st, pt.name, pt.why
+			x.Values = pt.values
 		}
 	}
 	if st != nil {
