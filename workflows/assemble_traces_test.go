@@ -143,4 +143,3 @@ func TestAssembleTracesContinuesAsNewWhenBehind(t *testing.T) {
 	require.Len(t, f.windows, 3, "bounded steps per run")
 	require.Equal(t, w0.Add(30*time.Second), f.advances[len(f.advances)-1].AssembledUntil)
 }
-
