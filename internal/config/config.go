@@ -33,6 +33,7 @@ type Config struct {
 	Agent     Agent    `yaml:"agent"`
 	Ingest    Ingest   `yaml:"ingest"`
 	Alerts    Alerts   `yaml:"alerts"`
+	Traces    Traces   `yaml:"traces"`
 	// Redact filters what every input (agent, datagrams, OTLP, monitor
 	// results) stores: its rules add to the built-in ones.
 	Redact redact.Config `yaml:"redact"`
@@ -130,6 +131,7 @@ func Default() Config {
 		Agent:     DefaultAgent(),
 		Ingest:    DefaultIngest(),
 		Alerts:    Alerts{EvaluateEvery: 10 * time.Second, ReopenWindow: 10 * time.Minute},
+		Traces:    DefaultTraces(),
 		Redact:    redact.Default(),
 	}
 }
@@ -223,6 +225,9 @@ func applyEnv(c *Config, environ []string) error {
 	for k, set := range agentEnv(&c.Agent) {
 		vars[k] = set
 	}
+	for k, set := range tracesEnv(&c.Traces) {
+		vars[k] = set
+	}
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -295,6 +300,9 @@ func (c Config) Validate() error {
 	}
 	if c.Alerts.ReopenWindow < 0 {
 		errs = append(errs, errors.New("alerts.reopen_window must not be negative"))
+	}
+	if err := c.Traces.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Redact.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("redact: %w", err))

@@ -73,6 +73,9 @@ func TestValidate(t *testing.T) {
 		{"sync too often", func(c *Config) { c.Monitors.SyncInterval = time.Millisecond }, "sync_interval"},
 		{"zero concurrency", func(c *Config) { c.Workers.CheckConcurrency = 0 }, "check_concurrency"},
 		{"bad location", func(c *Config) { c.Workers.Locations = []string{"a/b"} }, "location"},
+		{"assemble too often", func(c *Config) { c.Traces.AssembleEvery = time.Millisecond }, "traces.assemble_every"},
+		{"tiny trace window", func(c *Config) { c.Traces.Window = time.Millisecond }, "traces.window"},
+		{"no grace", func(c *Config) { c.Traces.Grace = 0 }, "traces.grace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,5 +89,23 @@ func TestValidate(t *testing.T) {
 	}
 	if err := Default().Validate(); err != nil {
 		t.Fatalf("defaults must be valid: %v", err)
+	}
+}
+
+func TestTracesFromFileAndEnv(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vigil.yaml")
+	if err := os.WriteFile(file, []byte("traces:\n  window: 5s\n  grace: 2m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, []string{"VIGIL_TRACES_GRACE=90s", "VIGIL_TRACES_ASSEMBLE_EVERY=20s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Traces{AssembleEvery: 20 * time.Second, Window: 5 * time.Second, Grace: 90 * time.Second}
+	if c.Traces != want {
+		t.Errorf("traces: got %+v, want %+v", c.Traces, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
 	}
 }
