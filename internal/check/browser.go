@@ -28,6 +28,8 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 	for _, s := range res.Steps {
 		steps = append(steps, browserStep(j, s))
 	}
+	rn.traces = browserTraces(steps, &res)
+	rn.browser.TraceparentError = res.PropagationError
 	if len(steps) == 0 && res.Error != "" {
 		return nil, &result.Error{Type: result.ErrorIO, Message: res.Error}
 	}
@@ -38,6 +40,12 @@ func (rn *run) browserJourney(m monitor.Monitor) ([]result.Step, *result.Error) 
 // values that held a secret are marked so the browser masks them too.
 func (rn *run) journey(m monitor.Monitor) (browser.Journey, error) {
 	j := browser.Journey{Name: m.ID, Timeout: rn.timeout}
+	if rn.propagate {
+		j.Propagation = &browser.Propagation{}
+		if m.Traceparent != nil {
+			j.Propagation.Origins = m.Traceparent.Origins
+		}
+	}
 	expand := func(what, v string) (string, bool, error) {
 		out, err := rn.expand(v, nil)
 		if err != nil {

@@ -98,13 +98,14 @@ func redirectPolicy(spec monitor.Request) func(*http.Request, []*http.Request) e
 	if limit <= 0 {
 		limit = defaultMaxRedirects
 	}
-	return func(_ *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
 		if !follow {
 			return http.ErrUseLastResponse
 		}
 		if len(via) > limit {
 			return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, limit)
 		}
+		refreshTraceparent(req)
 		return nil
 	}
 }

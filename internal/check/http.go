@@ -58,8 +58,10 @@ func (rn *run) httpStep(clients *clients, index int, st monitor.Step, vars map[s
 	}
 	s.step.URL = resultURL(req.URL.String())
 	s.step.HTTP = &result.HTTP{Request: result.HTTPRequest{Method: req.Method}}
+	trace := sentTrace(req)
 
 	resp, b, timings, failure := rn.fetch(clients, st.Request, req, s.start)
+	rn.recordTrace(s, trace) // after the redirects, which it counts
 	s.setTimings(timings)
 	if failure != nil {
 		s.fail(failure)

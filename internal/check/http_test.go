@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -419,34 +418,6 @@ func TestRunnerConcurrent(t *testing.T) {
 	for range 16 {
 		if e := <-errs; e != "" {
 			t.Error(e)
-		}
-	}
-}
-
-// TestHTTPPropagatesTraceContext: every request of a run carries a W3C
-// traceparent of the run's trace, recorded in the result, with a new
-// parent span id per request.
-func TestHTTPPropagatesTraceContext(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r.Header.Get("Traceparent"))
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	res := runOnce(t, newTestRunner(t), httpMonitor(get("a", srv.URL+"/a"), get("b", srv.URL+"/b")))
-	wantStatus(t, res, result.StatusUp)
-	if res.Trace == nil || len(res.Trace.ID) != 32 {
-		t.Fatalf("result trace = %+v, want a 32-digit trace id", res.Trace)
-	}
-	if len(got) != 2 || got[0] == got[1] {
-		t.Fatalf("traceparents = %q, want two different ones", got)
-	}
-	for _, tp := range got {
-		parts := strings.Split(tp, "-")
-		if len(parts) != 4 || parts[0] != "00" || parts[1] != res.Trace.ID || len(parts[2]) != 16 || parts[3] != "01" {
-			t.Errorf("traceparent %q is not 00-%s-<16 hex>-01", tp, res.Trace.ID)
 		}
 	}
 }

@@ -35,9 +35,9 @@ func (rn *run) buildRequest(spec monitor.Request, vars map[string]string) (*http
 	}
 	req.Header.Set("User-Agent", rn.r.userAgent)
 	// W3C trace context: the backend spans this request causes (traced by
-	// the agent, or by the target's own OpenTelemetry SDK) join the run's
+	// the agent, or by the target's own OpenTelemetry SDK) join the step's
 	// trace. A monitor's own traceparent header, set below, wins.
-	req.Header.Set("Traceparent", rn.traceparent())
+	req = rn.withTrace(req)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -96,7 +96,7 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	rn := &run{r: r, ctx: runCtx, parent: ctx, timeout: timeout, masker: secrets.NewMasker(), traceID: newTraceID()}
+	rn := &run{r: r, ctx: runCtx, parent: ctx, timeout: timeout, masker: secrets.NewMasker(), propagate: propagates(m)}
 	steps, runErr := rn.dispatch(m)
 	finish := time.Now()
 
@@ -110,8 +110,9 @@ func (r *Runner) Run(ctx context.Context, m monitor.Monitor) (result.Result, err
 	}
 	res := build(m, start, finish, steps, runErr, m.Type == monitor.TypeHTTP || m.Type == monitor.TypeBrowser)
 	res.Browser = rn.browser
-	if m.Type == monitor.TypeHTTP {
-		res.Trace = &result.Trace{ID: rn.traceID}
+	res.Vigil.Traces = rn.traces
+	if len(rn.traces) > 0 {
+		res.Trace = &result.Trace{ID: rn.traces[0].ID}
 	}
 	maskResult(&res, rn.masker)
 	if r.opts.Redact != nil {
@@ -222,15 +223,10 @@ type run struct {
 	masker  *secrets.Masker
 	infra   error           // a browser that could not start or crashed
 	browser *result.Browser // what a browser journey measured
-	traceID string          // W3C trace id of the run: 32 hex digits
-}
-
-// traceparent returns a W3C traceparent header of the run's trace with a
-// new parent span id for one request.
-func (rn *run) traceparent() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "00-" + rn.traceID + "-" + hex.EncodeToString(b[:]) + "-01"
+	// propagate sends a traceparent with the requests; traces are the W3C
+	// traces they started, one per step.
+	propagate bool
+	traces    []result.RunTrace
 }
 
 func newTraceID() string {

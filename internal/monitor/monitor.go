@@ -45,6 +45,10 @@ type Monitor struct {
 	// instead of the worker's defaults: timings compare only under equal
 	// resources.
 	Resources *Resources `yaml:"resources,omitempty" json:"resources,omitempty" jsonschema:"description=CPU and memory of each browser run (browser monitors; default: the worker's)"`
+	// Traceparent chooses which requests of an http or browser run carry a
+	// W3C traceparent (default: all of an http run's, and a browser run's
+	// to the origins its goto steps open).
+	Traceparent *Traceparent `yaml:"traceparent,omitempty" json:"traceparent,omitempty" jsonschema:"description=Which requests carry a W3C traceparent so backend spans join the run's traces (http and browser monitors)"`
 	// Assert holds the assertions of the simple types (tcp, dns, tls).
 	Assert []string `yaml:"assert,omitempty" json:"assert,omitempty" jsonschema:"description=expr-lang expressions that must be true (tcp/dns/tls monitors)"`
 
@@ -56,6 +60,14 @@ type Monitor struct {
 type Resources struct {
 	CPUs     float64 `yaml:"cpus,omitempty" json:"cpus,omitempty" jsonschema:"minimum=0.1,maximum=16,description=CPU time per wall second"`
 	MemoryMB int     `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty" jsonschema:"minimum=128,maximum=65536,description=Memory limit of the browser's process tree in MiB"`
+}
+
+// Traceparent configures trace context propagation. Third-party origins
+// get none by default: the header would leak the run's ids to them and,
+// cross-origin, can fail a CORS preflight that did not expect it.
+type Traceparent struct {
+	Off     bool     `yaml:"off,omitempty" json:"off,omitempty" jsonschema:"description=Send no traceparent at all"`
+	Origins []string `yaml:"origins,omitempty" json:"origins,omitempty" jsonschema:"description=browser: more origins (scheme://host[:port]) whose requests carry one\\, besides those the goto steps open; * for every origin"`
 }
 
 // Source locates a definition in the monitors repository.

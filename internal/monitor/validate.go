@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -175,6 +176,7 @@ func (c *checker) checkLimits() {
 		c.fail("confirm", "confirm must be between 0 and %d, got %d", MaxConfirm, *m.Confirm)
 	}
 	c.checkResources()
+	c.checkTraceparent()
 }
 
 // checkResources: only browser runs have a process tree to confine.
@@ -193,4 +195,39 @@ func (c *checker) checkResources() {
 	if c.present("resources.memory_mb") && (r.MemoryMB < 128 || r.MemoryMB > 65536) {
 		c.fail("resources.memory_mb", "resources.memory_mb must be between 128 and 65536 (MiB), got %d", r.MemoryMB)
 	}
+}
+
+// checkTraceparent: origins are whole origins (a path would never match a
+// request's origin) and only browser runs request more than they name.
+func (c *checker) checkTraceparent() {
+	tp := c.m.Traceparent
+	if tp == nil {
+		return
+	}
+	if c.m.Type != TypeBrowser && c.m.Type != TypeHTTP {
+		c.fail("traceparent", "traceparent applies to http and browser monitors only, not %s", c.m.Type)
+		return
+	}
+	if len(tp.Origins) > 0 && c.m.Type != TypeBrowser {
+		c.fail("traceparent.origins", "traceparent.origins applies to browser monitors only: an http monitor sends it with each of its requests")
+		return
+	}
+	for i, o := range tp.Origins {
+		if err := CheckOrigin(o); err != nil {
+			c.fail(fmt.Sprintf("traceparent.origins[%d]", i), "%v", err)
+		}
+	}
+}
+
+// CheckOrigin accepts "*" or scheme://host[:port] with http or https.
+func CheckOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(u.Host, "*?\\") {
+		return fmt.Errorf("origin %q must be * or scheme://host[:port] (http or https, no path)", o)
+	}
+	return nil
 }

@@ -30,8 +30,8 @@ type Result struct {
 	Summary   Summary   `json:"summary"`
 	URL       *URL      `json:"url,omitempty"`
 	Error     *Error    `json:"error,omitempty"`
-	// Trace is the W3C trace the run's requests carried (traceparent): the
-	// backend spans they caused are in it.
+	// Trace is the W3C trace the run's first requests carried (traceparent):
+	// the first of Vigil.Traces, kept as ECS's single trace.id.
 	Trace   *Trace   `json:"trace,omitempty"`
 	Tags    []string `json:"tags,omitempty"`
 	Steps   []Step   `json:"steps"`
@@ -54,6 +54,8 @@ type Browser struct {
 	// HAR, DOM copy); AttachmentError says why some could not be stored.
 	Attachments     []Attachment `json:"attachments,omitempty"`
 	AttachmentError string       `json:"attachment_error,omitempty"`
+	// TraceparentError says why some requests went without a traceparent.
+	TraceparentError string `json:"traceparent_error,omitempty"`
 	// Limits are the fixed resources the browser ran with (its own cgroup),
 	// or why it ran without: timings compare only under equal limits.
 	Limits BrowserLimits `json:"limits"`
@@ -248,6 +250,51 @@ type Vigil struct {
 	StartedAt   time.Time  `json:"started_at"`
 	FinishedAt  time.Time  `json:"finished_at"`
 	StoredAt    *time.Time `json:"stored_at,omitempty"`
+	// Traces are the W3C traces the run's requests started, one per step
+	// that sent any: the backend spans they caused carry these ids.
+	Traces []RunTrace `json:"traces,omitempty"`
+	// SlowestSpan is the slowest backend span of all the run's traces. Spans
+	// arrive after the run, so it is resolved when the result is read
+	// (runtrace.Resolve), not stored.
+	SlowestSpan *SpanRef `json:"slowest_span,omitempty"`
+	// TraceError says why traces could not be resolved at read time.
+	TraceError string `json:"trace_error,omitempty"`
+}
+
+// RunTrace is one trace a run started.
+type RunTrace struct {
+	ID string `json:"id"` // 32 hex digits
+	// Step is the 1-based index of the step whose requests carried it.
+	Step     int    `json:"step"`
+	StepName string `json:"step_name,omitempty"`
+	// Requests counts the requests that carried it.
+	Requests int `json:"requests"`
+	// Spans and SlowestSpan are resolved at read time, like Vigil.SlowestSpan.
+	Spans       int      `json:"spans,omitempty"`
+	SlowestSpan *SpanRef `json:"slowest_span,omitempty"`
+}
+
+// SpanRef names one stored backend span.
+type SpanRef struct {
+	Service  string `json:"service"`
+	Name     string `json:"name"`
+	Duration Micros `json:"duration"`
+	SpanID   string `json:"span_id"`
+	TraceID  string `json:"trace_id"`
+	Step     int    `json:"step,omitempty"` // the step whose trace holds it
+}
+
+// TraceIDs lists the run's traces, the legacy single trace.id when the
+// result predates Vigil.Traces.
+func (r *Result) TraceIDs() []string {
+	var ids []string
+	for _, t := range r.Vigil.Traces {
+		ids = append(ids, t.ID)
+	}
+	if len(ids) == 0 && r.Trace != nil && r.Trace.ID != "" {
+		ids = append(ids, r.Trace.ID)
+	}
+	return ids
 }
 
 // Up reports whether the result is up.
