@@ -86,6 +86,20 @@ func EnsureEvaluateSchedule(ctx context.Context, c client.Client, in contract.Ev
 	}, every, false)
 }
 
+// EnsureAssembleSchedule creates or updates the schedule that runs
+// AssembleTraces every interval, on the assembly queue. A run that
+// continues as new to catch up keeps the schedule's next runs skipped.
+func EnsureAssembleSchedule(ctx context.Context, c client.Client, in contract.AssembleInput, every time.Duration) error {
+	return ensureSchedule(ctx, c, contract.AssembleScheduleID, &client.ScheduleWorkflowAction{
+		ID:        contract.AssembleScheduleID + "-run",
+		Workflow:  contract.WorkflowAssembleTraces,
+		Args:      []any{in},
+		TaskQueue: contract.TaskQueueAssembly,
+		// Each run (continued-as-new ones too) gets its own run timeout.
+		WorkflowRunTimeout: 10 * time.Minute,
+	}, every, false)
+}
+
 // ensureSchedule creates the schedule, or updates its spec and action when
 // it exists; overlapping runs are skipped.
 func ensureSchedule(ctx context.Context, c client.Client, id string, action *client.ScheduleWorkflowAction, every time.Duration, trigger bool) error {

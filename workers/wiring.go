@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-dev/vigil/activities"
 	"github.com/vigil-dev/vigil/internal/check"
 	"github.com/vigil-dev/vigil/internal/contract"
+	"github.com/vigil-dev/vigil/internal/correlate/pipeline"
 	"github.com/vigil-dev/vigil/internal/gitrepo"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -74,4 +75,10 @@ func AddAlerting(ctl *Control, st AlertingStore, c client.Client, o AlertingOpti
 				client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE})
 		}, log)
 	}
+}
+
+// AddTraces adds trace assembly (its own pool on the assembly queue) to
+// the control activities.
+func AddTraces(ctl *Control, st activities.TraceStore, log *slog.Logger) {
+	ctl.Traces = activities.NewTraces(st, pipeline.Options{}, log)
 }

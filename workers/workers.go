@@ -41,7 +41,14 @@ type Control struct {
 	Alerts        *activities.Alerts
 	Notifications *activities.Notifications
 	Incidents     *activities.Incidents
+	// Traces, when set, gets its own pool on the assembly queue.
+	Traces *activities.Traces
 }
+
+// assemblyConcurrency: AssembleTraces runs one window at a time (its
+// schedule skips overlaps); a second slot lets a retry start while the
+// first attempt is still timing out.
+const assemblyConcurrency = 2
 
 // Pools are the running workers.
 type Pools struct {
@@ -62,6 +69,15 @@ func Start(c client.Client, cfg Config, control Control, checks *activities.Chec
 		})
 		RegisterControl(w, control)
 		p.workers = append(p.workers, w)
+		if control.Traces != nil {
+			aw := worker.New(c, contract.TaskQueueAssembly, worker.Options{
+				MaxConcurrentWorkflowTaskExecutionSize: assemblyConcurrency,
+				MaxConcurrentActivityExecutionSize:     assemblyConcurrency,
+				BuildID:                                cfg.BuildID,
+			})
+			RegisterAssembly(aw, control.Traces)
+			p.workers = append(p.workers, aw)
+		}
 	}
 	for _, loc := range cfg.Locations {
 		if checks == nil {
@@ -90,7 +106,7 @@ func Start(c client.Client, cfg Config, control Control, checks *activities.Chec
 			return nil, fmt.Errorf("starting worker: %w", err)
 		}
 	}
-	log.Info("workers started", "control", cfg.Control, "locations", cfg.Locations,
+	log.Info("workers started", "control", cfg.Control, "assembly", cfg.Control && control.Traces != nil, "locations", cfg.Locations,
 		"control_concurrency", cfg.ControlConcurrency, "check_concurrency", cfg.CheckConcurrency, "browser_concurrency", cfg.BrowserConcurrency)
 	return p, nil
 }
@@ -135,6 +151,16 @@ func RegisterWorkflows(r Registrar) {
 	r.RegisterWorkflowWithOptions(workflows.SyncMonitors, workflow.RegisterOptions{Name: contract.WorkflowSyncMonitors})
 	r.RegisterWorkflowWithOptions(workflows.EvaluateAlerts, workflow.RegisterOptions{Name: contract.WorkflowEvaluateAlerts})
 	r.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: contract.WorkflowIncident})
+}
+
+// RegisterAssembly registers AssembleTraces and its activities on the
+// assembly queue.
+func RegisterAssembly(r Registrar, t *activities.Traces) {
+	r.RegisterWorkflowWithOptions(workflows.AssembleTraces, workflow.RegisterOptions{Name: contract.WorkflowAssembleTraces})
+	r.RegisterActivityWithOptions(t.PlanTraceAssembly, activity.RegisterOptions{Name: contract.ActivityPlanTraceAssembly})
+	r.RegisterActivityWithOptions(t.AssembleLateSpans, activity.RegisterOptions{Name: contract.ActivityAssembleLateSpans})
+	r.RegisterActivityWithOptions(t.AssembleTraceWindow, activity.RegisterOptions{Name: contract.ActivityAssembleTraceWindow})
+	r.RegisterActivityWithOptions(t.AdvanceTraceWatermark, activity.RegisterOptions{Name: contract.ActivityAdvanceTraceMark})
 }
 
 // RegisterChecks registers the check activities of a location queue.

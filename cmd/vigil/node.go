@@ -109,6 +109,9 @@ func startNode(ctx context.Context, cfg config.Config, log *slog.Logger, o nodeO
 		if err := workers.EnsureEvaluateSchedule(ctx, n.client, contract.EvaluateInput{ReopenWindow: cfg.Alerts.ReopenWindow}, cfg.Alerts.EvaluateEvery); err != nil {
 			return nil, err
 		}
+		if err := workers.EnsureAssembleSchedule(ctx, n.client, contract.AssembleInput{Window: cfg.Traces.Window, Grace: cfg.Traces.Grace}, cfg.Traces.AssembleEvery); err != nil {
+			return nil, err
+		}
 	}
 	if o.api {
 		if err := n.startAPI(m); err != nil {
@@ -139,6 +142,7 @@ func (n *node) startWorkers(ctx context.Context, m *metrics.Metrics, o nodeOptio
 			Secrets: src,
 			Notify:  activities.NotifyOptions{SlackAPIURL: cfg.Alerts.SlackAPIURL},
 		}, n.log)
+		workers.AddTraces(&control, n.store, n.log)
 	}
 	n.pools, err = workers.Start(n.client, workers.Config{
 		Control:            cfg.Workers.Control,
