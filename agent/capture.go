@@ -204,6 +204,9 @@ func (c *Capture) Read(rec *ringbuf.Record, deadline time.Time) error {
 // KernelStats are the programs' counters, summed over CPUs.
 type KernelStats struct {
 	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns uint64
+	// TLS: plaintext events and bytes from the library uprobes, plaintext
+	// calls whose socket was never seen, ciphertext bytes not copied.
+	TLSEvents, TLSBytes, TLSNoFD, TLSCipherBytes uint64
 }
 
 // Stats reads the kernel counters.
@@ -212,7 +215,9 @@ func (c *Capture) Stats() (KernelStats, error) {
 		return *c.final, nil
 	}
 	var s KernelStats
-	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns}
+	// In the order of enum vigil_stat.
+	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns,
+		&s.TLSEvents, &s.TLSBytes, &s.TLSNoFD, &s.TLSCipherBytes}
 	for i, d := range dst {
 		var per []uint64
 		if err := c.objs.VigilStats.Lookup(uint32(i), &per); err != nil {
@@ -247,6 +252,10 @@ type Program = *ebpf.Program
 // Programs lists the loaded programs, for run-time statistics.
 func (c *Capture) Programs() map[string]Program {
 	out := map[string]Program{"sys_exit": c.objs.VigilSysExit}
+	for name, p := range sslPrograms(&c.objs.CapturePrograms) {
+		out["uprobe_"+name] = p
+	}
+	out["uretprobe_ssl"] = c.objs.VigilSslReturn
 	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
 		out[tp.name] = tp.prog
 	}

@@ -19,11 +19,16 @@ const (
 
 	dataHeaderSize = 56
 	connEventSize  = 96
+
+	// flagTLS marks a data event carrying a TLS library call's plaintext,
+	// with the connection's plaintext offsets.
+	flagTLS = 1
 )
 
 // dataEvent is a decoded vigil_data_event; Data aliases the record buffer.
 type dataEvent struct {
 	Dir        uint8
+	Flags      uint8
 	TGID, TID  uint32
 	FD         int32
 	ConnID     uint64
@@ -61,6 +66,7 @@ func decodeData(b []byte, ev *dataEvent) error {
 		return fmt.Errorf("data event of %d bytes, want at least %d", len(b), dataHeaderSize)
 	}
 	ev.Dir = b[1]
+	ev.Flags = b[2]
 	ev.TGID = le.Uint32(b[4:])
 	ev.TID = le.Uint32(b[8:])
 	ev.FD = int32(le.Uint32(b[12:]))

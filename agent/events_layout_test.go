@@ -16,6 +16,7 @@ func TestEventLayoutMatchesBPF(t *testing.T) {
 		got, want uintptr
 	}{
 		{"data size", unsafe.Sizeof(d), dataHeaderSize},
+		{"data flags", unsafe.Offsetof(d.Flags), 2},
 		{"data off", unsafe.Offsetof(d.Off), 24},
 		{"data len", unsafe.Offsetof(d.Len), 48},
 		{"conn size", unsafe.Sizeof(c), connEventSize},

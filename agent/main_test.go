@@ -33,6 +33,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "tls-server":
+		if err := traffic.ServeTLS("127.0.0.1:0", os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "trickle":
 		if err := trickle(os.Getenv("VIGIL_TRAFFIC_URL"), os.Getenv("VIGIL_TRAFFIC_REQUEST")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -105,8 +111,14 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerKind(t, "server")
+}
+
+// startServerKind starts the child server VIGIL_TRAFFIC=kind runs.
+func startServerKind(t *testing.T, kind string) *server {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VIGIL_TRAFFIC=server")
+	cmd.Env = append(os.Environ(), "VIGIL_TRAFFIC="+kind)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +199,11 @@ func startAgent(t *testing.T, mutate func(*config.Agent)) *running {
 		mutate(&cfg)
 	}
 	r := &running{sink: &collector{}, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
-	a, err := New(Options{Config: cfg, Sink: r.sink, Registry: r.reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var logTo io.Writer = io.Discard
+	if os.Getenv("VIGIL_TEST_LOG") != "" { // the agent's log, for debugging a test
+		logTo = os.Stderr
+	}
+	a, err := New(Options{Config: cfg, Sink: r.sink, Registry: r.reg, Log: slog.New(slog.NewTextHandler(logTo, nil))})
 	if err != nil {
 		t.Fatalf("starting the agent: %v", err)
 	}

@@ -29,6 +29,12 @@ type Metrics struct {
 	evData       prometheus.Counter
 	spansByKind  map[string]prometheus.Counter
 	kernelSource func() (KernelStats, error)
+
+	// TLS: library files with the OpenSSL uprobes, files that could not
+	// get them, and TLS connections by how they were followed.
+	TLSLibraries    prometheus.Gauge
+	TLSAttachErrors prometheus.Counter
+	TLSConns        *prometheus.CounterVec
 }
 
 type redKey struct {
@@ -65,6 +71,16 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		Unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_agent_unknown_protocol_connections_total", Help: "Connections whose protocol was not recognised, by local port.",
 		}, []string{"port"}),
+		TLSLibraries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigil_agent_tls_libraries", Help: "TLS library files (libssl) carrying the plaintext uprobes.",
+		}),
+		TLSAttachErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_agent_tls_attach_errors_total", Help: "TLS library files the plaintext uprobes could not be attached to.",
+		}),
+		TLSConns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_agent_tls_connections_total",
+			Help: "TLS connections: followed in plaintext through the library uprobes, or seen encrypted only (their records ignored, no spans).",
+		}, []string{"capture"}),
 		serverDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "http_server_request_duration_seconds", Help: "Duration of HTTP requests the traced services answered.", Buckets: buckets,
 		}, []string{"service_name", "http_request_method", "http_response_status_code", "client_address"}),
@@ -79,7 +95,7 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		span.KindServer: m.Spans.WithLabelValues(span.KindServer),
 		span.KindClient: m.Spans.WithLabelValues(span.KindClient),
 	}
-	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.serverDur, m.clientDur)
+	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.TLSLibraries, m.TLSAttachErrors, m.TLSConns, m.serverDur, m.clientDur)
 	if kernel != nil {
 		reg.MustRegister(kernelCollector{m})
 	}
@@ -121,10 +137,14 @@ var (
 	descRingDrops    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_events_total", "Events lost because the ring buffer was full, by kind.", []string{"kind"}, nil)
 	descDropBytes    = prometheus.NewDesc("vigil_agent_ringbuf_dropped_bytes_total", "Stream bytes whose data events were lost to a full ring buffer.", nil, nil)
 	descKernelConns  = prometheus.NewDesc("vigil_agent_kernel_connections_total", "Connections the BPF programs began to follow.", nil, nil)
+	descTLSEvents    = prometheus.NewDesc("vigil_agent_tls_plaintext_events_total", "Plaintext data events the TLS library uprobes queued.", nil, nil)
+	descTLSBytes     = prometheus.NewDesc("vigil_agent_tls_plaintext_bytes_total", "Plaintext bytes the traced TLS library calls moved.", nil, nil)
+	descTLSNoFD      = prometheus.NewDesc("vigil_agent_tls_unbound_calls_total", "TLS library calls whose socket was never seen (memory BIOs, calls before capture): their plaintext is lost.", nil, nil)
+	descTLSCipher    = prometheus.NewDesc("vigil_agent_tls_ciphertext_bytes_skipped_total", "Encrypted bytes of connections followed in plaintext, not copied.", nil, nil)
 )
 
 func (kernelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns} {
+	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns, descTLSEvents, descTLSBytes, descTLSNoFD, descTLSCipher} {
 		ch <- d
 	}
 }
@@ -139,4 +159,8 @@ func (c kernelCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRingDrops, prometheus.CounterValue, float64(s.CtrlDrops), "connection")
 	ch <- prometheus.MustNewConstMetric(descDropBytes, prometheus.CounterValue, float64(s.DroppedBytes))
 	ch <- prometheus.MustNewConstMetric(descKernelConns, prometheus.CounterValue, float64(s.Conns))
+	ch <- prometheus.MustNewConstMetric(descTLSEvents, prometheus.CounterValue, float64(s.TLSEvents))
+	ch <- prometheus.MustNewConstMetric(descTLSBytes, prometheus.CounterValue, float64(s.TLSBytes))
+	ch <- prometheus.MustNewConstMetric(descTLSNoFD, prometheus.CounterValue, float64(s.TLSNoFD))
+	ch <- prometheus.MustNewConstMetric(descTLSCipher, prometheus.CounterValue, float64(s.TLSCipherBytes))
 }

@@ -45,11 +45,13 @@ func (d *detector) applies(c *conn) bool {
 }
 
 // detectors in the order they are tried; the most specific first, so a
-// Redis inline "GET key" is never taken for HTTP.
+// Redis inline "GET key" is never taken for HTTP. TLS records start with
+// bytes no other protocol here starts with.
 func (t *tracker) detectors() []detector { return t.protocols }
 
 func defaultDetectors() []detector {
 	return []detector{
+		{name: "tls", ports: []int{443, 8443}, stream: true, detect: detectTLS, parser: newTLSRecords},
 		{name: "http2", ports: []int{50051}, stream: true, detect: detectH2, parser: newH2Parser},
 		{name: "http", ports: []int{80, 8080, 8000, 3000}, detect: func(b []byte) (bool, bool) {
 			_, ok, sure := httpwire.Detect(b)

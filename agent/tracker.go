@@ -28,6 +28,7 @@ type conn struct {
 	proto    protoParser           // nil until the protocol is recognised
 	seen     uint64                // bytes looked at while recognising
 	unknown  bool                  // no parser recognised the protocol: ignored
+	plain    bool                  // followed in a TLS library's plaintext: ciphertext ignored
 	held     [2][]reassembly.Piece // first pieces gathered while recognising
 	index    int                   // exchanges emitted so far
 	lastSeen uint64                // monotonic ns of the last event
@@ -53,6 +54,9 @@ type trackerOptions struct {
 	newBatch  func(n int) []span.Span
 	forget    func(tgid uint32)
 	protocols []detector // nil: defaultDetectors
+	// newProcess, when set, hears of each connection's process (for the
+	// TLS library scan); it must not block.
+	newProcess func(tgid uint32)
 }
 
 // tracker turns ring-buffer events into spans. It is used by the event loop
@@ -134,6 +138,9 @@ func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
 	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.piece(reassembly.Ingress, p) }
 	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.piece(reassembly.Egress, p) }
 	t.conns[k] = c
+	if t.newProcess != nil {
+		t.newProcess(k.tgid)
+	}
 	t.metrics.Conns.Set(float64(len(t.conns)))
 	return c
 }
@@ -149,14 +156,36 @@ func (t *tracker) onData(ev *dataEvent) {
 		c = t.newConn(k, ev.ConnID, ev.Start, true)
 	}
 	c.lastSeen = ev.End
-	t.metrics.Bytes.Add(float64(ev.Len))
 	t.metrics.Captured.Add(float64(len(ev.Data)))
+	switch {
+	case ev.Flags&flagTLS != 0:
+		if !c.plain {
+			c.followPlaintext()
+		}
+	case c.plain:
+		t.metrics.Bytes.Add(float64(ev.Len))
+		return // ciphertext sent before the kernel knew the connection as TLS
+	default:
+		t.metrics.Bytes.Add(float64(ev.Len))
+	}
 	if c.unknown || (c.proto != nil && c.proto.Stopped()) {
 		return
 	}
 	dir := reassembly.Direction(ev.Dir)
 	c.lastTID[dir] = ev.TID
 	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
+}
+
+// followPlaintext switches the connection to a TLS library's plaintext:
+// what the ciphertext showed (the handshake, at most a TLS record parser)
+// is dropped and protocols are recognised afresh, with the plaintext's own
+// offsets.
+func (c *conn) followPlaintext() {
+	c.plain = true
+	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
+	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
+	c.proto, c.unknown, c.seen, c.held = nil, false, 0, [2][]reassembly.Piece{}
+	c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
 }
 
 // piece takes the next in-order piece of one direction.
@@ -205,6 +234,9 @@ func (c *conn) end(ts uint64) {
 	}
 	if c.proto == nil && c.seen > 0 {
 		c.markUnknown() // closed before any parser recognised it
+	}
+	if _, ok := c.proto.(tlsRecords); ok && !c.plain {
+		c.t.metrics.TLSConns.WithLabelValues("encrypted_only").Inc()
 	}
 	if c.proto != nil {
 		c.proto.Close(ts)

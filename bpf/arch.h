@@ -1,9 +1,13 @@
-/* Syscall numbers and argument registers of the syscall-exit raw tracepoint.
+/* Syscall numbers and argument registers of the syscall-exit raw tracepoint,
+ * and the argument registers of user functions at uprobes.
  * At sys_exit the saved user registers still hold the arguments (x86-64:
  * di, si, dx, r10; arm64: orig_x0, then x1..x3, x0 holding the result). */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
+	unsigned long r14;
 	unsigned long r10;
+	unsigned long ax;
+	unsigned long cx;
 	unsigned long dx;
 	unsigned long si;
 	unsigned long di;
@@ -14,6 +18,12 @@ struct pt_regs {
 #define VIGIL_ARG1(r) ((r)->si)
 #define VIGIL_ARG2(r) ((r)->dx)
 #define VIGIL_ARG3(r) ((r)->r10)
+/* A C function's arguments and result at a uprobe (System V ABI). */
+#define VIGIL_UARG0(r) ((r)->di)
+#define VIGIL_UARG1(r) ((r)->si)
+#define VIGIL_UARG2(r) ((r)->dx)
+#define VIGIL_UARG3(r) ((r)->cx)
+#define VIGIL_URET(r) ((r)->ax)
 #define VIGIL_NR_READ 0
 #define VIGIL_NR_WRITE 1
 #define VIGIL_NR_CLOSE 3
@@ -38,6 +48,11 @@ struct pt_regs {
 #define VIGIL_ARG1(r) ((r)->regs[1])
 #define VIGIL_ARG2(r) ((r)->regs[2])
 #define VIGIL_ARG3(r) ((r)->regs[3])
+#define VIGIL_UARG0(r) ((r)->regs[0])
+#define VIGIL_UARG1(r) ((r)->regs[1])
+#define VIGIL_UARG2(r) ((r)->regs[2])
+#define VIGIL_UARG3(r) ((r)->regs[3])
+#define VIGIL_URET(r) ((r)->regs[0])
 #define VIGIL_NR_READ 63
 #define VIGIL_NR_WRITE 64
 #define VIGIL_NR_CLOSE 57

@@ -7,7 +7,7 @@
  * syscalls vigil does not follow, one array and one hash lookup for
  * untraced processes, a cached negative answer for non-socket descriptors.
  * Only the exit is observed, so an event's start and end are both the
- * exit time. */
+ * exit time. TLS libraries' plaintext comes from uprobes (ssl.h). */
 #include "vigil_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -150,5 +150,7 @@ static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg)
 }
 
 #include "conn.h"
+#include "tls.h"
 #include "data.h"
 #include "lifecycle.h"
+#include "ssl.h"

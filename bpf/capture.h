@@ -42,7 +42,16 @@ enum vigil_stat {
 	VIGIL_STAT_CTRL_DROPS = 2,
 	VIGIL_STAT_DROPPED_BYTES = 3,
 	VIGIL_STAT_CONNS = 4,
-	VIGIL_STAT_COUNT = 5,
+	VIGIL_STAT_TLS_EVENTS = 5,    /* plaintext data events queued */
+	VIGIL_STAT_TLS_BYTES = 6,     /* plaintext bytes SSL_read/SSL_write moved */
+	VIGIL_STAT_TLS_NO_FD = 7,     /* plaintext whose socket was never seen: lost */
+	VIGIL_STAT_TLS_CIPHER = 8,    /* ciphertext bytes not copied: plaintext is */
+	VIGIL_STAT_COUNT = 9,
+};
+
+/* vigil_data_event flags. */
+enum vigil_data_flag {
+	VIGIL_DATA_TLS = 1, /* plaintext of a TLS library call, its own offsets */
 };
 
 enum vigil_arg_kind {
@@ -62,17 +71,20 @@ struct vigil_config {
 };
 
 struct vigil_conn {
-	__u64 id;     /* ktime at open: tells reused fds apart */
-	__u64 off[2]; /* stream offsets per direction */
+	__u64 id;         /* ktime at open: tells reused fds apart */
+	__u64 off[2];     /* stream offsets per direction */
+	__u64 tls_off[2]; /* plaintext offsets per direction */
 	__u8 role;
-	__u8 _pad[7];
+	__u8 tls; /* a TLS library call used it: ciphertext is not copied */
+	__u8 _pad[6];
 };
 
 
 struct vigil_data_event {
 	__u8 type; /* VIGIL_EV_DATA */
 	__u8 dir;
-	__u8 _pad[2];
+	__u8 flags; /* enum vigil_data_flag */
+	__u8 _pad;
 	__u32 tgid;
 	__u32 tid;
 	__s32 fd;

@@ -24,11 +24,13 @@ type CaptureVigilConfig struct {
 }
 
 type CaptureVigilConn struct {
-	_    structs.HostLayout
-	Id   uint64
-	Off  [2]uint64
-	Role uint8
-	Pad  [7]uint8
+	_      structs.HostLayout
+	Id     uint64
+	Off    [2]uint64
+	TlsOff [2]uint64
+	Role   uint8
+	Tls    uint8
+	Pad    [6]uint8
 }
 
 type CaptureVigilConnEvent struct {
@@ -55,7 +57,8 @@ type CaptureVigilDataEvent struct {
 	_      structs.HostLayout
 	Type   uint8
 	Dir    uint8
-	Pad    [2]uint8
+	Flags  uint8
+	Pad    uint8
 	Tgid   uint32
 	Tid    uint32
 	Fd     int32
@@ -81,8 +84,30 @@ const (
 	CaptureVigilStatVIGIL_STAT_CTRL_DROPS    CaptureVigilStat = 2
 	CaptureVigilStatVIGIL_STAT_DROPPED_BYTES CaptureVigilStat = 3
 	CaptureVigilStatVIGIL_STAT_CONNS         CaptureVigilStat = 4
-	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 5
+	CaptureVigilStatVIGIL_STAT_TLS_EVENTS    CaptureVigilStat = 5
+	CaptureVigilStatVIGIL_STAT_TLS_BYTES     CaptureVigilStat = 6
+	CaptureVigilStatVIGIL_STAT_TLS_NO_FD     CaptureVigilStat = 7
+	CaptureVigilStatVIGIL_STAT_TLS_CIPHER    CaptureVigilStat = 8
+	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 9
 )
+
+type CaptureVigilTlsCall struct {
+	_     structs.HostLayout
+	Ssl   uint64
+	Buf   uint64
+	Lenp  uint64
+	Start uint64
+	Fd    int32
+	Dir   uint8
+	Pad   [3]uint8
+}
+
+type CaptureVigilTlsKey struct {
+	_    structs.HostLayout
+	Ssl  uint64
+	Tgid uint32
+	Pad  uint32
+}
 
 // Names of all BPF objects in the ELF.
 //
@@ -97,8 +122,15 @@ const (
 	CaptureMapVigilSettings        = "vigil_settings"
 	CaptureMapVigilSkip            = "vigil_skip"
 	CaptureMapVigilStats           = "vigil_stats"
+	CaptureMapVigilTlsCalls        = "vigil_tls_calls"
+	CaptureMapVigilTlsFds          = "vigil_tls_fds"
 	CaptureProgVigilEnterClose     = "vigil_enter_close"
 	CaptureProgVigilProcessExit    = "vigil_process_exit"
+	CaptureProgVigilSslRead        = "vigil_ssl_read"
+	CaptureProgVigilSslReadEx      = "vigil_ssl_read_ex"
+	CaptureProgVigilSslReturn      = "vigil_ssl_return"
+	CaptureProgVigilSslWrite       = "vigil_ssl_write"
+	CaptureProgVigilSslWriteEx     = "vigil_ssl_write_ex"
 	CaptureProgVigilSysExit        = "vigil_sys_exit"
 	CaptureVarVigilUnusedConnEvent = "vigil_unused_conn_event"
 	CaptureVarVigilUnusedDataEvent = "vigil_unused_data_event"
@@ -149,6 +181,11 @@ type CaptureSpecs struct {
 type CaptureProgramSpecs struct {
 	VigilEnterClose  *ebpf.ProgramSpec `ebpf:"vigil_enter_close"`
 	VigilProcessExit *ebpf.ProgramSpec `ebpf:"vigil_process_exit"`
+	VigilSslRead     *ebpf.ProgramSpec `ebpf:"vigil_ssl_read"`
+	VigilSslReadEx   *ebpf.ProgramSpec `ebpf:"vigil_ssl_read_ex"`
+	VigilSslReturn   *ebpf.ProgramSpec `ebpf:"vigil_ssl_return"`
+	VigilSslWrite    *ebpf.ProgramSpec `ebpf:"vigil_ssl_write"`
+	VigilSslWriteEx  *ebpf.ProgramSpec `ebpf:"vigil_ssl_write_ex"`
 	VigilSysExit     *ebpf.ProgramSpec `ebpf:"vigil_sys_exit"`
 }
 
@@ -165,6 +202,8 @@ type CaptureMapSpecs struct {
 	VigilSettings   *ebpf.MapSpec `ebpf:"vigil_settings"`
 	VigilSkip       *ebpf.MapSpec `ebpf:"vigil_skip"`
 	VigilStats      *ebpf.MapSpec `ebpf:"vigil_stats"`
+	VigilTlsCalls   *ebpf.MapSpec `ebpf:"vigil_tls_calls"`
+	VigilTlsFds     *ebpf.MapSpec `ebpf:"vigil_tls_fds"`
 }
 
 // CaptureVariableSpecs contains global variables before they are loaded into the kernel.
@@ -205,6 +244,8 @@ type CaptureMaps struct {
 	VigilSettings   *ebpf.Map `ebpf:"vigil_settings"`
 	VigilSkip       *ebpf.Map `ebpf:"vigil_skip"`
 	VigilStats      *ebpf.Map `ebpf:"vigil_stats"`
+	VigilTlsCalls   *ebpf.Map `ebpf:"vigil_tls_calls"`
+	VigilTlsFds     *ebpf.Map `ebpf:"vigil_tls_fds"`
 }
 
 func (m *CaptureMaps) Close() error {
@@ -218,6 +259,8 @@ func (m *CaptureMaps) Close() error {
 		m.VigilSettings,
 		m.VigilSkip,
 		m.VigilStats,
+		m.VigilTlsCalls,
+		m.VigilTlsFds,
 	)
 }
 
@@ -236,6 +279,11 @@ type CaptureVariables struct {
 type CapturePrograms struct {
 	VigilEnterClose  *ebpf.Program `ebpf:"vigil_enter_close"`
 	VigilProcessExit *ebpf.Program `ebpf:"vigil_process_exit"`
+	VigilSslRead     *ebpf.Program `ebpf:"vigil_ssl_read"`
+	VigilSslReadEx   *ebpf.Program `ebpf:"vigil_ssl_read_ex"`
+	VigilSslReturn   *ebpf.Program `ebpf:"vigil_ssl_return"`
+	VigilSslWrite    *ebpf.Program `ebpf:"vigil_ssl_write"`
+	VigilSslWriteEx  *ebpf.Program `ebpf:"vigil_ssl_write_ex"`
 	VigilSysExit     *ebpf.Program `ebpf:"vigil_sys_exit"`
 }
 
@@ -243,6 +291,11 @@ func (p *CapturePrograms) Close() error {
 	return _CaptureClose(
 		p.VigilEnterClose,
 		p.VigilProcessExit,
+		p.VigilSslRead,
+		p.VigilSslReadEx,
+		p.VigilSslReturn,
+		p.VigilSslWrite,
+		p.VigilSslWriteEx,
 		p.VigilSysExit,
 	)
 }

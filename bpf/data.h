@@ -52,8 +52,39 @@ static __always_inline __u32 vigil_copy(struct vigil_scratch *s, __u8 kind, __u6
 	return 0;
 }
 
+/* vigil_output queues the data event whose bytes s holds; it returns false
+ * when the ring buffer was full. */
+static __always_inline bool vigil_output(struct vigil_config *cfg, struct vigil_scratch *s, __u64 pid_tgid,
+					 __s32 fd, __u64 conn_id, __u64 off, __u64 start, __u64 end, __s64 ret,
+					 __u32 cap, __u8 dir, __u8 flags)
+{
+	if (cap > VIGIL_MAX_CAPTURE)
+		cap = VIGIL_MAX_CAPTURE;
+	s->ev.type = VIGIL_EV_DATA;
+	s->ev.dir = dir;
+	s->ev.flags = flags;
+	s->ev.tgid = pid_tgid >> 32;
+	s->ev.tid = (__u32)pid_tgid;
+	s->ev.fd = fd;
+	s->ev.conn_id = conn_id;
+	s->ev.off = off;
+	s->ev.start = start;
+	s->ev.end = end;
+	s->ev.len = ret > 0xffffffff ? 0xffffffff : (__u32)ret;
+	s->ev.cap = cap;
+	if (bpf_ringbuf_output(&vigil_events, s, sizeof(s->ev) + cap, vigil_wakeup_flags(cfg))) {
+		vigil_count(VIGIL_STAT_DATA_DROPS, 1);
+		vigil_count(VIGIL_STAT_DROPPED_BYTES, ret);
+		return false;
+	}
+	vigil_count(VIGIL_STAT_DATA_EVENTS, 1);
+	return true;
+}
+
 /* vigil_data handles the exit of a data syscall on fd that moved ret bytes
- * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr). */
+ * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr).
+ * The ciphertext of a connection a TLS library call used is not copied:
+ * the library's uprobes deliver its plaintext. */
 static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir)
 {
 	if (ret <= 0)
@@ -68,6 +99,11 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if (!c)
 		return 0;
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
+	if (vigil_tls_note_fd(pid_tgid, fd) || c->tls) {
+		c->tls = 1;
+		vigil_count(VIGIL_STAT_TLS_CIPHER, ret);
+		return 0;
+	}
 	__u64 conn_id = c->id;
 
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -78,26 +114,7 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if ((__u64)ret < want)
 		want = (__u32)ret;
 	__u32 cap = vigil_copy(s, kind, ptr, cnt, want);
-	if (cap > VIGIL_MAX_CAPTURE)
-		cap = VIGIL_MAX_CAPTURE;
-
-	__u64 now = bpf_ktime_get_ns();
-	s->ev.type = VIGIL_EV_DATA;
-	s->ev.dir = dir;
-	s->ev.tgid = pid_tgid >> 32;
-	s->ev.tid = (__u32)pid_tgid;
-	s->ev.fd = fd;
-	s->ev.conn_id = conn_id;
-	s->ev.off = off;
-	s->ev.start = now; /* the exit alone is observed: see capture.c */
-	s->ev.end = now;
-	s->ev.len = ret > 0xffffffff ? 0xffffffff : (__u32)ret;
-	s->ev.cap = cap;
-	if (bpf_ringbuf_output(&vigil_events, s, sizeof(s->ev) + cap, vigil_wakeup_flags(cfg))) {
-		vigil_count(VIGIL_STAT_DATA_DROPS, 1);
-		vigil_count(VIGIL_STAT_DROPPED_BYTES, ret);
-		return 0;
-	}
-	vigil_count(VIGIL_STAT_DATA_EVENTS, 1);
+	__u64 now = bpf_ktime_get_ns(); /* the exit alone is observed: see capture.c */
+	vigil_output(cfg, s, pid_tgid, fd, conn_id, off, now, now, ret, cap, dir, 0);
 	return 0;
 }

@@ -1,0 +1,280 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/vigil-dev/vigil/bpf"
+)
+
+// sslPrograms are the entry uprobes by OpenSSL symbol; one uretprobe
+// (VigilSslReturn) serves them all.
+func sslPrograms(p *bpf.CapturePrograms) map[string]*ebpf.Program {
+	return map[string]*ebpf.Program{
+		"SSL_read": p.VigilSslRead, "SSL_read_ex": p.VigilSslReadEx,
+		"SSL_write": p.VigilSslWrite, "SSL_write_ex": p.VigilSslWriteEx,
+	}
+}
+
+// libsslName matches OpenSSL's libssl (libssl.so, libssl.so.3,
+// libssl.so.1.1), not NSS's libssl3.so.
+var libsslName = regexp.MustCompile(`^libssl\.so(\.[0-9.]+)?$`)
+
+// fileID names a library file across mount namespaces and hard links.
+type fileID struct{ dev, ino uint64 }
+
+// sslProbes attaches the OpenSSL uprobes to each libssl file the traced
+// processes map, once per file: a uprobe on a file fires in every process
+// that maps it, now or later, and the BPF side applies the pid and cgroup
+// filters.
+type sslProbes struct {
+	progs    *bpf.CapturePrograms
+	procRoot string
+	pids     map[uint32]bool // the pid filter; empty: every process
+	every    time.Duration   // rescan period of every process's maps
+	metrics  *Metrics
+	log      *slog.Logger
+	wake     chan uint32
+
+	mu      sync.Mutex
+	files   map[fileID]bool // attached, or failed and not retried
+	scanned map[uint32]bool
+	links   []link.Link
+	closed  bool
+}
+
+func newSSLProbes(progs *bpf.CapturePrograms, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
+	p := &sslProbes{
+		progs: progs, procRoot: procRoot, pids: map[uint32]bool{}, every: 5 * time.Second,
+		metrics: m, log: log, wake: make(chan uint32, 256),
+		files: map[fileID]bool{}, scanned: map[uint32]bool{},
+	}
+	for _, pid := range f.PIDs {
+		p.pids[pid] = true
+	}
+	return p
+}
+
+// start attaches to the libraries found now: without a pid filter the
+// system's own libssl first, so that processes started later are covered
+// from their first call, then those the running processes map.
+func (p *sslProbes) start() {
+	if len(p.pids) == 0 {
+		root := filepath.Join(p.procRoot, "1", "root")
+		if _, err := os.Stat(root); err != nil {
+			root = "/" // pid 1's root is not readable here: ours
+		}
+		for _, path := range systemLibSSL(root) {
+			p.attachFile(path)
+		}
+	}
+	p.scanAll()
+}
+
+// run rescans every process periodically and the processes the tracker
+// reports as they appear, until ctx ends.
+func (p *sslProbes) run(ctx context.Context) {
+	tick := time.NewTicker(p.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case pid := <-p.wake:
+			p.scanPID(pid)
+		case <-tick.C:
+			p.scanAll()
+		}
+	}
+}
+
+// notice asks for a scan of a process seen for the first time; it never
+// blocks the event loop.
+func (p *sslProbes) notice(pid uint32) {
+	p.mu.Lock()
+	seen := p.scanned[pid]
+	p.scanned[pid] = true
+	p.mu.Unlock()
+	if !seen {
+		select {
+		case p.wake <- pid:
+		default: // the periodic scan will see it
+		}
+	}
+}
+
+// forget drops an exited process.
+func (p *sslProbes) forget(pid uint32) {
+	p.mu.Lock()
+	delete(p.scanned, pid)
+	p.mu.Unlock()
+}
+
+func (p *sslProbes) scanAll() {
+	if len(p.pids) > 0 {
+		for pid := range p.pids {
+			p.scanPID(pid)
+		}
+		return
+	}
+	entries, err := os.ReadDir(p.procRoot)
+	if err != nil {
+		p.log.Warn("listing processes for TLS libraries", "err", err)
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		p.scanPID(uint32(pid))
+	}
+}
+
+// scanPID attaches to the libssl files a process maps, opened through the
+// process's root so that containers' own copies are found.
+func (p *sslProbes) scanPID(pid uint32) {
+	if len(p.pids) > 0 && !p.pids[pid] {
+		return
+	}
+	dir := filepath.Join(p.procRoot, strconv.FormatUint(uint64(pid), 10))
+	f, err := os.Open(filepath.Join(dir, "maps"))
+	if err != nil {
+		return // exited, or a kernel thread
+	}
+	libs := mappedLibSSL(f)
+	f.Close()
+	for _, lib := range libs {
+		p.attachFile(filepath.Join(dir, "root", lib))
+	}
+}
+
+// mappedLibSSL lists the distinct libssl paths of a /proc/PID/maps.
+func mappedLibSSL(r io.Reader) []string {
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		// address perms offset dev inode path
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 {
+			continue
+		}
+		path := strings.Join(fields[5:], " ")
+		if !strings.HasPrefix(path, "/") || !libsslName.MatchString(filepath.Base(path)) || seen[path] {
+			continue
+		}
+		seen[path] = true
+		out = append(out, path)
+	}
+	return out
+}
+
+// systemLibSSL lists the libssl files of the usual library directories
+// under root.
+func systemLibSSL(root string) []string {
+	var out []string
+	for _, pattern := range []string{"lib/*/libssl.so*", "usr/lib/*/libssl.so*", "lib64/libssl.so*", "usr/lib64/libssl.so*", "usr/lib/libssl.so*"} {
+		matches, _ := filepath.Glob(filepath.Join(root, pattern))
+		for _, m := range matches {
+			if libsslName.MatchString(filepath.Base(m)) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// attachFile attaches the uprobes to one library file unless that file
+// was tried before. The probes are created through an open descriptor: the
+// kernel resolves the path at attach time, and a /proc/PID/root path dies
+// with its process.
+func (p *sslProbes) attachFile(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return
+	}
+	id := fileID{uint64(st.Dev), st.Ino}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, done := p.files[id]; done || p.closed {
+		return
+	}
+	links, err := p.attach("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+	p.files[id] = err == nil
+	if err != nil {
+		p.metrics.TLSAttachErrors.Inc()
+		p.log.Warn("TLS plaintext of this library will not be captured", "library", path, "err", err)
+		return
+	}
+	p.links = append(p.links, links...)
+	p.metrics.TLSLibraries.Inc()
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	p.log.Info("capturing TLS plaintext", "library", path, "probes", len(links))
+}
+
+// attach puts the entry uprobe and the uretprobe on each OpenSSL symbol
+// the library exports; SSL_read and SSL_write are required.
+func (p *sslProbes) attach(path string) ([]link.Link, error) {
+	ex, err := link.OpenExecutable(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	var links []link.Link
+	fail := func(err error) ([]link.Link, error) {
+		for _, l := range links {
+			_ = l.Close()
+		}
+		return nil, err
+	}
+	for _, sym := range []string{"SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex"} {
+		prog := sslPrograms(p.progs)[sym]
+		entry, err := ex.Uprobe(sym, prog, nil)
+		if errors.Is(err, link.ErrNoSymbol) && strings.HasSuffix(sym, "_ex") {
+			continue // OpenSSL before 1.1.1
+		}
+		if err != nil {
+			return fail(fmt.Errorf("attaching a uprobe to %s: %w", sym, err))
+		}
+		links = append(links, entry)
+		ret, err := ex.Uretprobe(sym, p.progs.VigilSslReturn, nil)
+		if err != nil {
+			return fail(fmt.Errorf("attaching a uretprobe to %s: %w", sym, err))
+		}
+		links = append(links, ret)
+	}
+	return links, nil
+}
+
+// close detaches every probe.
+func (p *sslProbes) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.links {
+		_ = l.Close()
+	}
+	p.links, p.closed = nil, true
+}

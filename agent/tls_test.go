@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// tlsRequests are what the TLS tests send to the Go TLS server, one
+// connection each; each must become exactly one client span.
+var tlsRequests = []struct {
+	path   string
+	status int
+	body   int64
+}{
+	{"/hello", 200, 17},
+	{"/status?code=404", 404, 0},
+	{"/bytes?n=3000", 200, 3000}, // more than the 1024 bytes captured
+}
+
+// TestTLSCurl: curl (libcurl over OpenSSL's SSL_read/SSL_write) against a
+// Go TLS server. curl's plaintext becomes its three client spans with the
+// socket's 4-tuple; the server's side is only ciphertext to the agent
+// (Go's crypto/tls is not probed) and yields no span.
+func TestTLSCurl(t *testing.T) {
+	curl := lookPathOrSkip(t, "curl")
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	var localPorts []int
+	for _, r := range tlsRequests {
+		out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", "https://"+srv.addr+r.path).Output()
+		if err != nil {
+			t.Fatalf("curl %s: %v", r.path, err)
+		}
+		localPorts = append(localPorts, checkClientOutput(t, string(out), r.status))
+	}
+	checkTLSSpans(t, a, srv, "curl", localPorts)
+}
+
+// TestTLSPythonURLLib: Python's urllib (the ssl module: SSL_read_ex and
+// SSL_write_ex) against the same server, an unverified context, one
+// connection per request.
+func TestTLSPythonURLLib(t *testing.T) {
+	python := lookPathOrSkip(t, "python3")
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	var paths []string
+	for _, r := range tlsRequests {
+		paths = append(paths, r.path)
+	}
+	out, err := exec.Command(python, "-c", pythonHTTPS, "https://"+srv.addr, strings.Join(paths, ",")).Output()
+	if err != nil {
+		t.Fatalf("python: %v %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(tlsRequests) {
+		t.Fatalf("python printed %q, want %d lines", out, len(tlsRequests))
+	}
+	var localPorts []int
+	for i, r := range tlsRequests {
+		localPorts = append(localPorts, checkClientOutput(t, lines[i], r.status))
+	}
+	checkTLSSpans(t, a, srv, "python3", localPorts)
+}
+
+// pythonHTTPS requests each path on its own connection and prints the
+// status and the local port of the socket.
+const pythonHTTPS = `
+import ssl, sys, urllib.error, urllib.request
+ctx = ssl._create_unverified_context()
+for path in sys.argv[2].split(","):
+    try:
+        r = urllib.request.urlopen(sys.argv[1] + path, context=ctx)
+    except urllib.error.HTTPError as e:
+        r = e
+    fp = r.fp
+    while not hasattr(fp, "raw"):  # an HTTPError wraps the response
+        fp = fp.fp
+    port = fp.raw._sock.getsockname()[1]
+    r.read()
+    print(r.status, port, flush=True)
+    r.close()
+`
+
+func lookPathOrSkip(t *testing.T, name string) string {
+	t.Helper()
+	needBPF(t)
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("needs %s (apt-get install %s)", name, name)
+	}
+	return p
+}
+
+// checkClientOutput reads "STATUS LOCALPORT" and returns the port.
+func checkClientOutput(t *testing.T, out string, wantStatus int) int {
+	t.Helper()
+	status, port, _ := strings.Cut(strings.TrimSpace(out), " ")
+	if status != strconv.Itoa(wantStatus) {
+		t.Fatalf("client got status %s, want %d", status, wantStatus)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n == 0 {
+		t.Fatalf("client printed local port %q", port)
+	}
+	return n
+}
+
+// checkTLSSpans wants exactly one client span per tlsRequests entry, from
+// service, on the connection from 127.0.0.1:localPorts[i] to the server,
+// and nothing else: no span, unknown protocol or parse error out of the
+// ciphertext of either side.
+func checkTLSSpans(t *testing.T, a *running, srv *server, service string, localPorts []int) {
+	t.Helper()
+	n := len(tlsRequests)
+	a.waitSpans(t, n, func(s *span.Span) bool { return s.Span.Kind == span.KindClient })
+	spans := a.stop(t)
+	if len(spans) != n {
+		for _, s := range spans {
+			t.Logf("span %s %s %s", s.Span.Kind, s.Service.Name, s.Span.Name)
+		}
+		for _, m := range []string{"vigil_agent_tls_libraries", "vigil_agent_tls_attach_errors_total", "vigil_agent_tls_plaintext_events_total",
+			"vigil_agent_tls_unbound_calls_total", "vigil_agent_tls_ciphertext_bytes_skipped_total", "vigil_agent_tls_connections_total", "vigil_agent_events_total"} {
+			t.Logf("%s = %v", m, counterWith(t, a.reg, m, "", ""))
+		}
+		t.Fatalf("got %d spans, want %d client spans", len(spans), n)
+	}
+	byPath := map[string]span.Span{}
+	for _, s := range spans {
+		if s.HTTP == nil {
+			t.Fatalf("span %s is not HTTP", s.Span.Name)
+		}
+		byPath[s.HTTP.Request.Path] = s
+	}
+	for i, r := range tlsRequests {
+		s, ok := byPath[r.path]
+		if !ok {
+			t.Errorf("no span for %s among %v", r.path, byPath)
+			continue
+		}
+		if s.Span.Kind != span.KindClient || s.HTTP.Request.Method != "GET" || s.HTTP.Response.StatusCode != r.status ||
+			s.HTTP.Response.BodyBytes != r.body || s.Vigil.Incomplete {
+			t.Errorf("%s: %s %s status %d body %d incomplete %v, want client GET status %d body %d",
+				r.path, s.Span.Kind, s.HTTP.Request.Method, s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete, r.status, r.body)
+		}
+		if s.Service.Name != service {
+			t.Errorf("%s: service %q, want %q", r.path, s.Service.Name, service)
+		}
+		wantSrc := span.Endpoint{IP: "127.0.0.1", Port: localPorts[i]}
+		wantDst := span.Endpoint{IP: "127.0.0.1", Port: srv.port()}
+		if s.Source.IP != wantSrc.IP || s.Source.Port != wantSrc.Port || s.Destination.IP != wantDst.IP || s.Destination.Port != wantDst.Port {
+			t.Errorf("%s: %+v -> %+v, want %+v -> %+v", r.path, s.Source, s.Destination, wantSrc, wantDst)
+		}
+	}
+	for _, c := range []struct {
+		name, label, value string
+		want               float64
+	}{
+		{"vigil_agent_tls_connections_total", "capture", "plaintext", float64(n)},
+		{"vigil_agent_tls_connections_total", "capture", "encrypted_only", float64(n)}, // the Go server's side
+		{"vigil_agent_unknown_protocol_connections_total", "", "", 0},
+		{"vigil_agent_parse_errors_total", "", "", 0},
+	} {
+		if got := counterWith(t, a.reg, c.name, c.label, c.value); got != c.want {
+			t.Errorf("%s{%s=%q} = %v, want %v", c.name, c.label, c.value, got, c.want)
+		}
+	}
+	if got := counterWith(t, a.reg, "vigil_agent_tls_plaintext_bytes_total", "", ""); got <= 0 {
+		t.Errorf("vigil_agent_tls_plaintext_bytes_total = %v", got)
+	}
+	if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "", ""); got < 1 {
+		t.Errorf("vigil_agent_tls_libraries = %v, want at least the system's libssl", got)
+	}
+}
+
+// counterWith sums the series of a metric, those with label=value when
+// label is set.
+func counterWith(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			match := label == ""
+			for _, l := range m.GetLabel() {
+				match = match || (l.GetName() == label && l.GetValue() == value)
+			}
+			if match {
+				sum += metricValue(m)
+			}
+		}
+	}
+	return sum
+}
