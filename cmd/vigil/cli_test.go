@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/activities"
+	"github.com/vigil-dev/vigil/internal/contract"
+	"github.com/vigil-dev/vigil/internal/correlate/pipeline"
 	"github.com/vigil-dev/vigil/internal/monitor"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -839,9 +842,31 @@ func TestTracesGet(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	if !strings.Contains(r.stderr, "not assembled yet") {
+		t.Errorf("an on-the-fly trace must say so:\n%s", r.stderr)
+	}
 	r = runCLI(t, "traces", "list", "--data-dir", dir)
+	if r.code != 0 || strings.Contains(r.stdout, "4bf92f3577b34da6a3ce929d0e0e4736") || !strings.Contains(r.stderr, "no assembled traces") {
+		t.Errorf("traces list before assembly (exit %d):\n%s", r.code, r.output())
+	}
+
+	// What the AssembleTraces schedule does, once the window has ended.
+	st, err = sqlite.Open(context.Background(), filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := contract.WindowInput{From: base, Until: base.Add(10 * time.Second), Margin: time.Second, MaxSpans: 100}
+	if _, err := activities.NewTraces(st, pipeline.Options{}, discardLogger()).AssembleTraceWindow(context.Background(), win); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r = runCLI(t, "traces", "list", "--data-dir", dir, "--service", "orders")
 	if r.code != 0 || !strings.Contains(r.stdout, "4bf92f3577b34da6a3ce929d0e0e4736") || !strings.Contains(r.stdout, "frontend GET /api/orders/{id}") {
 		t.Errorf("traces list (exit %d):\n%s", r.code, r.output())
+	}
+	r = runCLI(t, "traces", "get", "4bf92f3577b34da6a3ce929d0e0e4736", "--data-dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "*   orders server GET /api/orders/{id}") || !strings.Contains(r.stdout, "assembled ") || r.stderr != "" {
+		t.Errorf("stored trace (exit %d):\n%s", r.code, r.output())
 	}
 	if r := runCLI(t, "traces", "get", "ffffffffffffffffffffffffffffffff", "--data-dir", dir); r.code == 0 || r.err == nil || !strings.Contains(r.err.Error(), "no spans of trace") {
 		t.Errorf("unknown trace: exit %d: %v", r.code, r.err)
