@@ -173,6 +173,7 @@ func (n *node) startAPI(m *metrics.Metrics) error {
 	}
 	if n.store != nil {
 		deps.Results, deps.Catalog, deps.Incidents, deps.Signaler = n.store, n.store, n.store, n.client
+		deps.Traces = n.store
 		deps.Health["store"] = func(ctx context.Context) error {
 			_, err := n.store.LatestResults(ctx)
 			return err

@@ -55,6 +55,8 @@ type Deps struct {
 	// Incidents and Signaler serve /api/incidents (nil: 503).
 	Incidents Incidents
 	Signaler  IncidentSignaler
+	// Traces serves /api/traces (nil: 503).
+	Traces Traces
 	// Health checks by component name; any error makes /healthz answer 503.
 	Health map[string]func(context.Context) error
 	// Links to show in responses (Temporal UI base URL).
@@ -82,6 +84,8 @@ func Handler(d Deps) http.Handler {
 	mux.HandleFunc("GET /api/attachments/{key...}", s.getAttachment)
 	mux.HandleFunc("GET /api/incidents", s.listIncidents)
 	mux.HandleFunc("POST /api/incidents/{action}", s.incidentAction)
+	mux.HandleFunc("GET /api/traces", s.listTraces)
+	mux.HandleFunc("GET /api/traces/{id}", s.getTrace)
 	return jsonFallback{mux}
 }
 
