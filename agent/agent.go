@@ -86,6 +86,7 @@ func New(opts Options) (*Agent, error) {
 		batchSize: cfg.BatchSize, submit: a.exporter.submit, newBatch: a.exporter.batch,
 		forget:     func(tgid uint32) { capture.ForgetProcess(tgid); a.ssl.forget(tgid) },
 		newProcess: a.ssl.notice,
+		exec:       a.ssl.exec,
 	})
 	log.Info("capturing", "pids", cfg.PIDs, "cgroups", cfg.Cgroups, "ports", cfg.Ports,
 		"capture_bytes", cfg.CaptureBytes, "node", node)

@@ -34,6 +34,7 @@ func tracepoints(p *bpf.CapturePrograms) []struct {
 	return []tp{
 		{"syscalls", "sys_enter_close", p.VigilEnterClose},
 		{"sched", "sched_process_exit", p.VigilProcessExit},
+		{"sched", "sched_process_exec", p.VigilProcessExec},
 	}
 }
 

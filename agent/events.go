@@ -12,6 +12,7 @@ const (
 	evOpen  = 2
 	evClose = 3
 	evExit  = 4
+	evExec  = 5
 
 	roleUnknown = 0
 	roleClient  = 1

@@ -35,6 +35,10 @@ func sslPrograms(p *bpf.CapturePrograms) map[string]*ebpf.Program {
 // libssl.so.1.1), not NSS's libssl3.so.
 var libsslName = regexp.MustCompile(`^libssl\.so(\.[0-9.]+)?$`)
 
+// sslRescanEvery is how often every traced process's maps are read again
+// (libraries opened long after exec and before any connection).
+var sslRescanEvery = 5 * time.Second
+
 // fileID names a library file across mount namespaces and hard links.
 type fileID struct{ dev, ino uint64 }
 
@@ -60,7 +64,7 @@ type sslProbes struct {
 
 func newSSLProbes(progs *bpf.CapturePrograms, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
 	p := &sslProbes{
-		progs: progs, procRoot: procRoot, pids: map[uint32]bool{}, every: 5 * time.Second,
+		progs: progs, procRoot: procRoot, pids: map[uint32]bool{}, every: sslRescanEvery,
 		metrics: m, log: log, wake: make(chan uint32, 256),
 		files: map[fileID]bool{}, scanned: map[uint32]bool{},
 	}
@@ -115,6 +119,21 @@ func (p *sslProbes) notice(pid uint32) {
 		case p.wake <- pid:
 		default: // the periodic scan will see it
 		}
+	}
+}
+
+// exec looks at a process that just exec'd once its dynamic loader has
+// mapped its libraries (the usual case takes milliseconds; libraries
+// opened later are found by the connection and periodic scans).
+func (p *sslProbes) exec(pid uint32) {
+	p.forget(pid)
+	for _, d := range []time.Duration{20 * time.Millisecond, 250 * time.Millisecond, time.Second} {
+		time.AfterFunc(d, func() {
+			select {
+			case p.wake <- pid:
+			default:
+			}
+		})
 	}
 }
 
@@ -221,6 +240,7 @@ func (p *sslProbes) attachFile(path string) {
 	if _, done := p.files[id]; done || p.closed {
 		return
 	}
+	began := time.Now()
 	links, err := p.attach("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
 	p.files[id] = err == nil
 	if err != nil {
@@ -233,7 +253,7 @@ func (p *sslProbes) attachFile(path string) {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	p.log.Info("capturing TLS plaintext", "library", path, "probes", len(links))
+	p.log.Info("capturing TLS plaintext", "library", path, "probes", len(links), "took", time.Since(began).Round(time.Microsecond))
 }
 
 // attach puts the entry uprobe and the uretprobe on each OpenSSL symbol

@@ -57,6 +57,7 @@ type trackerOptions struct {
 	// newProcess, when set, hears of each connection's process (for the
 	// TLS library scan); it must not block.
 	newProcess func(tgid uint32)
+	exec       func(tgid uint32) // hears of exec'd processes; must not block
 }
 
 // tracker turns ring-buffer events into spans. It is used by the event loop
@@ -94,7 +95,7 @@ func (t *tracker) handle(raw []byte) {
 		}
 		t.metrics.evData.Inc()
 		t.onData(&t.data)
-	case evOpen, evClose, evExit:
+	case evOpen, evClose, evExit, evExec:
 		if err := decodeConn(raw, &t.cev); err != nil {
 			t.badEvent("connection", err)
 			return
@@ -106,9 +107,12 @@ func (t *tracker) handle(raw []byte) {
 		case evClose:
 			t.metrics.Events.WithLabelValues("close").Inc()
 			t.onClose(connKey{t.cev.TGID, t.cev.FD}, t.cev.TS)
-		default:
+		case evExit:
 			t.metrics.Events.WithLabelValues("exit").Inc()
 			t.onExit(t.cev.TGID, t.cev.TS)
+		default:
+			t.metrics.Events.WithLabelValues("exec").Inc()
+			t.onExec(t.cev.TGID)
 		}
 	default:
 		t.metrics.Dropped.WithLabelValues("unknown_event_type").Inc()
@@ -214,6 +218,14 @@ func portLabel(c *conn) string {
 func (t *tracker) onClose(k connKey, ts uint64) {
 	if c := t.conns[k]; c != nil {
 		c.end(ts)
+	}
+}
+
+// onExec: the process runs another program, whose facts are read afresh.
+func (t *tracker) onExec(tgid uint32) {
+	t.procs.Forget(tgid)
+	if t.exec != nil {
+		t.exec(tgid)
 	}
 }
 

@@ -22,6 +22,7 @@ enum vigil_event_type {
 	VIGIL_EV_OPEN = 2,
 	VIGIL_EV_CLOSE = 3,
 	VIGIL_EV_EXIT = 4,
+	VIGIL_EV_EXEC = 5, /* a traced process exec'd: its libraries change */
 };
 
 /* Direction as seen by the traced process. */
@@ -97,7 +98,7 @@ struct vigil_data_event {
 };
 
 struct vigil_conn_event {
-	__u8 type; /* VIGIL_EV_OPEN, VIGIL_EV_CLOSE or VIGIL_EV_EXIT */
+	__u8 type; /* VIGIL_EV_OPEN, VIGIL_EV_CLOSE, VIGIL_EV_EXIT or VIGIL_EV_EXEC */
 	__u8 role;
 	__u16 family; /* AF_INET or AF_INET6 */
 	__u32 tgid;

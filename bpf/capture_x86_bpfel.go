@@ -125,6 +125,7 @@ const (
 	CaptureMapVigilTlsCalls        = "vigil_tls_calls"
 	CaptureMapVigilTlsFds          = "vigil_tls_fds"
 	CaptureProgVigilEnterClose     = "vigil_enter_close"
+	CaptureProgVigilProcessExec    = "vigil_process_exec"
 	CaptureProgVigilProcessExit    = "vigil_process_exit"
 	CaptureProgVigilSslRead        = "vigil_ssl_read"
 	CaptureProgVigilSslReadEx      = "vigil_ssl_read_ex"
@@ -180,6 +181,7 @@ type CaptureSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type CaptureProgramSpecs struct {
 	VigilEnterClose  *ebpf.ProgramSpec `ebpf:"vigil_enter_close"`
+	VigilProcessExec *ebpf.ProgramSpec `ebpf:"vigil_process_exec"`
 	VigilProcessExit *ebpf.ProgramSpec `ebpf:"vigil_process_exit"`
 	VigilSslRead     *ebpf.ProgramSpec `ebpf:"vigil_ssl_read"`
 	VigilSslReadEx   *ebpf.ProgramSpec `ebpf:"vigil_ssl_read_ex"`
@@ -278,6 +280,7 @@ type CaptureVariables struct {
 // It can be passed to LoadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type CapturePrograms struct {
 	VigilEnterClose  *ebpf.Program `ebpf:"vigil_enter_close"`
+	VigilProcessExec *ebpf.Program `ebpf:"vigil_process_exec"`
 	VigilProcessExit *ebpf.Program `ebpf:"vigil_process_exit"`
 	VigilSslRead     *ebpf.Program `ebpf:"vigil_ssl_read"`
 	VigilSslReadEx   *ebpf.Program `ebpf:"vigil_ssl_read_ex"`
@@ -290,6 +293,7 @@ type CapturePrograms struct {
 func (p *CapturePrograms) Close() error {
 	return _CaptureClose(
 		p.VigilEnterClose,
+		p.VigilProcessExec,
 		p.VigilProcessExit,
 		p.VigilSslRead,
 		p.VigilSslReadEx,

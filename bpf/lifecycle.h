@@ -69,10 +69,8 @@ int vigil_enter_close(struct vigil_sys_enter *ctx)
 	return 0;
 }
 
-/* A traced process exiting closes its descriptors without close(2): tell
- * user space so it ends that process's connections. */
-SEC("tracepoint/sched/sched_process_exit")
-int vigil_process_exit(void *ctx)
+/* vigil_process_event tells user space of a traced process's exit or exec. */
+static __always_inline int vigil_process_event(__u8 type)
 {
 	struct vigil_config *cfg = vigil_cfg();
 	if (!cfg)
@@ -83,11 +81,27 @@ int vigil_process_exit(void *ctx)
 		return 0;
 	struct vigil_conn_event ev;
 	__builtin_memset(&ev, 0, sizeof(ev));
-	ev.type = VIGIL_EV_EXIT;
+	ev.type = type;
 	ev.tgid = tgid;
 	ev.tid = tgid;
 	ev.ts = bpf_ktime_get_ns();
 	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))
 		vigil_count(VIGIL_STAT_CTRL_DROPS, 1);
 	return 0;
+}
+
+/* A traced process exiting closes its descriptors without close(2): tell
+ * user space so it ends that process's connections. */
+SEC("tracepoint/sched/sched_process_exit")
+int vigil_process_exit(void *ctx)
+{
+	return vigil_process_event(VIGIL_EV_EXIT);
+}
+
+/* After an exec the process runs another program with other libraries:
+ * user space rereads its facts and looks for TLS libraries to probe. */
+SEC("tracepoint/sched/sched_process_exec")
+int vigil_process_exec(void *ctx)
+{
+	return vigil_process_event(VIGIL_EV_EXEC);
 }

@@ -33,7 +33,7 @@ func TestVerifierAcceptsPrograms(t *testing.T) {
 		t.Fatalf("loading: %v", err)
 	}
 	defer objs.Close()
-	for _, name := range []string{"vigil_sys_exit", "vigil_enter_close", "vigil_process_exit",
+	for _, name := range []string{"vigil_sys_exit", "vigil_enter_close", "vigil_process_exit", "vigil_process_exec",
 		"vigil_ssl_read", "vigil_ssl_read_ex", "vigil_ssl_write", "vigil_ssl_write_ex", "vigil_ssl_return"} {
 		if spec.Programs[name] == nil {
 			t.Errorf("program %s missing from the object", name)

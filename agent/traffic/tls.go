@@ -7,11 +7,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -34,6 +37,26 @@ func ServeTLS(addr string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "listening %s\n", ln.Addr())
 	return srv.ServeTLS(ln, "", "")
+}
+
+// WriteSelfSigned writes a fresh self-signed certificate and its key as
+// PEM files into dir, for servers the tests start from other languages.
+func WriteSelfSigned(dir string) (certFile, keyFile string, err error) {
+	cert, err := selfSigned()
+	if err != nil {
+		return "", "", err
+	}
+	der, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, os.WriteFile(keyFile, keyPEM, 0o600)
 }
 
 func selfSigned() (tls.Certificate, error) {

@@ -1,0 +1,183 @@
+package agent
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-dev/vigil/agent/traffic"
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+// pythonHTTPSServer serves a directory over TLS with Python's http.server
+// (HTTP/1.0, one connection per request) and prints its port.
+const pythonHTTPSServer = `
+import functools, http.server, ssl, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+srv = http.server.HTTPServer(("127.0.0.1", 0), functools.partial(H, directory=sys.argv[1]))
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+`
+
+// TestTLSOpenSSLBothEnds: curl against Python's http.server over TLS:
+// OpenSSL on both ends, so each request is a client span (curl) and a
+// server span (python3) with the reversed 4-tuple, as over plain HTTP.
+func TestTLSOpenSSLBothEnds(t *testing.T) {
+	python := lookPathOrSkip(t, "python3")
+	curl := lookPathOrSkip(t, "curl")
+	dir := t.TempDir()
+	body := strings.Repeat("vigil ", 500)
+	if err := os.WriteFile(filepath.Join(dir, "page.txt"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := traffic.WriteSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := exec.Command(python, "-c", pythonHTTPSServer, dir, certFile, keyFile)
+	srv.Stderr = os.Stderr
+	out, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the python server's port: %v", err)
+	}
+	port, _ := strconv.Atoi(strings.TrimSpace(line))
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+
+	requests := []struct {
+		path   string
+		status int
+		body   int64 // -1: not checked (python's error page)
+	}{
+		{"/page.txt", 200, int64(len(body))},
+		{"/missing", 404, -1},
+	}
+	clientPort := map[string]int{}
+	for _, r := range requests {
+		out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}",
+			"https://127.0.0.1:"+strconv.Itoa(port)+r.path).Output()
+		if err != nil {
+			t.Fatalf("curl %s: %v", r.path, err)
+		}
+		clientPort[r.path] = checkClientOutput(t, string(out), r.status)
+	}
+	a.waitSpans(t, 2*len(requests), func(*span.Span) bool { return true })
+	spans := a.stop(t)
+	if len(spans) != 2*len(requests) {
+		t.Fatalf("got %d spans, want %d (a client and a server span per request)", len(spans), 2*len(requests))
+	}
+	for _, s := range spans {
+		service, kind := "curl", span.KindClient
+		if s.Destination.Port == port && s.Service.Name != "curl" {
+			service, kind = "python3", span.KindServer
+		}
+		var want *struct {
+			path   string
+			status int
+			body   int64
+		}
+		for i := range requests {
+			if s.HTTP != nil && s.HTTP.Request.Path == requests[i].path {
+				want = &requests[i]
+			}
+		}
+		if want == nil {
+			t.Errorf("unexpected span %s %s", s.Span.Kind, s.Span.Name)
+			continue
+		}
+		if s.Span.Kind != kind || !strings.HasPrefix(s.Service.Name, service) || s.HTTP.Request.Method != "GET" ||
+			s.HTTP.Response.StatusCode != want.status || (want.body >= 0 && s.HTTP.Response.BodyBytes != want.body) || s.Vigil.Incomplete {
+			t.Errorf("span %s %s of %s: status %d body %d incomplete %v, want %s of %s status %d body %d",
+				s.Span.Kind, s.Span.Name, s.Service.Name, s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete, kind, service, want.status, want.body)
+		}
+		if s.Source.IP != "127.0.0.1" || s.Source.Port != clientPort[want.path] || s.Destination.IP != "127.0.0.1" || s.Destination.Port != port {
+			t.Errorf("span %s %s: %+v -> %+v, want 127.0.0.1:%d -> 127.0.0.1:%d", s.Span.Kind, s.Span.Name, s.Source, s.Destination, clientPort[want.path], port)
+		}
+	}
+	if got := counterWith(t, a.reg, "vigil_agent_tls_connections_total", "capture", "plaintext"); got != float64(2*len(requests)) {
+		t.Errorf("%v connections followed in plaintext, want %d (both ends)", got, 2*len(requests))
+	}
+}
+
+// TestTLSLibraryOfLaterProcess: a process started after the agent that
+// maps its own copy of libssl (not the system's, probed at start) gets
+// the uprobes from the scan its exec triggers, before its first request.
+func TestTLSLibraryOfLaterProcess(t *testing.T) {
+	python := lookPathOrSkip(t, "python3")
+	libs := systemLibSSL("/")
+	if len(libs) == 0 {
+		t.Skip("no system libssl to copy")
+	}
+	lib, err := filepath.EvalSymlinks(libs[len(libs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	libDir := t.TempDir()
+	data, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(libDir, filepath.Base(lib)), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "", "")
+
+	var paths []string
+	for _, r := range tlsRequests {
+		paths = append(paths, r.path)
+	}
+	// The client imports ssl (mapping the copy), then waits for a line.
+	script := "import ssl, sys\nsys.stdin.readline()\n" + pythonHTTPS
+	cmd := exec.Command(python, "-c", script, "https://"+srv.addr, strings.Join(paths, ","))
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "", "") < before+1 {
+		if time.Since(started) > 4*time.Second { // under the 5 s periodic rescan
+			maps, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/maps")
+			t.Fatalf("the copy of libssl was not attached within 4s; python maps it: %v", strings.Contains(string(maps), libDir))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the process's own libssl was probed %v after its start", time.Since(started).Round(time.Millisecond))
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(stdout)
+	if err != nil || cmd.Wait() != nil {
+		t.Fatalf("python: %v %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(tlsRequests) {
+		t.Fatalf("python printed %q, want %d lines", out, len(tlsRequests))
+	}
+	var localPorts []int
+	for i, r := range tlsRequests {
+		localPorts = append(localPorts, checkClientOutput(t, lines[i], r.status))
+	}
+	checkTLSSpans(t, a, srv, "python3", localPorts)
+}
