@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/vigil-dev/vigil/internal/alert"
 	"github.com/vigil-dev/vigil/internal/contract"
-	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/runtrace"
 	"github.com/vigil-dev/vigil/internal/store"
 )
 
@@ -190,34 +191,29 @@ func (a *Alerts) evidence(ctx context.Context, al *alert.Alert) map[string]strin
 		"error": e.Error, "assertion": e.Assertion, "commit": e.Commit, "workflow_id": e.WorkflowID,
 		"run_id": e.RunID, "trace_id": e.TraceID, "confirmed": strconv.FormatBool(e.Confirmed),
 	}
+	ids := e.TraceIDs
+	if len(ids) == 0 && e.TraceID != "" {
+		ids = []string{e.TraceID}
+	}
+	ev["trace_ids"] = strings.Join(ids, ",")
 	for k, v := range ev {
 		if v == "" {
 			delete(ev, k)
 		}
 	}
-	if e.TraceID == "" {
+	if len(ids) == 0 {
 		return ev
 	}
-	spans, err := a.store.ListSpans(ctx, store.SpanQuery{TraceID: e.TraceID, Limit: 200})
+	// Looked up again when the incident notifies (spans may still arrive);
+	// this one stays in the evidence should that lookup fail.
+	s, err := runtrace.Slowest(ctx, a.store, e.At, ids)
 	if err != nil {
-		a.log.Warn("reading the spans of a failing run failed", "trace", e.TraceID, "error", err)
+		a.log.Warn("reading the spans of a failing run failed", "traces", ids, "error", err)
 		return ev
 	}
-	if s := slowestServer(spans); s != nil {
-		ev["span_service"], ev["span_name"] = s.Service.Name, s.Span.Name
-		ev["span_duration_us"] = strconv.FormatInt(s.Span.Duration.US, 10)
+	if s != nil {
+		ev["span_service"], ev["span_name"], ev["span_id"], ev["span_trace_id"] = s.Service, s.Name, s.SpanID, s.TraceID
+		ev["span_duration_us"] = strconv.FormatInt(s.Duration.US, 10)
 	}
 	return ev
-}
-
-// slowestServer is the longest server span: the backend that answered.
-func slowestServer(spans []span.Span) *span.Span {
-	var best *span.Span
-	for i := range spans {
-		s := &spans[i]
-		if s.Span.Kind == span.KindServer && (best == nil || s.Span.Duration.US > best.Span.Duration.US) {
-			best = s
-		}
-	}
-	return best
 }

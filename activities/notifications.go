@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/notify"
 	"github.com/vigil-dev/vigil/internal/notify/slack"
 	"github.com/vigil-dev/vigil/internal/notify/webhook"
+	"github.com/vigil-dev/vigil/internal/runtrace"
 	"github.com/vigil-dev/vigil/internal/secrets"
 	"github.com/vigil-dev/vigil/internal/store"
 )
@@ -29,12 +31,38 @@ type Notifications struct {
 	catalog store.CatalogStore
 	secrets secrets.Source
 	opts    NotifyOptions
+	spans   runtrace.Spans // nil: the evaluation's slowest span is sent as is
 	log     *slog.Logger
 }
 
 // NewNotifications builds the notification activity.
 func NewNotifications(catalog store.CatalogStore, src secrets.Source, opts NotifyOptions, log *slog.Logger) *Notifications {
 	return &Notifications{catalog: catalog, secrets: src, opts: opts, log: log.With("component", "notifications")}
+}
+
+// WithSpans makes every notification look up the slowest backend span of
+// the run's traces when it is sent: spans the agent delivered after the
+// rule fired are counted, and reminders see the latest.
+func (n *Notifications) WithSpans(sp runtrace.Spans) *Notifications {
+	n.spans = sp
+	return n
+}
+
+// slowestSpan looks the run's slowest backend span up now; a store that
+// fails keeps the one the evaluation found.
+func (n *Notifications) slowestSpan(ctx context.Context, ev *notify.Event) {
+	if n.spans == nil || len(ev.TraceIDs) == 0 {
+		return
+	}
+	s, err := runtrace.Slowest(ctx, n.spans, time.Time{}, ev.TraceIDs)
+	if err != nil {
+		n.log.Warn("looking up the slowest backend span failed", "incident", ev.IncidentID, "error", err)
+		return
+	}
+	if s != nil {
+		ev.SlowestSpan = &notify.Span{Service: s.Service, Name: s.Name, TraceID: s.TraceID, SpanID: s.SpanID,
+			Duration: time.Duration(s.Duration.US) * time.Microsecond}
+	}
 }
 
 // SendNotification delivers one event to one channel. Slack's rate limit
@@ -48,6 +76,7 @@ func (n *Notifications) SendNotification(ctx context.Context, in contract.Notify
 		msg := masker.Mask(err.Error())
 		return notify.Ref{}, temporal.NewNonRetryableApplicationError(msg, "ChannelConfig", nil)
 	}
+	n.slowestSpan(ctx, &in.Event)
 	ref, err := nt.Send(ctx, in.Event)
 	if err == nil {
 		return ref, nil

@@ -65,7 +65,7 @@ type AlertingOptions struct {
 // the control activities.
 func AddAlerting(ctl *Control, st AlertingStore, c client.Client, o AlertingOptions, log *slog.Logger) {
 	ctl.Alerts = activities.NewAlerts(st, c, o.Links, log)
-	ctl.Notifications = activities.NewNotifications(st, o.Secrets, o.Notify, log)
+	ctl.Notifications = activities.NewNotifications(st, o.Secrets, o.Notify, log).WithSpans(st)
 	ctl.Incidents = activities.NewIncidents(st)
 	if ctl.Results != nil {
 		// A failure is evaluated now, not at the next tick (buffered behind

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -280,7 +281,7 @@ func (inc *incident) event(ctx workflow.Context, kind notify.Kind, by, channel s
 		Monitor: ev["monitor"], Location: ev["location"], FailingStep: ev["step"], Error: ev["error"],
 		Assertion: ev["assertion"], Confirmed: ev["confirmed"] == "true", Commit: ev["commit"],
 		RunURL: inc.runURL(ev["result_id"]), WorkflowURL: inc.workflowURL(ev["workflow_id"], ev["run_id"]),
-		SlowestSpan: slowestSpan(ev),
+		SlowestSpan: slowestSpan(ev), TraceIDs: traceIDs(ev),
 		StartedAt:   inc.st.StartedAt, At: workflow.Now(ctx).UTC(), By: by, Ref: inc.st.Refs[channel],
 	}
 }
@@ -309,8 +310,23 @@ func slowestSpan(ev map[string]string) *notify.Span {
 		return nil
 	}
 	us, _ := strconv.ParseInt(ev["span_duration_us"], 10, 64)
-	return &notify.Span{Service: ev["span_service"], Name: ev["span_name"], TraceID: ev["trace_id"],
+	trace := ev["span_trace_id"]
+	if trace == "" { // evidence of an evaluation before span_trace_id
+		trace = ev["trace_id"]
+	}
+	return &notify.Span{Service: ev["span_service"], Name: ev["span_name"], TraceID: trace, SpanID: ev["span_id"],
 		Duration: time.Duration(us) * time.Microsecond}
+}
+
+// traceIDs are the traces of the evidence's run.
+func traceIDs(ev map[string]string) []string {
+	if ids := ev["trace_ids"]; ids != "" {
+		return strings.Split(ids, ",")
+	}
+	if id := ev["trace_id"]; id != "" {
+		return []string{id}
+	}
+	return nil
 }
 
 // store writes the incident's state; a failure is logged, the lifecycle

@@ -175,18 +175,20 @@ type Alert struct {
 
 // Evidence points at the result that best explains an alert.
 type Evidence struct {
-	ResultID   string    `json:"result_id,omitempty"`
-	Monitor    string    `json:"monitor,omitempty"`
-	Location   string    `json:"location,omitempty"`
-	Step       string    `json:"step,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Assertion  string    `json:"assertion,omitempty"`
-	Commit     string    `json:"commit,omitempty"`
-	WorkflowID string    `json:"workflow_id,omitempty"`
-	RunID      string    `json:"run_id,omitempty"`
-	TraceID    string    `json:"trace_id,omitempty"`
-	Confirmed  bool      `json:"confirmed,omitempty"`
-	At         time.Time `json:"at"`
+	ResultID   string `json:"result_id,omitempty"`
+	Monitor    string `json:"monitor,omitempty"`
+	Location   string `json:"location,omitempty"`
+	Step       string `json:"step,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Assertion  string `json:"assertion,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+	WorkflowID string `json:"workflow_id,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
+	TraceID    string `json:"trace_id,omitempty"`
+	// TraceIDs are all the traces the run started (the step's first).
+	TraceIDs  []string  `json:"trace_ids,omitempty"`
+	Confirmed bool      `json:"confirmed,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // RuleError is a rule that could not be evaluated; the others were.

@@ -40,9 +40,6 @@ func evidence(r *result.Result, step int) Evidence {
 	e := Evidence{ResultID: r.ID, Monitor: r.Monitor.ID, Location: r.Observer.Geo.Name,
 		Commit: r.Vigil.Commit, WorkflowID: r.Vigil.WorkflowID, RunID: r.Vigil.RunID,
 		Confirmed: r.Vigil.Confirmed, At: r.Timestamp}
-	if r.Trace != nil { // the trace the run's requests propagated
-		e.TraceID = r.Trace.ID
-	}
 	if err := errorOf(r); err != nil {
 		e.Error = err.Type + ": " + err.Message
 	}
@@ -53,9 +50,20 @@ func evidence(r *result.Result, step int) Evidence {
 		if s.Error != nil && e.Error == "" {
 			e.Error = s.Error.Type + ": " + s.Error.Message
 		}
-		if id, ok := s.Details["trace_id"].(string); ok && e.TraceID == "" {
+		if id, ok := s.Details["trace_id"].(string); ok {
+			e.TraceID = id // the trace of the step the alert is about
+		}
+	}
+	for _, id := range r.TraceIDs() { // the traces the run's requests propagated
+		if e.TraceID == "" {
 			e.TraceID = id
 		}
+		if id != e.TraceID {
+			e.TraceIDs = append(e.TraceIDs, id)
+		}
+	}
+	if e.TraceID != "" {
+		e.TraceIDs = append([]string{e.TraceID}, e.TraceIDs...)
 	}
 	return e
 }

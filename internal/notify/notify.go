@@ -57,9 +57,12 @@ type Event struct {
 	RunURL      string // link to the run in the API/dashboard
 	WorkflowURL string // link to the workflow in the Temporal UI
 	SlowestSpan *Span  // slowest backend span of the run, when spans exist
-	StartedAt   time.Time
-	At          time.Time // when this event happened
-	By          string    // who acknowledged/resolved ("" = automatic)
+	// TraceIDs are the traces the run started: the notification activity
+	// looks SlowestSpan up in them when it sends.
+	TraceIDs  []string
+	StartedAt time.Time
+	At        time.Time // when this event happened
+	By        string    // who acknowledged/resolved ("" = automatic)
 	// Ref is the reference returned when the incident's first message was
 	// sent; empty on firing.
 	Ref Ref
@@ -71,6 +74,7 @@ type Span struct {
 	Name     string
 	Duration time.Duration
 	TraceID  string
+	SpanID   string
 }
 
 // Ref identifies a sent message so later events can update or thread on it.

@@ -26,7 +26,7 @@ import (
 //	  "confirmed": true, "commit": "4f1c2e9…",
 //	  "run_url": "https://…", "workflow_url": "https://…",
 //	  "slowest_span": {"service": "payments", "name": "POST /charge",
-//	                   "duration_ms": 2310.5, "trace_id": "…"},   // or null
+//	                   "duration_ms": 2310.5, "trace_id": "…", "span_id": "…"},   // or null
 //	  "started_at": "2024-03-01T10:00:00Z",   // RFC 3339, UTC
 //	  "at": "2024-03-01T10:05:00Z",
 //	  "by": ""                               // "" = automatic
@@ -63,6 +63,7 @@ type SpanPayload struct {
 	Name       string  `json:"name"`
 	DurationMS float64 `json:"duration_ms"`
 	TraceID    string  `json:"trace_id"`
+	SpanID     string  `json:"span_id"`
 }
 
 // PayloadVersion is the current value of Payload.Version.
@@ -102,6 +103,7 @@ func NewPayload(ev notify.Event) Payload {
 			Name:       s.Name,
 			DurationMS: float64(s.Duration.Microseconds()) / 1000,
 			TraceID:    s.TraceID,
+			SpanID:     s.SpanID,
 		}
 	}
 	return p
