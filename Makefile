@@ -10,7 +10,7 @@ RUN_FLAGS ?= --demo
 TEST_FLAGS ?= -timeout 45m
 BENCH_FLAGS ?=
 
-.PHONY: all build run test test-short bench lint deps tools clean
+.PHONY: all build run test test-short bench accuracy lint deps tools clean
 
 all: build
 
@@ -48,6 +48,16 @@ bench: deps
 	$(GO) run ./cmd/vigil-agent-bench -target postgres -rounds 3 $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-browser-bench $(BROWSER_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
+
+# Runs the multi-service demo topology (Go gateway, cart and orders, a
+# Python users service, Redis, PostgreSQL) under the agent, as root, and
+# scores trace correlation against the truth the services wrote.
+ACCURACY_DIR   ?= .accuracy
+ACCURACY_FLAGS ?= --requests 2000 --concurrency 64
+accuracy: build
+	$(GO) build -o $(BIN)/demo-topology ./examples/demo-app/cmd/demo-topology
+	$(BIN)/demo-topology run --agent $(BIN)/vigil-agent --out $(ACCURACY_DIR) $(ACCURACY_FLAGS)
+	$(BIN)/vigil accuracy score --truth $(ACCURACY_DIR)/truth.jsonl --data-dir $(ACCURACY_DIR)/data
 
 lint: deps
 	$(GO) vet ./...

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -72,5 +73,22 @@ func writeAccuracy(g *globalOpts, res []accuracy.Result) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f%%\t%d\t%d\t%.2f%%\t%d\t%d\t%d\t%d\t\n", r.Mode, r.Traces, r.CorrectTraces, 100*r.TraceAccuracy(),
 			r.Edges, r.CorrectEdges, 100*r.EdgeAccuracy(), r.TruthSpans, r.UnmatchedTruth, r.CapturedSpans, r.UnmatchedSpans)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range res {
+		if len(r.Wrong) == 0 {
+			continue
+		}
+		fmt.Fprintf(g.stdout, "\nwrong parents, %s:\n", r.Mode)
+		kinds := make([]string, 0, len(r.Wrong))
+		for k := range r.Wrong {
+			kinds = append(kinds, k)
+		}
+		sort.Slice(kinds, func(a, b int) bool { return r.Wrong[kinds[a]] > r.Wrong[kinds[b]] || r.Wrong[kinds[a]] == r.Wrong[kinds[b]] && kinds[a] < kinds[b] })
+		for _, k := range kinds {
+			fmt.Fprintf(g.stdout, "  %6d  %s\n", r.Wrong[k], k)
+		}
+	}
+	return nil
 }

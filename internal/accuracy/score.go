@@ -39,6 +39,9 @@ type Result struct {
 	UnmatchedTruth int `json:"unmatched_truth"` // truth spans the capture lacks
 	CapturedSpans  int `json:"captured_spans"`  // of the truth's processes and time
 	UnmatchedSpans int `json:"unmatched_spans"` // captured spans no truth span claims
+	// Wrong counts the spans given a wrong parent by what they are
+	// ("cart client redis HGETALL"): where the correlator errs.
+	Wrong map[string]int `json:"wrong,omitempty"`
 }
 
 // TraceAccuracy is the share of traces whose every span is present with
@@ -159,9 +162,13 @@ func score(truth []TruthSpan, spans []span.Span, m map[int]int) Result {
 			if want >= 0 {
 				r.CorrectEdges++
 			}
-		} else {
-			traceOK[t.TraceID] = false
+			continue
 		}
+		traceOK[t.TraceID] = false
+		if r.Wrong == nil {
+			r.Wrong = map[string]int{}
+		}
+		r.Wrong[t.Service+" "+t.Kind+" "+t.Protocol+" "+t.Operation]++
 	}
 	r.Traces = len(traceOK)
 	for _, ok := range traceOK {
