@@ -85,7 +85,9 @@ func writeAccuracy(g *globalOpts, res []accuracy.Result) error {
 		for k := range r.Wrong {
 			kinds = append(kinds, k)
 		}
-		sort.Slice(kinds, func(a, b int) bool { return r.Wrong[kinds[a]] > r.Wrong[kinds[b]] || r.Wrong[kinds[a]] == r.Wrong[kinds[b]] && kinds[a] < kinds[b] })
+		sort.Slice(kinds, func(a, b int) bool {
+			return r.Wrong[kinds[a]] > r.Wrong[kinds[b]] || r.Wrong[kinds[a]] == r.Wrong[kinds[b]] && kinds[a] < kinds[b]
+		})
 		for _, k := range kinds {
 			fmt.Fprintf(g.stdout, "  %6d  %s\n", r.Wrong[k], k)
 		}
