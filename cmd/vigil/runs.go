@@ -61,7 +61,7 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 
 	get := &cobra.Command{
 		Use:   "get ID",
-		Short: "Print one run as JSON",
+		Short: "Print one run as JSON, with the backend spans of its traces as stored now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := openStore(cmd.Context(), g, cmd)
@@ -76,10 +76,15 @@ func newRunsCmd(g *globalOpts) *cobra.Command {
 			if dir, _ := cmd.Flags().GetString("attachments"); dir != "" {
 				return downloadAttachments(cmd, g, r, dir)
 			}
+			resolveTraces(cmd.Context(), st, &r)
+			if traces, _ := cmd.Flags().GetBool("traces"); traces {
+				return printTraces(g.stdout, r)
+			}
 			return printJSON(g.stdout, r)
 		},
 	}
 	get.Flags().String("data-dir", config.Default().DataDir, "data directory of the embedded store")
+	get.Flags().Bool("traces", false, "print the traces the run's requests started, with the slowest backend span of each, instead of the run")
 	get.Flags().String("attachments", "", "download the run's attachments (screenshots...) into this directory instead of printing the run")
 	cmd.AddCommand(list, get)
 	return cmd
