@@ -61,7 +61,8 @@ func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, req
 		Service:   span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
 		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(c.lastTID[reqDir])},
 		Event:     span.Event{Outcome: span.OutcomeUnknown},
-		Vigil:     span.Vigil{Source: span.SourceEBPF, Incomplete: incomplete, Reason: reason, ConnID: c.connID},
+		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: incomplete, Reason: reason, ConnID: c.connID,
+			EndThread: int(c.lastTID[1-reqDir])},
 	}
 	if kind == span.KindServer {
 		s.Span.Type = "request"

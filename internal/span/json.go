@@ -183,6 +183,9 @@ func (w *objWriter) vigil(v *Vigil) {
 		w.b = appendFloat(w.b, v.ParentConfidence)
 		w.comma = true
 	}
+	if v.EndThread != 0 {
+		w.int("end_thread", int64(v.EndThread))
+	}
 	if len(v.Tokens) > 0 {
 		w.key("tokens")
 		w.b = append(w.b, '[')

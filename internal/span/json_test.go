@@ -192,6 +192,6 @@ func benchSpan() Span {
 			Request:  HTTPRequest{Method: "GET", Path: "/api/orders/1234?expand=items&currency=EUR", Host: "orders:8080", Bytes: 412},
 			Response: HTTPResponse{StatusCode: 200, Bytes: 2311, BodyBytes: 2048}},
 		Event: Event{Outcome: OutcomeSuccess},
-		Vigil: Vigil{Source: SourceEBPF, ConnID: "abcdef0123456789", TraceFromTraffic: true, Tokens: []string{"a1b2c3d4e5f6", "0f1e2d3c4b5a"}, StoredAt: &at},
+		Vigil: Vigil{Source: SourceEBPF, ConnID: "abcdef0123456789", TraceFromTraffic: true, EndThread: 4244, Tokens: []string{"a1b2c3d4e5f6", "0f1e2d3c4b5a"}, StoredAt: &at},
 	}
 }

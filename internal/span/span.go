@@ -202,6 +202,11 @@ type Vigil struct {
 	// its parent when the traffic did not ("4-tuple"), and how surely.
 	ParentHow        string  `json:"parent_how,omitempty"`
 	ParentConfidence float64 `json:"parent_confidence,omitempty"`
+	// EndThread is the thread that moved the response's last bytes (the
+	// request's is Process.Thread): where a runtime moves a request
+	// between threads, the thread of one call's end is often that of the
+	// next call's start.
+	EndThread int `json:"end_thread,omitempty"`
 	// Tokens are keyed hashes of the identifying values the span's bytes
 	// carried but the span may not store in clear (SQL literals, bind
 	// parameters): equal values give equal tokens in one agent, so
