@@ -214,6 +214,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "reading run", err)
 		return
 	}
+	s.resolveTraces(r.Context(), &run)
 	writeJSON(w, http.StatusOK, run)
 }
 
