@@ -136,6 +136,7 @@ func startWorkers(t testing.TB, c client.Client, st *sqlite.Store, dataDir strin
 		Links:   activities.AlertLinks{RunBaseURL: "http://vigil.test", TemporalUI: "http://temporal.test", Namespace: "test"},
 		Secrets: src, Notify: activities.NotifyOptions{SlackAPIURL: slackAPI},
 	}, log)
+	workers.AddTraces(&control, st, log)
 	p, err := workers.Start(c, workers.Config{Control: true, ControlConcurrency: 50, Locations: []string{"local"},
 		CheckConcurrency: 50, BrowserConcurrency: 2, BuildID: "test"}, control, workers.NewChecks(src, "test", nil, log), log)
 	if err != nil {

@@ -20,3 +20,14 @@ func TestReplayMonitorRunHistory(t *testing.T) {
 		t.Fatalf("replaying the recorded MonitorRun history: %v", err)
 	}
 }
+
+// TestReplayAssembleTracesHistory replays a first AssembleTraces run
+// recorded on the real server (refresh it with `VIGIL_UPDATE_HISTORY=1 go
+// test ./workers -run TestAssembleTracesOnTheRealServer`).
+func TestReplayAssembleTracesHistory(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(AssembleTraces, workflow.RegisterOptions{Name: contract.WorkflowAssembleTraces})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/assemble_traces_history.json"); err != nil {
+		t.Fatalf("replaying the recorded AssembleTraces history: %v", err)
+	}
+}
