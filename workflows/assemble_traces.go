@@ -17,6 +17,11 @@ const minTraceWindow = 100 * time.Millisecond
 // maxLatePages bounds the pages of late spans one run reads.
 const maxLatePages = 10
 
+// catchUpWindows: a run far behind (after downtime) assembles windows this
+// many times larger, mostly empty ones, splitting those that hold too many
+// spans; the traces are the same, keyed by trace id and root start.
+const catchUpWindows = 30
+
 // AssembleTraces runs on its own schedule. From the watermark kept in the
 // store it first re-assembles the windows that spans stored since the last
 // run arrived late for (within the grace period), then assembles each
@@ -66,7 +71,8 @@ func AssembleTraces(ctx workflow.Context, in contract.AssembleInput) (contract.A
 	}
 
 	from := plan.AssembledUntil
-	size := alignedSize(from, in.Window)
+	grow := true // until a large window held too many spans
+	size := nextSize(from, plan.Now, in.Window, grow)
 	for out.Windows < in.MaxWindows {
 		until := from.Add(size)
 		if until.After(plan.Now) {
@@ -78,6 +84,7 @@ func AssembleTraces(ctx workflow.Context, in contract.AssembleInput) (contract.A
 			return out, fmt.Errorf("assembling the traces of %s to %s: %w", from.Format(time.RFC3339Nano), until.Format(time.RFC3339Nano), err)
 		}
 		if w.TooMany {
+			grow = false
 			size = max(size/2, minTraceWindow)
 			logger.Info("window holds too many spans, splitting it", "from", from, "window", size)
 			continue
@@ -90,7 +97,7 @@ func AssembleTraces(ctx workflow.Context, in contract.AssembleInput) (contract.A
 		out.Traces += w.Traces
 		out.AssembledUntil = until
 		from = until
-		size = alignedSize(from, in.Window)
+		size = nextSize(from, plan.Now, in.Window, grow)
 	}
 	if !from.Add(in.Window).After(plan.Now) {
 		out.Behind = true
@@ -98,6 +105,16 @@ func AssembleTraces(ctx workflow.Context, in contract.AssembleInput) (contract.A
 		return out, workflow.NewContinueAsNewError(ctx, contract.WorkflowAssembleTraces, in)
 	}
 	return out, nil
+}
+
+// nextSize is the window from `from`: catchUpWindows windows when that far
+// behind and on a window boundary, else up to the next boundary.
+func nextSize(from, now time.Time, window time.Duration, grow bool) time.Duration {
+	size := alignedSize(from, window)
+	if grow && size == window && now.Sub(from) >= catchUpWindows*window {
+		return catchUpWindows * window
+	}
+	return size
 }
 
 // alignedSize is the window from `from`: up to the next multiple of the

@@ -136,10 +136,28 @@ func TestAssembleTracesKeepsTheWatermarkOfAFailedWindow(t *testing.T) {
 }
 
 func TestAssembleTracesContinuesAsNewWhenBehind(t *testing.T) {
-	f := &fakeAssembly{plan: contract.TracePlan{AssembledUntil: w0, Now: w0.Add(time.Hour)}}
+	f := &fakeAssembly{plan: contract.TracePlan{AssembledUntil: w0, Now: w0.Add(24 * time.Hour)}}
 	env, _ := runAssembly(t, f, contract.AssembleInput{Window: 10 * time.Second, MaxWindows: 3})
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, env.GetWorkflowError(), &can)
 	require.Len(t, f.windows, 3, "bounded steps per run")
-	require.Equal(t, w0.Add(30*time.Second), f.advances[len(f.advances)-1].AssembledUntil)
+	require.Equal(t, w0.Add(15*time.Minute), f.advances[len(f.advances)-1].AssembledUntil, "far behind, windows are 30 times larger")
+}
+
+// Catching up, a large window that holds too many spans is split, and the
+// run goes on with the configured windows.
+func TestAssembleTracesCatchesUpInLargeWindows(t *testing.T) {
+	f := &fakeAssembly{
+		plan:    contract.TracePlan{AssembledUntil: w0, Now: w0.Add(12 * time.Minute)},
+		tooMany: func(in contract.WindowInput) bool { return in.From.Equal(w0.Add(5*time.Minute)) && in.Until.Sub(in.From) > 10*time.Second },
+	}
+	env, out := runAssembly(t, f, contract.AssembleInput{Window: 10 * time.Second})
+	require.NoError(t, env.GetWorkflowError())
+	sizes := map[time.Duration]int{}
+	for _, w := range f.windows {
+		sizes[w.Until.Sub(w.From)]++
+	}
+	require.Equal(t, 2, sizes[5*time.Minute], "the first 5 min, then the dense one tried whole")
+	require.Equal(t, w0.Add(12*time.Minute), out.AssembledUntil)
+	require.Equal(t, w0.Add(12*time.Minute), f.advances[len(f.advances)-1].AssembledUntil)
 }
