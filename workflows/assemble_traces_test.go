@@ -148,8 +148,10 @@ func TestAssembleTracesContinuesAsNewWhenBehind(t *testing.T) {
 // run goes on with the configured windows.
 func TestAssembleTracesCatchesUpInLargeWindows(t *testing.T) {
 	f := &fakeAssembly{
-		plan:    contract.TracePlan{AssembledUntil: w0, Now: w0.Add(12 * time.Minute)},
-		tooMany: func(in contract.WindowInput) bool { return in.From.Equal(w0.Add(5*time.Minute)) && in.Until.Sub(in.From) > 10*time.Second },
+		plan: contract.TracePlan{AssembledUntil: w0, Now: w0.Add(12 * time.Minute)},
+		tooMany: func(in contract.WindowInput) bool {
+			return in.From.Equal(w0.Add(5*time.Minute)) && in.Until.Sub(in.From) > 10*time.Second
+		},
 	}
 	env, out := runAssembly(t, f, contract.AssembleInput{Window: 10 * time.Second})
 	require.NoError(t, env.GetWorkflowError())
