@@ -15,14 +15,16 @@ type Mode struct {
 }
 
 // Modes are the correlator with traceparent ignored, the two time-only
-// baselines, and exact mode (traceparent honoured, inference only where
-// the traffic carried none) as the ceiling.
+// baselines, exact mode (traceparent honoured, inference only where the
+// traffic carried none) as the ceiling, and the correlator without
+// identifying fields, for topologies whose calls carry no ids.
 func Modes() []Mode {
 	return []Mode{
 		{"full (traceparent ignored)", pipeline.Options{IgnoreTraceparent: true}},
 		{"fifo baseline", pipeline.Options{IgnoreTraceparent: true, InProcess: inprocess.Options{Method: inprocess.MethodFIFO}}},
 		{"delay baseline", pipeline.Options{IgnoreTraceparent: true, InProcess: inprocess.Options{Method: inprocess.MethodDelay}}},
 		{"exact (traceparent honoured)", pipeline.Options{}},
+		{"full without identifying fields", pipeline.Options{IgnoreTraceparent: true, InProcess: inprocess.Options{NoFields: true}}},
 	}
 }
 

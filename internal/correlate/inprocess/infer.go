@@ -12,11 +12,13 @@ import (
 // request outweighs everything else; thread affinity nearly so where the
 // process shows it; API affinity and the gap break the remaining ties.
 const (
-	wToken     = 100.0
-	wThread    = 50.0
-	wNeverCall = 20.0 // the request's operation was never seen making this call
-	wOverCap   = 10.0 // the request already made this call as often as such requests do
-	decisive   = 25.0 // a margin that settles a call before API affinity is learned
+	wToken      = 100.0
+	wThread     = 50.0
+	wAdjacent   = 30.0 // thread adjacency: see adjacency.go
+	wNeverCall  = 20.0 // the request's operation was never seen making this call
+	wOverCap    = 10.0 // the request already made this call as often as such requests do
+	decisive    = 25.0 // a margin that settles a call before API affinity is learned
+	refinements = 2
 )
 
 // request is a server span and what has been linked to it so far.
@@ -47,13 +49,17 @@ type inference struct {
 	api    map[string]map[string]float64
 	seen   map[string]int // requests of each operation with linked calls
 	total  map[string]int // requests of each operation
+	adj    adjacency
+	callOf map[*span.Span]*call
+	next   map[*call][]*call // calls that continued from a call
 }
 
 func infer(g *group, o Options) []correlate.Edge {
-	in := &inference{reqs: make(map[*span.Span]*request, len(g.servers)), df: map[string]int{}}
+	in := &inference{reqs: make(map[*span.Span]*request, len(g.servers)), df: map[string]int{},
+		adj: threadAdjacency(g), callOf: map[*span.Span]*call{}, next: map[*call][]*call{}}
 	for _, s := range g.servers {
 		r := &request{s: s, op: operation(s), tid: threadOf(s), toks: map[string]bool{}, ops: map[string]int{}}
-		for _, t := range tokens(s) {
+		for _, t := range fields(s, o) {
 			if !r.toks[t] {
 				r.toks[t] = true
 				in.df[t]++
@@ -62,12 +68,18 @@ func infer(g *group, o Options) []correlate.Edge {
 		in.reqs[s] = r
 	}
 	for _, c := range g.clients {
-		cl := &call{c: c, op: operation(c), tid: threadOf(c), toks: tokens(c)}
+		cl := &call{c: c, op: operation(c), tid: threadOf(c), toks: fields(c, o)}
 		for _, s := range g.candidates(c, o.Slack) {
 			cl.cands = append(cl.cands, in.reqs[s])
 		}
 		if len(cl.cands) > 0 {
 			in.calls = append(in.calls, cl)
+			in.callOf[c] = cl
+		}
+	}
+	for _, cl := range in.calls {
+		if p := in.callOf[in.adj.after[cl.c]]; p != nil {
+			in.next[p] = append(in.next[p], cl)
 		}
 	}
 	// Calls within one request only are certain; they show whether this
@@ -89,6 +101,20 @@ func infer(g *group, o Options) []correlate.Edge {
 		best, margin := in.best(cl)
 		return best, margin, best != nil
 	})
+	// Calls linked early were judged before their neighbours were: judge
+	// each again, knowing every other link (the later calls of its thread,
+	// which requests already have such a call).
+	for range refinements {
+		in.learnAPI()
+		for _, cl := range in.calls {
+			if len(cl.cands) < 2 {
+				continue
+			}
+			in.unlink(cl)
+			best, margin := in.best(cl)
+			in.link(cl, best, confidence(margin))
+		}
+	}
 	out := make([]correlate.Edge, 0, len(in.calls))
 	for _, cl := range in.calls {
 		if cl.parent != nil {
@@ -96,6 +122,13 @@ func infer(g *group, o Options) []correlate.Edge {
 		}
 	}
 	return out
+}
+
+func fields(s *span.Span, o Options) []string {
+	if o.NoFields {
+		return nil
+	}
+	return tokens(s)
 }
 
 // settle links, in start order, every open call that decide settles.
@@ -110,6 +143,21 @@ func (in *inference) settle(decide func(*call) (*request, float64, bool)) {
 			in.link(cl, r, confidence(margin))
 		}
 	}
+}
+
+func (in *inference) unlink(cl *call) {
+	r := cl.parent
+	if r == nil {
+		return
+	}
+	for i, ch := range r.children {
+		if ch == cl {
+			r.children = append(r.children[:i], r.children[i+1:]...)
+			break
+		}
+	}
+	r.ops[cl.op]--
+	cl.parent = nil
 }
 
 func (in *inference) link(cl *call, r *request, conf float64) {
@@ -148,6 +196,7 @@ func (in *inference) score(cl *call, r *request) float64 {
 			sc -= wThread
 		}
 	}
+	sc += in.adjacent(cl, r)
 	if in.seen[r.op] == 0 && in.total[r.op] >= 3 && in.api != nil {
 		sc -= wNeverCall // requests of this operation were never seen calling out
 	} else if calls, ok := in.api[r.op]; ok && in.seen[r.op] >= 3 {
@@ -158,6 +207,28 @@ func (in *inference) score(cl *call, r *request) float64 {
 		}
 	}
 	return sc - math.Log1p(float64(in.gap(cl, r)/time.Microsecond))
+}
+
+// adjacent weighs what the threads' timelines say about cl and r: r's
+// read or response write right next to cl, or a neighbouring call of the
+// same thread already linked to r.
+func (in *inference) adjacent(cl *call, r *request) float64 {
+	var sc float64
+	if in.adj.first[cl.c] == r.s {
+		sc += wAdjacent
+	}
+	if in.adj.last[cl.c] == r.s {
+		sc += wAdjacent
+	}
+	if p := in.callOf[in.adj.after[cl.c]]; p != nil && p.parent == r {
+		sc += wAdjacent
+	}
+	for _, n := range in.next[cl] {
+		if n.parent == r {
+			sc += wAdjacent
+		}
+	}
+	return sc
 }
 
 // gap is how long r had been idle when cl began: since it started, or

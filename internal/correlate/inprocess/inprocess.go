@@ -33,6 +33,9 @@ type Options struct {
 	// Slack lets a call poke out of its request by this much: the two are
 	// timed by different syscalls' returns. 100 µs when zero.
 	Slack time.Duration
+	// NoFields ignores identifying fields: what the other evidence alone
+	// achieves (accuracy scoring's ablation).
+	NoFields bool
 }
 
 // How edges found here are marked.
@@ -51,6 +54,7 @@ type procKey struct {
 // group is one process's spans: requests it served and calls it made.
 type group struct {
 	servers, clients []*span.Span
+	linked           []*span.Span  // calls the traffic already linked: still on the threads' timelines
 	longest          time.Duration // of servers: bounds the search for candidates
 }
 
@@ -94,6 +98,8 @@ func groups(spans []span.Span) map[procKey]*group {
 			g.servers = append(g.servers, s)
 		case s.Span.Kind == span.KindClient && s.Parent == nil:
 			g.clients = append(g.clients, s)
+		case s.Span.Kind == span.KindClient:
+			g.linked = append(g.linked, s)
 		}
 	}
 	for _, g := range gs {

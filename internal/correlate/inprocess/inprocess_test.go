@@ -126,3 +126,33 @@ func TestOperation(t *testing.T) {
 		}
 	}
 }
+
+// Go-like runtime: requests move between threads, calls carry no ids, and
+// two requests overlap completely. The threads' timelines tell them apart:
+// each first call is written by the thread that just read its request,
+// each second call by the thread that just read the first call's response.
+func TestEdgesThreadAdjacency(t *testing.T) {
+	us := time.Microsecond
+	withEnd := func(s span.Span, endTID int) span.Span {
+		s.Vigil.EndThread = endTID
+		return s
+	}
+	spans := []span.Span{
+		// s1 read on thread 1, s2 on thread 2; both answered on thread 3 and 4
+		withEnd(srv("s1", "/cart", 1, 0, 10*ms), 4),
+		withEnd(srv("s2", "/cart", 2, 100*us, 10*ms), 3),
+		// first calls: c2a written by thread 2 right after s2's read, c1a by thread 1
+		withEnd(redis("c2a", "HGETALL cart", 2, 150*us, ms), 1),
+		withEnd(redis("c1a", "HGETALL cart", 1, 200*us, ms), 2),
+		// second calls: each on the thread that read its first call's response
+		withEnd(redis("c1b", "INCR hits", 2, 1300*us, ms), 3),
+		withEnd(redis("c2b", "INCR hits", 1, 1250*us, ms), 4),
+	}
+	got := parents(Edges(spans, Options{}))
+	want := map[string]string{"c1a": "s1", "c2a": "s2", "c1b": "s1", "c2b": "s2"}
+	for child, parent := range want {
+		if got[child] != parent {
+			t.Errorf("parent of %s = %q, want %q", child, got[child], parent)
+		}
+	}
+}
