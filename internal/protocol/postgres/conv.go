@@ -59,11 +59,11 @@ type portal struct {
 
 // item is a client message awaiting its response.
 type item struct {
-	kind    byte   // the client message type; 0 for a StartupMessage
-	name    string // statement (Parse), portal (Bind, Execute), either (Close); Describe: 'S' or 'P'
-	stmt    string // Bind: the statement; Close: 'S' or 'P'; Describe: the name
-	st      *stmt  // Parse: the statement
-	partial bool   // Bind: the names were not captured
+	kind    byte     // the client message type; 0 for a StartupMessage
+	name    string   // statement (Parse), portal (Bind, Execute), either (Close); Describe: 'S' or 'P'
+	stmt    string   // Bind: the statement; Close: 'S' or 'P'; Describe: the name
+	st      *stmt    // Parse: the statement
+	partial bool     // Bind: the names were not captured
 	values  []string // Bind: the parameters (see Exchange.Values)
 	start   uint64
 	req     *group
