@@ -22,7 +22,7 @@ import (
 // t0 starts a window (a multiple of 10 s).
 var t0 = time.Date(2026, 3, 14, 15, 9, 20, 0, time.UTC)
 
-func newTraceEnv(t *testing.T, now time.Time) (*Traces, *sqlite.Store) {
+func newTraceEnv(t testing.TB, now time.Time) (*Traces, *sqlite.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), sqlite.Options{})
 	require.NoError(t, err)
@@ -34,7 +34,7 @@ func newTraceEnv(t *testing.T, now time.Time) (*Traces, *sqlite.Store) {
 
 // calls stores n calls frontend -> checkout starting at `at`, 1 s apart,
 // and returns their client spans (the roots to be).
-func calls(t *testing.T, st store.SpanWriter, prefix string, n int, at time.Time) []span.Span {
+func calls(t testing.TB, st store.SpanWriter, prefix string, n int, at time.Time) []span.Span {
 	t.Helper()
 	var roots, all []span.Span
 	for i := range n {

@@ -47,15 +47,26 @@ func (s *Store) WriteTraces(ctx context.Context, traces []store.Trace, deleted [
 			err = errors.Join(err, rollback(tx))
 		}
 	}()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM traces WHERE id = ?`)
+	if err != nil {
+		return s.describe(err, "deleting traces")
+	}
+	defer func() { _ = del.Close() }()
 	for _, id := range deleted {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM traces WHERE id = ?`, id); err != nil {
+		if _, err := del.ExecContext(ctx, id); err != nil {
 			return s.describe(err, "deleting trace %q", id)
 		}
 	}
+	// Prepared once: parsing the statement per trace cost more than the write.
+	put, err := tx.PrepareContext(ctx, `INSERT INTO traces (id, ts, services, doc, assembled_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET ts = excluded.ts, services = excluded.services, doc = excluded.doc,
+			assembled_at = excluded.assembled_at`)
+	if err != nil {
+		return s.describe(err, "writing traces")
+	}
+	defer func() { _ = put.Close() }()
 	for _, r := range rows {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO traces (id, ts, services, doc, assembled_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET ts = excluded.ts, services = excluded.services, doc = excluded.doc,
-				assembled_at = excluded.assembled_at`, r.id, r.ts, r.services, r.doc, r.assembled); err != nil {
+		if _, err := put.ExecContext(ctx, r.id, r.ts, r.services, r.doc, r.assembled); err != nil {
 			return s.describe(err, "writing trace %q", r.id)
 		}
 	}
