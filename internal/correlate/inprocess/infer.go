@@ -2,7 +2,7 @@ package inprocess
 
 import (
 	"math"
-	"time"
+	"slices"
 
 	"github.com/vigil-dev/vigil/internal/correlate"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -10,7 +10,8 @@ import (
 
 // Weights of the evidence. An identifying field shared with exactly one
 // request outweighs everything else; thread affinity nearly so where the
-// process shows it; API affinity and the gap break the remaining ties.
+// process shows it; thread adjacency next; API affinity and the gap break
+// the remaining ties.
 const (
 	wToken      = 100.0
 	wThread     = 50.0
@@ -19,100 +20,129 @@ const (
 	wOverCap    = 10.0 // the request already made this call as often as such requests do
 	decisive    = 25.0 // a margin that settles a call before API affinity is learned
 	refinements = 2
+	// settled is a margin no later evidence overturns: such calls are not
+	// judged again.
+	settled = 2 * wToken / 3
 )
 
 // request is a server span and what has been linked to it so far.
 type request struct {
-	s        *span.Span
-	op       string
-	tid      int
-	toks     map[string]bool
-	children []*call
-	ops      map[string]int // children per operation
+	s          *span.Span
+	start      int64 // unix ns
+	op, tid    int
+	toks       []int // interned, sorted
+	children   []*call
+	ops        map[int]int // children per operation
+	childEnds  []int64     // ends of the children, for the gap
+	firstCalls []*call     // calls its read was adjacent to
 }
 
 type call struct {
-	c      *span.Span
-	op     string
-	tid    int
-	toks   []string
-	cands  []*request
-	parent *request
-	conf   float64
+	c          *span.Span
+	start, end int64
+	op, tid    int
+	toks       []int
+	cands      []*request
+	parent     *request
+	conf       float64
+	margin     float64
+	first      *request // adjacency: see adjacency.go
+	last       *request
+	after      *call   // the call it continued from
+	next       []*call // calls that continued from it
 }
 
 type inference struct {
-	reqs   map[*span.Span]*request
 	calls  []*call
-	df     map[string]int // requests carrying each token
-	thread bool           // requests here run on a thread of their own
-	api    map[string]map[string]float64
-	seen   map[string]int // requests of each operation with linked calls
-	total  map[string]int // requests of each operation
-	adj    adjacency
-	callOf map[*span.Span]*call
-	next   map[*call][]*call // calls that continued from a call
+	df     []int // requests carrying each token
+	thread bool  // requests here run on a thread of their own
+	api    map[[2]int]float64
+	seen   []int // requests of each operation with linked calls
+	total  []int // requests of each operation
+	reqs   []*request
+}
+
+// interner numbers strings.
+type interner map[string]int
+
+func (in interner) id(s string) int {
+	if n, ok := in[s]; ok {
+		return n
+	}
+	n := len(in)
+	in[s] = n
+	return n
+}
+
+func (in interner) ids(ss []string) []int {
+	out := make([]int, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, in.id(s))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func infer(g *group, o Options) []correlate.Edge {
-	in := &inference{reqs: make(map[*span.Span]*request, len(g.servers)), df: map[string]int{},
-		adj: threadAdjacency(g), callOf: map[*span.Span]*call{}, next: map[*call][]*call{}}
+	in := &inference{}
+	ops, toks := interner{}, interner{}
+	reqOf := make(map[*span.Span]*request, len(g.servers))
 	for _, s := range g.servers {
-		r := &request{s: s, op: operation(s), tid: threadOf(s), toks: map[string]bool{}, ops: map[string]int{}}
-		for _, t := range fields(s, o) {
-			if !r.toks[t] {
-				r.toks[t] = true
-				in.df[t]++
-			}
-		}
-		in.reqs[s] = r
+		r := &request{s: s, start: s.Timestamp.UnixNano(), op: ops.id(operation(s)), tid: threadOf(s), toks: toks.ids(fields(s, o)), ops: map[int]int{}}
+		reqOf[s] = r
+		in.reqs = append(in.reqs, r)
 	}
+	callOf := make(map[*span.Span]*call, len(g.clients))
 	for _, c := range g.clients {
-		cl := &call{c: c, op: operation(c), tid: threadOf(c), toks: fields(c, o)}
+		cl := &call{c: c, start: c.Timestamp.UnixNano(), end: c.End().UnixNano(), op: ops.id(operation(c)), tid: threadOf(c), toks: toks.ids(fields(c, o))}
 		for _, s := range g.candidates(c, o.Slack) {
-			cl.cands = append(cl.cands, in.reqs[s])
+			cl.cands = append(cl.cands, reqOf[s])
 		}
 		if len(cl.cands) > 0 {
 			in.calls = append(in.calls, cl)
-			in.callOf[c] = cl
+			callOf[c] = cl
 		}
 	}
+	in.df = make([]int, len(toks))
+	for _, r := range in.reqs {
+		for _, t := range r.toks {
+			in.df[t]++
+		}
+	}
+	in.seen, in.total = make([]int, len(ops)), make([]int, len(ops))
+	adj := threadAdjacency(g)
 	for _, cl := range in.calls {
-		if p := in.callOf[in.adj.after[cl.c]]; p != nil {
-			in.next[p] = append(in.next[p], cl)
+		cl.first, cl.last = reqOf[adj.first[cl.c]], reqOf[adj.last[cl.c]]
+		if p := callOf[adj.after[cl.c]]; p != nil {
+			cl.after = p
+			p.next = append(p.next, cl)
 		}
 	}
 	// Calls within one request only are certain; they show whether this
 	// runtime keeps a request on one thread.
 	for _, cl := range in.calls {
 		if len(cl.cands) == 1 {
-			in.link(cl, cl.cands[0], 1)
+			in.link(cl, cl.cands[0], math.Inf(1))
 		}
 	}
 	in.thread = in.threadAffinity()
-	// Then what identifying fields or threads settle, before the rest is
-	// judged by API affinity learned from all of that.
-	in.settle(func(cl *call) (*request, float64, bool) {
-		best, margin := in.best(cl)
-		return best, margin, margin >= decisive
-	})
+	// Then what identifying fields, threads or their timelines settle,
+	// before the rest is judged with API affinity learned from all of that.
+	in.settle(func(margin float64) bool { return margin >= decisive })
 	in.learnAPI()
-	in.settle(func(cl *call) (*request, float64, bool) {
-		best, margin := in.best(cl)
-		return best, margin, best != nil
-	})
+	in.settle(func(float64) bool { return true })
 	// Calls linked early were judged before their neighbours were: judge
 	// each again, knowing every other link (the later calls of its thread,
 	// which requests already have such a call).
 	for range refinements {
 		in.learnAPI()
 		for _, cl := range in.calls {
-			if len(cl.cands) < 2 {
+			if len(cl.cands) < 2 || cl.margin >= settled {
 				continue
 			}
 			in.unlink(cl)
 			best, margin := in.best(cl)
-			in.link(cl, best, confidence(margin))
+			in.link(cl, best, margin)
 		}
 	}
 	out := make([]correlate.Edge, 0, len(in.calls))
@@ -131,16 +161,16 @@ func fields(s *span.Span, o Options) []string {
 	return tokens(s)
 }
 
-// settle links, in start order, every open call that decide settles.
-// Start order matters: a call's gap is measured from the calls linked
-// before it.
-func (in *inference) settle(decide func(*call) (*request, float64, bool)) {
+// settle links, in start order, every open call whose best cause leads by
+// a margin ok accepts. Start order matters: a call's gap is measured from
+// the calls linked before it.
+func (in *inference) settle(ok func(margin float64) bool) {
 	for _, cl := range in.calls {
 		if cl.parent != nil {
 			continue
 		}
-		if r, margin, ok := decide(cl); ok {
-			in.link(cl, r, confidence(margin))
+		if r, margin := in.best(cl); r != nil && ok(margin) {
+			in.link(cl, r, margin)
 		}
 	}
 }
@@ -150,19 +180,18 @@ func (in *inference) unlink(cl *call) {
 	if r == nil {
 		return
 	}
-	for i, ch := range r.children {
-		if ch == cl {
-			r.children = append(r.children[:i], r.children[i+1:]...)
-			break
-		}
+	if i := slices.Index(r.children, cl); i >= 0 {
+		r.children = slices.Delete(r.children, i, i+1)
+		r.childEnds = slices.Delete(r.childEnds, i, i+1)
 	}
 	r.ops[cl.op]--
 	cl.parent = nil
 }
 
-func (in *inference) link(cl *call, r *request, conf float64) {
-	cl.parent, cl.conf = r, conf
+func (in *inference) link(cl *call, r *request, margin float64) {
+	cl.parent, cl.margin, cl.conf = r, margin, confidence(margin)
 	r.children = append(r.children, cl)
+	r.childEnds = append(r.childEnds, cl.end)
 	r.ops[cl.op]++
 }
 
@@ -185,7 +214,7 @@ func (in *inference) best(cl *call) (*request, float64) {
 func (in *inference) score(cl *call, r *request) float64 {
 	var sc float64
 	for _, t := range cl.toks {
-		if r.toks[t] {
+		if _, ok := slices.BinarySearch(r.toks, t); ok {
 			sc += wToken / float64(in.df[t])
 		}
 	}
@@ -197,16 +226,19 @@ func (in *inference) score(cl *call, r *request) float64 {
 		}
 	}
 	sc += in.adjacent(cl, r)
-	if in.seen[r.op] == 0 && in.total[r.op] >= 3 && in.api != nil {
-		sc -= wNeverCall // requests of this operation were never seen calling out
-	} else if calls, ok := in.api[r.op]; ok && in.seen[r.op] >= 3 {
-		if per := calls[cl.op]; per == 0 {
-			sc -= wNeverCall
-		} else if float64(r.ops[cl.op]) >= math.Round(per) {
-			sc -= wOverCap * (float64(r.ops[cl.op]) - math.Round(per) + 1)
+	if in.api != nil {
+		switch {
+		case in.seen[r.op] == 0 && in.total[r.op] >= 3:
+			sc -= wNeverCall // requests of this operation were never seen calling out
+		case in.seen[r.op] >= 3:
+			if per := in.api[[2]int{r.op, cl.op}]; per == 0 {
+				sc -= wNeverCall
+			} else if n := float64(r.ops[cl.op]); n >= math.Round(per) {
+				sc -= wOverCap * (n - math.Round(per) + 1)
+			}
 		}
 	}
-	return sc - math.Log1p(float64(in.gap(cl, r)/time.Microsecond))
+	return sc - math.Log1p(float64(in.gap(cl, r))/1e3)
 }
 
 // adjacent weighs what the threads' timelines say about cl and r: r's
@@ -214,16 +246,16 @@ func (in *inference) score(cl *call, r *request) float64 {
 // same thread already linked to r.
 func (in *inference) adjacent(cl *call, r *request) float64 {
 	var sc float64
-	if in.adj.first[cl.c] == r.s {
+	if cl.first == r {
 		sc += wAdjacent
 	}
-	if in.adj.last[cl.c] == r.s {
+	if cl.last == r {
 		sc += wAdjacent
 	}
-	if p := in.callOf[in.adj.after[cl.c]]; p != nil && p.parent == r {
+	if cl.after != nil && cl.after.parent == r {
 		sc += wAdjacent
 	}
-	for _, n := range in.next[cl] {
+	for _, n := range cl.next {
 		if n.parent == r {
 			sc += wAdjacent
 		}
@@ -231,19 +263,16 @@ func (in *inference) adjacent(cl *call, r *request) float64 {
 	return sc
 }
 
-// gap is how long r had been idle when cl began: since it started, or
+// gap is how long (ns) r had been idle when cl began: since it started, or
 // since the last of its linked calls that ended before cl began.
-func (in *inference) gap(cl *call, r *request) time.Duration {
-	last := r.s.Timestamp
-	for _, ch := range r.children {
-		if e := ch.c.End(); e.After(last) && !e.After(cl.c.Timestamp) {
+func (in *inference) gap(cl *call, r *request) int64 {
+	last := r.start
+	for _, e := range r.childEnds {
+		if e > last && e <= cl.start {
 			last = e
 		}
 	}
-	if d := cl.c.Timestamp.Sub(last); d > 0 {
-		return d
-	}
-	return 0
+	return max(cl.start-last, 0)
 }
 
 // threadAffinity: most certain links stay on their request's thread.
@@ -264,26 +293,21 @@ func (in *inference) threadAffinity() bool {
 // learnAPI averages, per request operation, how many calls of each
 // operation its requests with linked calls made.
 func (in *inference) learnAPI() {
-	in.api, in.seen, in.total = map[string]map[string]float64{}, map[string]int{}, map[string]int{}
+	in.api = map[[2]int]float64{}
+	clear(in.seen)
+	clear(in.total)
 	for _, r := range in.reqs {
 		in.total[r.op]++
 		if len(r.children) == 0 {
 			continue
 		}
 		in.seen[r.op]++
-		m := in.api[r.op]
-		if m == nil {
-			m = map[string]float64{}
-			in.api[r.op] = m
-		}
 		for op, n := range r.ops {
-			m[op] += float64(n)
+			in.api[[2]int{r.op, op}] += float64(n)
 		}
 	}
-	for op, m := range in.api {
-		for k := range m {
-			m[k] /= float64(in.seen[op])
-		}
+	for k := range in.api {
+		in.api[k] /= float64(in.seen[k[0]])
 	}
 }
 

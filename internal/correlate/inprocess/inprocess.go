@@ -13,6 +13,7 @@
 package inprocess
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -55,7 +56,8 @@ type procKey struct {
 type group struct {
 	servers, clients []*span.Span
 	linked           []*span.Span  // calls the traffic already linked: still on the threads' timelines
-	longest          time.Duration // of servers: bounds the search for candidates
+	starts, ends     []int64 // of servers (unix ns), in their order
+	longest          int64   // of servers: bounds the search for candidates
 }
 
 // Edges returns, for each client span without a parent, the server span
@@ -103,11 +105,13 @@ func groups(spans []span.Span) map[procKey]*group {
 		}
 	}
 	for _, g := range gs {
-		for _, s := range g.servers {
-			g.longest = max(g.longest, s.End().Sub(s.Timestamp))
-		}
 		byStart(g.servers)
 		byStart(g.clients)
+		g.starts, g.ends = make([]int64, len(g.servers)), make([]int64, len(g.servers))
+		for i, s := range g.servers {
+			g.starts[i], g.ends[i] = s.Timestamp.UnixNano(), s.End().UnixNano()
+			g.longest = max(g.longest, g.ends[i]-g.starts[i])
+		}
 	}
 	return gs
 }
@@ -125,13 +129,13 @@ func byStart(ss []*span.Span) {
 func (g *group) candidates(c *span.Span, slack time.Duration) []*span.Span {
 	// servers are in start order: only those that began before c, and not
 	// longer ago than the longest request, can hold it.
-	servers := g.servers
-	n := sort.Search(len(servers), func(i int) bool { return servers[i].Timestamp.After(c.Timestamp.Add(slack)) })
-	from := sort.Search(n, func(i int) bool { return !servers[i].Timestamp.Before(c.End().Add(-g.longest - slack)) })
+	start, end, sl := c.Timestamp.UnixNano(), c.End().UnixNano(), int64(slack)
+	n, _ := slices.BinarySearch(g.starts, start+sl+1)
+	from, _ := slices.BinarySearch(g.starts[:n], end-g.longest-sl)
 	var out []*span.Span
-	for _, s := range servers[from:n] {
-		if !c.End().After(s.End().Add(slack)) {
-			out = append(out, s)
+	for i := from; i < n; i++ {
+		if end <= g.ends[i]+sl {
+			out = append(out, g.servers[i])
 		}
 	}
 	return out
