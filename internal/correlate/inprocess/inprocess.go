@@ -55,9 +55,9 @@ type procKey struct {
 // group is one process's spans: requests it served and calls it made.
 type group struct {
 	servers, clients []*span.Span
-	linked           []*span.Span  // calls the traffic already linked: still on the threads' timelines
-	starts, ends     []int64 // of servers (unix ns), in their order
-	longest          int64   // of servers: bounds the search for candidates
+	linked           []*span.Span // calls the traffic already linked: still on the threads' timelines
+	starts, ends     []int64      // of servers (unix ns), in their order
+	longest          int64        // of servers: bounds the search for candidates
 }
 
 // Edges returns, for each client span without a parent, the server span

@@ -20,7 +20,7 @@ func checkouts(n, concurrent int) []span.Span {
 		return span.Span{ID: id, Timestamp: start, Trace: span.Trace{ID: fmt.Sprintf("%032x", rng.Uint64())},
 			Span:    span.Info{ID: fmt.Sprintf("%016x", rng.Uint64()), Kind: kind, Subtype: "http", Duration: span.Micros{US: dur.Microseconds()}},
 			Service: span.Service{Name: svc}, Process: span.Process{PID: pid, Thread: &span.Thread{ID: pid*100 + rng.IntN(8)}},
-			Source:  src, Destination: dst}
+			Source: src, Destination: dst}
 	}
 	out := make([]span.Span, 0, 4*n)
 	ms := time.Millisecond
