@@ -36,7 +36,7 @@ func (s *session) runStep(ctx context.Context, i int, st Step) (err error) {
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 
-	s.prop.beginStep(i)
+	s.prop.beginStep(i, st.Action)
 	begin := time.Now()
 	defer func() {
 		if p := recover(); p != nil {

@@ -37,13 +37,12 @@ const continueTimeout = 5 * time.Second
 // in chromedp's read loop, so each paused request is continued from its
 // own goroutine.
 type propagator struct {
-	tab     context.Context
-	log     *slog.Logger
-	origins []string
-	cur     atomic.Pointer[stepTrace]
-	mu      sync.Mutex
-	traces  []*stepTrace
-	failed  string // first continueRequest failure, for the result
+	tab    context.Context
+	log    *slog.Logger
+	cur    atomic.Pointer[stepTrace]
+	mu     sync.Mutex
+	traces []*stepTrace
+	failed string // first continueRequest failure, for the result
 	// sent is when the page sent each request (requestWillBeSent's wall
 	// time): a request a click sent is paused after the click step ended.
 	sent    map[network.RequestID]time.Time
@@ -52,10 +51,11 @@ type propagator struct {
 
 // stepTrace is the trace of one step and how many requests carried it.
 type stepTrace struct {
-	id       string
-	step     int
-	begin    time.Time
-	requests atomic.Int64
+	id        string
+	step      int
+	navigates bool // a goto
+	begin     time.Time
+	requests  atomic.Int64
 }
 
 // originsOf are the origins that get a traceparent: the goto steps' and
@@ -106,7 +106,7 @@ func (s *session) startPropagation() error {
 	if len(origins) == 0 {
 		return nil
 	}
-	p := &propagator{tab: s.tab, log: s.r.log, origins: origins, sent: map[network.RequestID]time.Time{},
+	p := &propagator{tab: s.tab, log: s.r.log, sent: map[network.RequestID]time.Time{},
 		waiting: map[network.RequestID]chan struct{}{}}
 	if err := chromedp.Listen(s.tab, p.listen); err != nil {
 		return fmt.Errorf("listening for paused requests: %w", err)
@@ -120,11 +120,11 @@ func (s *session) startPropagation() error {
 
 // beginStep gives the requests sent from now on (until the next step
 // begins) the trace of step i.
-func (p *propagator) beginStep(i int) {
+func (p *propagator) beginStep(i int, action string) {
 	if p == nil {
 		return
 	}
-	t := &stepTrace{id: newTraceID(), step: i, begin: time.Now()}
+	t := &stepTrace{id: newTraceID(), step: i, navigates: action == ActionGoto, begin: time.Now()}
 	p.mu.Lock()
 	p.traces = append(p.traces, t)
 	p.mu.Unlock()
@@ -176,7 +176,9 @@ const settle = 100 * time.Millisecond
 // learn when it was sent.
 func (p *propagator) traceOf(e *fetch.EventRequestPaused) *stepTrace {
 	cur := p.cur.Load()
-	if cur == nil || time.Since(cur.begin) > settle {
+	if cur == nil || cur.navigates || time.Since(cur.begin) > settle {
+		// A goto's navigation aborts what the previous page still had in
+		// flight: what follows it is its own.
 		return cur
 	}
 	p.mu.Lock()
@@ -217,28 +219,38 @@ func (p *propagator) traceOf(e *fetch.EventRequestPaused) *stepTrace {
 // request.
 func (p *propagator) continueRequest(e *fetch.EventRequestPaused) {
 	t := p.traceOf(e)
-	ctx, cancel := context.WithTimeout(p.tab, continueTimeout)
-	defer cancel()
 	var headers []*fetch.HeaderEntry
 	if t != nil {
 		var own bool
 		if headers, own = withTraceparent(e.Request, t.id); own {
 			headers = nil // sent unchanged
-		} else {
-			t.requests.Add(1)
 		}
 	}
-	_, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID, Headers: headers})
-	if err == nil {
+	err := p.continueWith(e.RequestID, headers)
+	switch {
+	case err == nil:
+		if headers != nil {
+			t.requests.Add(1)
+		}
+		return
+	case p.tab.Err() != nil:
+		return // the browser is going away: nothing waits for this request
+	case headers == nil:
+		p.log.Warn("continuing a paused request failed", "url", e.Request.URL, "error", err)
 		return
 	}
-	if p.tab.Err() != nil {
-		return // the browser is going away: nothing waits for this request
-	}
 	p.noteFailure(err)
-	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID}); err != nil && p.tab.Err() == nil {
+	if err := p.continueWith(e.RequestID, nil); err != nil && p.tab.Err() == nil {
 		p.log.Warn("continuing a paused request failed", "url", e.Request.URL, "error", err)
 	}
+}
+
+// continueWith sends the paused request on, with headers when set.
+func (p *propagator) continueWith(id fetch.RequestID, headers []*fetch.HeaderEntry) error {
+	ctx, cancel := context.WithTimeout(p.tab, continueTimeout)
+	defer cancel()
+	_, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id, Headers: headers})
+	return err
 }
 
 func (p *propagator) noteFailure(err error) {
@@ -263,10 +275,13 @@ func withTraceparent(r *network.Request, trace string) (h []*fetch.HeaderEntry, 
 		h = append(h, &fetch.HeaderEntry{Name: k, Value: fmt.Sprint(v)})
 	}
 	if !own {
-		h = append(h, &fetch.HeaderEntry{Name: "traceparent", Value: Traceparent(trace)})
+		h = append(h, &fetch.HeaderEntry{Name: "traceparent", Value: makeTraceparent(trace)})
 	}
 	return h, own
 }
+
+// makeTraceparent makes the header; tests make it one the browser refuses.
+var makeTraceparent = Traceparent
 
 // Traceparent is a W3C traceparent of trace with a fresh parent span id,
 // sampled.

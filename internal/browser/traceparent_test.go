@@ -203,3 +203,36 @@ func TestTraceparentOrigins(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceparentRefusedGoesOn: when the browser refuses the header, every
+// request still goes on, unchanged, and the result says so.
+func TestTraceparentRefusedGoesOn(t *testing.T) {
+	r, _ := newTestRunner(t)
+	srv, rec := tracedSite(t)
+	makeTraceparent = func(string) string { return "bad\r\nvalue" }
+	defer func() { makeTraceparent = Traceparent }()
+	res, err := r.Run(context.Background(), Journey{Name: "refused", Propagation: &Propagation{}, Steps: []Step{
+		{Action: ActionGoto, URL: srv.URL + "/"},
+		{Action: ActionWaitFor, State: StateNetworkIdle},
+		{Action: ActionClick, Selector: "#buy"},
+		{Action: ActionWaitFor, State: StateText, Selector: "#out", Text: "order placed"},
+	}})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(res.PropagationError, "some requests went without traceparent") || len(res.Traces) != 0 {
+		t.Errorf("propagation error %q, traces %+v: want the refusal said and no trace", res.PropagationError, res.Traces)
+	}
+	n := 0
+	for _, s := range rec.all() {
+		if !strings.HasPrefix(s.host, "localhost:") {
+			n++
+		}
+		if s.traceparent != "" {
+			t.Errorf("%s carried %q", s.path, s.traceparent)
+		}
+	}
+	if n < 9 {
+		t.Errorf("the server saw %d first-party requests, want all 9", n)
+	}
+}
