@@ -282,7 +282,7 @@ func (inc *incident) event(ctx workflow.Context, kind notify.Kind, by, channel s
 		Assertion: ev["assertion"], Confirmed: ev["confirmed"] == "true", Commit: ev["commit"],
 		RunURL: inc.runURL(ev["result_id"]), WorkflowURL: inc.workflowURL(ev["workflow_id"], ev["run_id"]),
 		SlowestSpan: slowestSpan(ev), TraceIDs: traceIDs(ev),
-		StartedAt:   inc.st.StartedAt, At: workflow.Now(ctx).UTC(), By: by, Ref: inc.st.Refs[channel],
+		StartedAt: inc.st.StartedAt, At: workflow.Now(ctx).UTC(), By: by, Ref: inc.st.Refs[channel],
 	}
 }
 
