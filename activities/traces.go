@@ -83,8 +83,12 @@ func (t *Traces) AssembleTraceWindow(ctx context.Context, in contract.WindowInpu
 // its grace period, late spans' traces included.
 func (t *Traces) AssembleLateSpans(ctx context.Context, in contract.LateInput) (contract.LateOutput, error) {
 	now := t.now().UTC()
-	page, err := t.store.SpansStoredAfter(ctx, store.StoredQuery{
-		Cursor: in.Cursor, Since: now.Add(-in.Grace - in.Window), Until: in.AssembledUntil, Limit: in.MaxSpans})
+	q := store.StoredQuery{Cursor: in.Cursor, Until: in.AssembledUntil, Limit: in.MaxSpans}
+	if in.Cursor == "" {
+		// The first run: the store's history is not late, only unassembled.
+		q.Since = now.Add(-in.Grace - in.Window)
+	}
+	page, err := t.store.SpansStoredAfter(ctx, q)
 	if err != nil {
 		return contract.LateOutput{}, fmt.Errorf("reading the spans stored after cursor %q: %w", in.Cursor, err)
 	}

@@ -151,15 +151,27 @@ func TestLateSpanReassemblesItsTrace(t *testing.T) {
 func TestLateSpanAfterGraceIsNotAssembled(t *testing.T) {
 	ctx := context.Background()
 	a, st := newTraceEnv(t, t0.Add(2*time.Minute))
-	calls(t, st, "a", 1, t0.Add(time.Second))
-	out, err := a.AssembleLateSpans(ctx, contract.LateInput{AssembledUntil: t0.Add(2 * time.Minute), Window: 10 * time.Second,
-		Grace: 30 * time.Second, Margin: 5 * time.Second, MaxSpans: 1000})
+	calls(t, st, "first", 1, t0.Add(110*time.Second))
+	cursor, err := st.SpansStoredAfter(ctx, store.StoredQuery{})
 	require.NoError(t, err)
+	calls(t, st, "a", 1, t0.Add(time.Second)) // its window ended 110 s ago
+	late := contract.LateInput{Cursor: cursor.Next, AssembledUntil: t0.Add(2 * time.Minute), Window: 10 * time.Second,
+		Grace: 30 * time.Second, Margin: 5 * time.Second, MaxSpans: 1000}
+	out, err := a.AssembleLateSpans(ctx, late)
+	require.NoError(t, err)
+	require.Equal(t, 2, out.TooLate, "counted")
 	require.Zero(t, out.Late)
 	require.Zero(t, out.Windows)
 	traces, err := st.ListTraces(ctx, store.TraceQuery{})
 	require.NoError(t, err)
 	require.Empty(t, traces)
+
+	// A first run (no cursor) takes the store's history for unassembled,
+	// not late: it is neither read nor counted.
+	late.Cursor = ""
+	out, err = a.AssembleLateSpans(ctx, late)
+	require.NoError(t, err)
+	require.Zero(t, out.TooLate)
 }
 
 func TestPlanAndAdvanceTraceWatermark(t *testing.T) {
