@@ -77,7 +77,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	m := NewMetrics(opts.Registry, capture.Stats)
 	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
-	a.ssl = newSSLProbes(&capture.objs.CapturePrograms, cfg.ProcRoot, filter, m, log)
+	a.ssl = newSSLProbes(capture, cfg.ProcRoot, filter, m, log)
 	a.ssl.start()
 	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
 	a.exporter.filter = opts.Filter

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
@@ -55,6 +56,8 @@ type Capture struct {
 	reader *ringbuf.Reader
 	cfg    bpf.CaptureVigilConfig
 	log    *slog.Logger
+	// uprobeMulti: the TLS uprobe programs are loaded for uprobe_multi links.
+	uprobeMulti bool
 }
 
 // CaptureOptions size the capture.
@@ -86,6 +89,16 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 		spec.Maps["vigil_events"].MaxEntries = uint32(opts.RingBytes)
 	}
 	c := &Capture{log: log}
+	// uprobe_multi links (6.6+) detach in one grace period per program and
+	// file instead of one per probe; the programs must be loaded for them.
+	if features.HaveBPFLinkUprobeMulti() == nil {
+		c.uprobeMulti = true
+		for _, p := range spec.Programs {
+			if p.Type == ebpf.Kprobe {
+				p.AttachType = ebpf.AttachTraceUprobeMulti
+			}
+		}
+	}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

@@ -83,6 +83,7 @@ func TestMain(m *testing.M) {
 		o.Requests, _ = strconv.Atoi(os.Getenv("VIGIL_TRAFFIC_REQUESTS"))
 		o.Conns, _ = strconv.Atoi(os.Getenv("VIGIL_TRAFFIC_CONNS"))
 		o.Body, _ = strconv.Atoi(os.Getenv("VIGIL_TRAFFIC_BODY"))
+		o.Insecure = os.Getenv("VIGIL_TRAFFIC_INSECURE") != ""
 		if tp := os.Getenv("VIGIL_TRAFFIC_TRACEPARENT"); tp != "" {
 			o.Header = map[string]string{"traceparent": tp}
 		}

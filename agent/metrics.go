@@ -30,9 +30,9 @@ type Metrics struct {
 	spansByKind  map[string]prometheus.Counter
 	kernelSource func() (KernelStats, error)
 
-	// TLS: library files with the OpenSSL uprobes, files that could not
-	// get them, and TLS connections by how they were followed.
-	TLSLibraries    prometheus.Gauge
+	// TLS: files with the TLS uprobes, files that could not get them, and
+	// TLS connections by how they were followed.
+	TLSLibraries    *prometheus.GaugeVec // by kind: openssl, go
 	TLSAttachErrors prometheus.Counter
 	TLSConns        *prometheus.CounterVec
 }
@@ -71,9 +71,9 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		Unknown: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_agent_unknown_protocol_connections_total", Help: "Connections whose protocol was not recognised, by local port.",
 		}, []string{"port"}),
-		TLSLibraries: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "vigil_agent_tls_libraries", Help: "TLS library files (libssl) carrying the plaintext uprobes.",
-		}),
+		TLSLibraries: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vigil_agent_tls_libraries", Help: "Files carrying the TLS plaintext uprobes, by kind: openssl (a libssl), go (a Go program's crypto/tls).",
+		}, []string{"kind"}),
 		TLSAttachErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigil_agent_tls_attach_errors_total", Help: "TLS library files the plaintext uprobes could not be attached to.",
 		}),

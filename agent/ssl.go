@@ -42,12 +42,13 @@ var sslRescanEvery = 5 * time.Second
 // fileID names a library file across mount namespaces and hard links.
 type fileID struct{ dev, ino uint64 }
 
-// sslProbes attaches the OpenSSL uprobes to each libssl file the traced
-// processes map, once per file: a uprobe on a file fires in every process
-// that maps it, now or later, and the BPF side applies the pid and cgroup
-// filters.
+// sslProbes attaches the TLS uprobes to each libssl file the traced
+// processes map and to each Go program among them, once per file: a uprobe
+// on a file fires in every process that maps it, now or later, and the BPF
+// side applies the pid and cgroup filters.
 type sslProbes struct {
 	progs    *bpf.CapturePrograms
+	multi    bool // uprobe_multi links (see uprobeFile)
 	procRoot string
 	pids     map[uint32]bool // the pid filter; empty: every process
 	every    time.Duration   // rescan period of every process's maps
@@ -62,9 +63,9 @@ type sslProbes struct {
 	closed  bool
 }
 
-func newSSLProbes(progs *bpf.CapturePrograms, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
+func newSSLProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
 	p := &sslProbes{
-		progs: progs, procRoot: procRoot, pids: map[uint32]bool{}, every: sslRescanEvery,
+		progs: &c.objs.CapturePrograms, multi: c.uprobeMulti, procRoot: procRoot, pids: map[uint32]bool{}, every: sslRescanEvery,
 		metrics: m, log: log, wake: make(chan uint32, 256),
 		files: map[fileID]bool{}, scanned: map[uint32]bool{},
 	}
@@ -84,7 +85,7 @@ func (p *sslProbes) start() {
 			root = "/" // pid 1's root is not readable here: ours
 		}
 		for _, path := range systemLibSSL(root) {
-			p.attachFile(path)
+			p.attachFile(path, tlsOpenSSL)
 		}
 	}
 	p.scanAll()
@@ -167,7 +168,8 @@ func (p *sslProbes) scanAll() {
 }
 
 // scanPID attaches to the libssl files a process maps, opened through the
-// process's root so that containers' own copies are found.
+// process's root so that containers' own copies are found, and to its
+// executable when it is a Go program using crypto/tls.
 func (p *sslProbes) scanPID(pid uint32) {
 	if len(p.pids) > 0 && !p.pids[pid] {
 		return
@@ -180,8 +182,9 @@ func (p *sslProbes) scanPID(pid uint32) {
 	libs := mappedLibSSL(f)
 	f.Close()
 	for _, lib := range libs {
-		p.attachFile(filepath.Join(dir, "root", lib))
+		p.attachFile(filepath.Join(dir, "root", lib), tlsOpenSSL)
 	}
+	p.attachFile(filepath.Join(dir, "exe"), tlsGo)
 }
 
 // mappedLibSSL lists the distinct libssl paths of a /proc/PID/maps.
@@ -220,11 +223,17 @@ func systemLibSSL(root string) []string {
 	return out
 }
 
-// attachFile attaches the uprobes to one library file unless that file
-// was tried before. The probes are created through an open descriptor: the
+// Kinds of probed files, the label of vigil_agent_tls_libraries.
+const (
+	tlsOpenSSL = "openssl"
+	tlsGo      = "go"
+)
+
+// attachFile attaches the uprobes of kind to one file unless that file was
+// tried before. The probes are created through an open descriptor: the
 // kernel resolves the path at attach time, and a /proc/PID/root path dies
 // with its process.
-func (p *sslProbes) attachFile(path string) {
+func (p *sslProbes) attachFile(path, kind string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -241,60 +250,78 @@ func (p *sslProbes) attachFile(path string) {
 		return
 	}
 	began := time.Now()
-	links, err := p.attach("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
+	fdPath := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	var links []link.Link
+	if kind == tlsGo {
+		var funcs map[string]goFunc
+		if funcs, err = goTLSReturns(fdPath); err == nil {
+			links, err = p.attachGo(fdPath, funcs)
+		}
+	} else {
+		links, err = p.attachOpenSSL(fdPath)
+	}
 	p.files[id] = err == nil
+	if errors.Is(err, errNotGo) {
+		return
+	}
+	if real, rerr := filepath.EvalSymlinks(path); rerr == nil {
+		path = real
+	}
 	if err != nil {
 		p.metrics.TLSAttachErrors.Inc()
-		p.log.Warn("TLS plaintext of this library will not be captured", "library", path, "err", err)
+		p.log.Warn("TLS plaintext of this file will not be captured", "file", path, "kind", kind, "err", err)
 		return
 	}
 	p.links = append(p.links, links...)
-	p.metrics.TLSLibraries.Inc()
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	p.log.Info("capturing TLS plaintext", "library", path, "probes", len(links), "took", time.Since(began).Round(time.Microsecond))
+	p.metrics.TLSLibraries.WithLabelValues(kind).Inc()
+	p.log.Info("capturing TLS plaintext", "file", path, "kind", kind, "links", len(links), "took", time.Since(began).Round(time.Microsecond))
 }
 
-// attach puts the entry uprobe and the uretprobe on each OpenSSL symbol
-// the library exports; SSL_read and SSL_write are required.
-func (p *sslProbes) attach(path string) ([]link.Link, error) {
-	ex, err := link.OpenExecutable(path)
+// attachOpenSSL puts the uretprobe, then the entry uprobes, on the OpenSSL
+// functions the library exports (returns first: a call recorded at its
+// entry must have its return seen); SSL_read and SSL_write are required,
+// the _ex pair exists from OpenSSL 1.1.1.
+func (p *sslProbes) attachOpenSSL(path string) ([]link.Link, error) {
+	names := []string{"SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex"}
+	offs, err := dynamicSymbolOffsets(path, names)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	var links []link.Link
-	fail := func(err error) ([]link.Link, error) {
-		for _, l := range links {
-			_ = l.Close()
-		}
 		return nil, err
 	}
-	for _, sym := range []string{"SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex"} {
-		prog := sslPrograms(p.progs)[sym]
-		entry, err := ex.Uprobe(sym, prog, nil)
-		if errors.Is(err, link.ErrNoSymbol) && strings.HasSuffix(sym, "_ex") {
-			continue // OpenSSL before 1.1.1
-		}
-		if err != nil {
-			return fail(fmt.Errorf("attaching a uprobe to %s: %w", sym, err))
-		}
-		links = append(links, entry)
-		ret, err := ex.Uretprobe(sym, p.progs.VigilSslReturn, nil)
-		if err != nil {
-			return fail(fmt.Errorf("attaching a uretprobe to %s: %w", sym, err))
-		}
-		links = append(links, ret)
+	if _, ok := offs["SSL_read"]; !ok {
+		return nil, fmt.Errorf("no SSL_read exported")
 	}
-	return links, nil
+	if _, ok := offs["SSL_write"]; !ok {
+		return nil, fmt.Errorf("no SSL_write exported")
+	}
+	u, err := openUprobeFile(path, p.multi)
+	if err != nil {
+		return nil, err
+	}
+	var all []uint64
+	for _, n := range names {
+		if off, ok := offs[n]; ok {
+			all = append(all, off)
+		}
+	}
+	if err := u.at("SSL_rw", p.progs.VigilSslReturn, all, true); err != nil {
+		u.abandon()
+		return nil, err
+	}
+	for _, n := range names {
+		if off, ok := offs[n]; ok {
+			if err := u.at(n, sslPrograms(p.progs)[n], []uint64{off}, false); err != nil {
+				u.abandon()
+				return nil, err
+			}
+		}
+	}
+	return u.links, nil
 }
 
 // close detaches every probe.
 func (p *sslProbes) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, l := range p.links {
-		_ = l.Close()
-	}
+	closeLinks(p.links)
 	p.links, p.closed = nil, true
 }

@@ -138,7 +138,7 @@ func TestTLSLibraryOfLaterProcess(t *testing.T) {
 	}
 	srv := startServerKind(t, "tls-server")
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
-	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "", "")
+	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl")
 
 	var paths []string
 	for _, r := range tlsRequests {
@@ -156,7 +156,7 @@ func TestTLSLibraryOfLaterProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "", "") < before+1 {
+	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl") < before+1 {
 		if time.Since(started) > 4*time.Second { // under the 5 s periodic rescan
 			maps, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/maps")
 			t.Fatalf("the copy of libssl was not attached within 4s; python maps it: %v", strings.Contains(string(maps), libDir))

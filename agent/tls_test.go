@@ -2,6 +2,7 @@ package agent
 
 import (
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 )
 
 // tlsRequests are what the TLS tests send to the Go TLS server, one
-// connection each; each must become exactly one client span.
+// connection each; each must become exactly one client and one server span.
 var tlsRequests = []struct {
 	path   string
 	status int
@@ -25,9 +26,8 @@ var tlsRequests = []struct {
 }
 
 // TestTLSCurl: curl (libcurl over OpenSSL's SSL_read/SSL_write) against a
-// Go TLS server. curl's plaintext becomes its three client spans with the
-// socket's 4-tuple; the server's side is only ciphertext to the agent
-// (Go's crypto/tls is not probed) and yields no span.
+// Go TLS server (crypto/tls, HTTP/1.1). Each request is a client span from
+// curl's plaintext and a server span from Go's, with the socket's 4-tuple.
 func TestTLSCurl(t *testing.T) {
 	curl := lookPathOrSkip(t, "curl")
 	srv := startServerKind(t, "tls-server")
@@ -112,60 +112,60 @@ func checkClientOutput(t *testing.T, out string, wantStatus int) int {
 	return n
 }
 
-// checkTLSSpans wants exactly one client span per tlsRequests entry, from
-// service, on the connection from 127.0.0.1:localPorts[i] to the server,
-// and nothing else: no span, unknown protocol or parse error out of the
-// ciphertext of either side.
+// checkTLSSpans wants exactly two spans per tlsRequests entry: the client
+// span of service and the Go server's span (its crypto/tls probed at the
+// RETs of Read and Write), both on the connection from
+// 127.0.0.1:localPorts[i] to the server, and nothing else: no span,
+// unknown protocol or parse error out of the ciphertext of either side.
 func checkTLSSpans(t *testing.T, a *running, srv *server, service string, localPorts []int) {
 	t.Helper()
 	n := len(tlsRequests)
-	a.waitSpans(t, n, func(s *span.Span) bool { return s.Span.Kind == span.KindClient })
+	a.waitSpans(t, 2*n, func(*span.Span) bool { return true })
 	spans := a.stop(t)
-	if len(spans) != n {
+	if len(spans) != 2*n {
 		for _, s := range spans {
 			t.Logf("span %s %s %s", s.Span.Kind, s.Service.Name, s.Span.Name)
 		}
-		for _, m := range []string{"vigil_agent_tls_libraries", "vigil_agent_tls_attach_errors_total", "vigil_agent_tls_plaintext_events_total",
-			"vigil_agent_tls_unbound_calls_total", "vigil_agent_tls_ciphertext_bytes_skipped_total", "vigil_agent_tls_connections_total", "vigil_agent_events_total"} {
-			t.Logf("%s = %v", m, counterWith(t, a.reg, m, "", ""))
-		}
-		t.Fatalf("got %d spans, want %d client spans", len(spans), n)
+		t.Fatalf("got %d spans, want %d: a client and a server span per request", len(spans), 2*n)
 	}
-	byPath := map[string]span.Span{}
+	type key struct{ kind, path string }
+	got := map[key]span.Span{}
 	for _, s := range spans {
 		if s.HTTP == nil {
 			t.Fatalf("span %s is not HTTP", s.Span.Name)
 		}
-		byPath[s.HTTP.Request.Path] = s
+		got[key{s.Span.Kind, s.HTTP.Request.Path}] = s
 	}
 	for i, r := range tlsRequests {
-		s, ok := byPath[r.path]
-		if !ok {
-			t.Errorf("no span for %s among %v", r.path, byPath)
-			continue
-		}
-		if s.Span.Kind != span.KindClient || s.HTTP.Request.Method != "GET" || s.HTTP.Response.StatusCode != r.status ||
-			s.HTTP.Response.BodyBytes != r.body || s.Vigil.Incomplete {
-			t.Errorf("%s: %s %s status %d body %d incomplete %v, want client GET status %d body %d",
-				r.path, s.Span.Kind, s.HTTP.Request.Method, s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete, r.status, r.body)
-		}
-		if s.Service.Name != service {
-			t.Errorf("%s: service %q, want %q", r.path, s.Service.Name, service)
-		}
-		wantSrc := span.Endpoint{IP: "127.0.0.1", Port: localPorts[i]}
-		wantDst := span.Endpoint{IP: "127.0.0.1", Port: srv.port()}
-		if s.Source.IP != wantSrc.IP || s.Source.Port != wantSrc.Port || s.Destination.IP != wantDst.IP || s.Destination.Port != wantDst.Port {
-			t.Errorf("%s: %+v -> %+v, want %+v -> %+v", r.path, s.Source, s.Destination, wantSrc, wantDst)
+		for kind, svc := range map[string]string{span.KindClient: service, span.KindServer: "agent.test"} {
+			s, ok := got[key{kind, r.path}]
+			if !ok {
+				t.Errorf("no %s span for %s", kind, r.path)
+				continue
+			}
+			if s.HTTP.Request.Method != "GET" || s.HTTP.Response.StatusCode != r.status || s.HTTP.Response.BodyBytes != r.body || s.Vigil.Incomplete {
+				t.Errorf("%s %s: %s status %d body %d incomplete %v, want GET status %d body %d",
+					kind, r.path, s.HTTP.Request.Method, s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete, r.status, r.body)
+			}
+			if s.Service.Name != svc {
+				t.Errorf("%s %s: service %q, want %q", kind, r.path, s.Service.Name, svc)
+			}
+			wantSrc := span.Endpoint{IP: "127.0.0.1", Port: localPorts[i]}
+			wantDst := span.Endpoint{IP: "127.0.0.1", Port: srv.port()}
+			if s.Source.IP != wantSrc.IP || s.Source.Port != wantSrc.Port || s.Destination.IP != wantDst.IP || s.Destination.Port != wantDst.Port {
+				t.Errorf("%s %s: %+v -> %+v, want %+v -> %+v", kind, r.path, s.Source, s.Destination, wantSrc, wantDst)
+			}
 		}
 	}
 	for _, c := range []struct {
 		name, label, value string
 		want               float64
 	}{
-		{"vigil_agent_tls_connections_total", "capture", "plaintext", float64(n)},
-		{"vigil_agent_tls_connections_total", "capture", "encrypted_only", float64(n)}, // the Go server's side
+		{"vigil_agent_tls_connections_total", "capture", "plaintext", float64(2 * n)},
+		{"vigil_agent_tls_connections_total", "capture", "encrypted_only", 0},
 		{"vigil_agent_unknown_protocol_connections_total", "", "", 0},
 		{"vigil_agent_parse_errors_total", "", "", 0},
+		{"vigil_agent_tls_unbound_calls_total", "", "", 0},
 	} {
 		if got := counterWith(t, a.reg, c.name, c.label, c.value); got != c.want {
 			t.Errorf("%s{%s=%q} = %v, want %v", c.name, c.label, c.value, got, c.want)
@@ -174,8 +174,10 @@ func checkTLSSpans(t *testing.T, a *running, srv *server, service string, localP
 	if got := counterWith(t, a.reg, "vigil_agent_tls_plaintext_bytes_total", "", ""); got <= 0 {
 		t.Errorf("vigil_agent_tls_plaintext_bytes_total = %v", got)
 	}
-	if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "", ""); got < 1 {
-		t.Errorf("vigil_agent_tls_libraries = %v, want at least the system's libssl", got)
+	for _, kind := range []string{"openssl", "go"} {
+		if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", kind); got < 1 {
+			t.Errorf("vigil_agent_tls_libraries{kind=%q} = %v, want at least 1", kind, got)
+		}
 	}
 }
 
@@ -203,4 +205,52 @@ func counterWith(t *testing.T, reg *prometheus.Registry, name, label, value stri
 		}
 	}
 	return sum
+}
+
+// TestTLSGoClientKeepAlive: Go at both ends (crypto/tls probed at the RETs
+// of Read and Write): two keep-alive connections of six requests each
+// make twelve client and twelve server spans, per connection the same
+// source port on both sides.
+func TestTLSGoClientKeepAlive(t *testing.T) {
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	env := clientEnv(srv, "/hello,/status?code=404,/bytes?n=3000", 6, 2, "VIGIL_TRAFFIC_INSECURE=1")
+	env[0] = "VIGIL_TRAFFIC_URL=https://" + srv.addr
+	calls, _ := runClient(t, env...)
+	if len(calls) != 12 {
+		t.Fatalf("the client made %d calls, want 12", len(calls))
+	}
+	a.waitSpans(t, 24, func(*span.Span) bool { return true })
+	spans := a.stop(t)
+	if len(spans) != 24 {
+		t.Fatalf("got %d spans, want 24", len(spans))
+	}
+	want := map[string]struct {
+		status int
+		body   int64
+	}{"/hello": {200, 17}, "/status?code=404": {404, 0}, "/bytes?n=3000": {200, 3000}}
+	count := map[string]int{}
+	ports := map[string]map[int]int{span.KindClient: {}, span.KindServer: {}}
+	for _, s := range spans {
+		w, ok := want[s.HTTP.Request.Path]
+		if !ok || s.HTTP.Request.Method != "GET" || s.HTTP.Response.StatusCode != w.status || s.HTTP.Response.BodyBytes != w.body || s.Vigil.Incomplete {
+			t.Errorf("%s span %s %s: status %d body %d incomplete %v", s.Span.Kind, s.HTTP.Request.Method, s.HTTP.Request.Path,
+				s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete)
+		}
+		count[s.Span.Kind+" "+s.HTTP.Request.Path]++
+		if s.Destination.Port != srv.port() || s.Source.IP != "127.0.0.1" {
+			t.Errorf("%s span %s: %+v -> %+v, want 127.0.0.1:* -> :%d", s.Span.Kind, s.Span.Name, s.Source, s.Destination, srv.port())
+		}
+		ports[s.Span.Kind][s.Source.Port]++
+	}
+	for path := range want {
+		for _, kind := range []string{span.KindClient, span.KindServer} {
+			if count[kind+" "+path] != 4 {
+				t.Errorf("%d %s spans of %s, want 4", count[kind+" "+path], kind, path)
+			}
+		}
+	}
+	if len(ports[span.KindClient]) != 2 || !reflect.DeepEqual(ports[span.KindClient], ports[span.KindServer]) {
+		t.Errorf("spans per source port: clients %v, servers %v; want the same two connections of 6", ports[span.KindClient], ports[span.KindServer])
+	}
 }

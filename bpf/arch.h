@@ -6,6 +6,7 @@
 struct pt_regs {
 	unsigned long r14;
 	unsigned long r10;
+	unsigned long bx;
 	unsigned long ax;
 	unsigned long cx;
 	unsigned long dx;
@@ -24,6 +25,10 @@ struct pt_regs {
 #define VIGIL_UARG2(r) ((r)->dx)
 #define VIGIL_UARG3(r) ((r)->cx)
 #define VIGIL_URET(r) ((r)->ax)
+/* Go's register ABI (1.17+): first arguments and results, and g. */
+#define VIGIL_GOARG0(r) ((r)->ax)
+#define VIGIL_GOARG1(r) ((r)->bx)
+#define VIGIL_GOG(r) ((r)->r14)
 #define VIGIL_NR_READ 0
 #define VIGIL_NR_WRITE 1
 #define VIGIL_NR_CLOSE 3
@@ -53,6 +58,9 @@ struct pt_regs {
 #define VIGIL_UARG2(r) ((r)->regs[2])
 #define VIGIL_UARG3(r) ((r)->regs[3])
 #define VIGIL_URET(r) ((r)->regs[0])
+#define VIGIL_GOARG0(r) ((r)->regs[0])
+#define VIGIL_GOARG1(r) ((r)->regs[1])
+#define VIGIL_GOG(r) ((r)->regs[28])
 #define VIGIL_NR_READ 63
 #define VIGIL_NR_WRITE 64
 #define VIGIL_NR_CLOSE 57

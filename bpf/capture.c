@@ -154,3 +154,4 @@ static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg)
 #include "data.h"
 #include "lifecycle.h"
 #include "ssl.h"
+#include "go.h"

@@ -70,6 +70,13 @@ type CaptureVigilDataEvent struct {
 	Cap    uint32
 }
 
+type CaptureVigilGoKey struct {
+	_    structs.HostLayout
+	G    uint64
+	Tgid uint32
+	Pad  uint32
+}
+
 type CaptureVigilScratch struct {
 	_    structs.HostLayout
 	Ev   CaptureVigilDataEvent
@@ -113,29 +120,35 @@ type CaptureVigilTlsKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	CaptureMapVigilCgroups         = "vigil_cgroups"
-	CaptureMapVigilConns           = "vigil_conns"
-	CaptureMapVigilEvents          = "vigil_events"
-	CaptureMapVigilPids            = "vigil_pids"
-	CaptureMapVigilPorts           = "vigil_ports"
-	CaptureMapVigilScratchpad      = "vigil_scratchpad"
-	CaptureMapVigilSettings        = "vigil_settings"
-	CaptureMapVigilSkip            = "vigil_skip"
-	CaptureMapVigilStats           = "vigil_stats"
-	CaptureMapVigilTlsCalls        = "vigil_tls_calls"
-	CaptureMapVigilTlsFds          = "vigil_tls_fds"
-	CaptureProgVigilEnterClose     = "vigil_enter_close"
-	CaptureProgVigilProcessExec    = "vigil_process_exec"
-	CaptureProgVigilProcessExit    = "vigil_process_exit"
-	CaptureProgVigilSslRead        = "vigil_ssl_read"
-	CaptureProgVigilSslReadEx      = "vigil_ssl_read_ex"
-	CaptureProgVigilSslReturn      = "vigil_ssl_return"
-	CaptureProgVigilSslWrite       = "vigil_ssl_write"
-	CaptureProgVigilSslWriteEx     = "vigil_ssl_write_ex"
-	CaptureProgVigilSysExit        = "vigil_sys_exit"
-	CaptureVarVigilUnusedConnEvent = "vigil_unused_conn_event"
-	CaptureVarVigilUnusedDataEvent = "vigil_unused_data_event"
-	CaptureVarVigilUnusedStat      = "vigil_unused_stat"
+	CaptureMapVigilCgroups               = "vigil_cgroups"
+	CaptureMapVigilConns                 = "vigil_conns"
+	CaptureMapVigilEvents                = "vigil_events"
+	CaptureMapVigilGoCalls               = "vigil_go_calls"
+	CaptureMapVigilPids                  = "vigil_pids"
+	CaptureMapVigilPorts                 = "vigil_ports"
+	CaptureMapVigilScratchpad            = "vigil_scratchpad"
+	CaptureMapVigilSettings              = "vigil_settings"
+	CaptureMapVigilSkip                  = "vigil_skip"
+	CaptureMapVigilStats                 = "vigil_stats"
+	CaptureMapVigilTlsCalls              = "vigil_tls_calls"
+	CaptureMapVigilTlsFds                = "vigil_tls_fds"
+	CaptureProgVigilEnterClose           = "vigil_enter_close"
+	CaptureProgVigilGoTlsHandshake       = "vigil_go_tls_handshake"
+	CaptureProgVigilGoTlsHandshakeReturn = "vigil_go_tls_handshake_return"
+	CaptureProgVigilGoTlsRead            = "vigil_go_tls_read"
+	CaptureProgVigilGoTlsReturn          = "vigil_go_tls_return"
+	CaptureProgVigilGoTlsWrite           = "vigil_go_tls_write"
+	CaptureProgVigilProcessExec          = "vigil_process_exec"
+	CaptureProgVigilProcessExit          = "vigil_process_exit"
+	CaptureProgVigilSslRead              = "vigil_ssl_read"
+	CaptureProgVigilSslReadEx            = "vigil_ssl_read_ex"
+	CaptureProgVigilSslReturn            = "vigil_ssl_return"
+	CaptureProgVigilSslWrite             = "vigil_ssl_write"
+	CaptureProgVigilSslWriteEx           = "vigil_ssl_write_ex"
+	CaptureProgVigilSysExit              = "vigil_sys_exit"
+	CaptureVarVigilUnusedConnEvent       = "vigil_unused_conn_event"
+	CaptureVarVigilUnusedDataEvent       = "vigil_unused_data_event"
+	CaptureVarVigilUnusedStat            = "vigil_unused_stat"
 )
 
 // LoadCapture returns the embedded CollectionSpec for Capture.
@@ -180,15 +193,20 @@ type CaptureSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type CaptureProgramSpecs struct {
-	VigilEnterClose  *ebpf.ProgramSpec `ebpf:"vigil_enter_close"`
-	VigilProcessExec *ebpf.ProgramSpec `ebpf:"vigil_process_exec"`
-	VigilProcessExit *ebpf.ProgramSpec `ebpf:"vigil_process_exit"`
-	VigilSslRead     *ebpf.ProgramSpec `ebpf:"vigil_ssl_read"`
-	VigilSslReadEx   *ebpf.ProgramSpec `ebpf:"vigil_ssl_read_ex"`
-	VigilSslReturn   *ebpf.ProgramSpec `ebpf:"vigil_ssl_return"`
-	VigilSslWrite    *ebpf.ProgramSpec `ebpf:"vigil_ssl_write"`
-	VigilSslWriteEx  *ebpf.ProgramSpec `ebpf:"vigil_ssl_write_ex"`
-	VigilSysExit     *ebpf.ProgramSpec `ebpf:"vigil_sys_exit"`
+	VigilEnterClose           *ebpf.ProgramSpec `ebpf:"vigil_enter_close"`
+	VigilGoTlsHandshake       *ebpf.ProgramSpec `ebpf:"vigil_go_tls_handshake"`
+	VigilGoTlsHandshakeReturn *ebpf.ProgramSpec `ebpf:"vigil_go_tls_handshake_return"`
+	VigilGoTlsRead            *ebpf.ProgramSpec `ebpf:"vigil_go_tls_read"`
+	VigilGoTlsReturn          *ebpf.ProgramSpec `ebpf:"vigil_go_tls_return"`
+	VigilGoTlsWrite           *ebpf.ProgramSpec `ebpf:"vigil_go_tls_write"`
+	VigilProcessExec          *ebpf.ProgramSpec `ebpf:"vigil_process_exec"`
+	VigilProcessExit          *ebpf.ProgramSpec `ebpf:"vigil_process_exit"`
+	VigilSslRead              *ebpf.ProgramSpec `ebpf:"vigil_ssl_read"`
+	VigilSslReadEx            *ebpf.ProgramSpec `ebpf:"vigil_ssl_read_ex"`
+	VigilSslReturn            *ebpf.ProgramSpec `ebpf:"vigil_ssl_return"`
+	VigilSslWrite             *ebpf.ProgramSpec `ebpf:"vigil_ssl_write"`
+	VigilSslWriteEx           *ebpf.ProgramSpec `ebpf:"vigil_ssl_write_ex"`
+	VigilSysExit              *ebpf.ProgramSpec `ebpf:"vigil_sys_exit"`
 }
 
 // CaptureMapSpecs contains maps before they are loaded into the kernel.
@@ -198,6 +216,7 @@ type CaptureMapSpecs struct {
 	VigilCgroups    *ebpf.MapSpec `ebpf:"vigil_cgroups"`
 	VigilConns      *ebpf.MapSpec `ebpf:"vigil_conns"`
 	VigilEvents     *ebpf.MapSpec `ebpf:"vigil_events"`
+	VigilGoCalls    *ebpf.MapSpec `ebpf:"vigil_go_calls"`
 	VigilPids       *ebpf.MapSpec `ebpf:"vigil_pids"`
 	VigilPorts      *ebpf.MapSpec `ebpf:"vigil_ports"`
 	VigilScratchpad *ebpf.MapSpec `ebpf:"vigil_scratchpad"`
@@ -240,6 +259,7 @@ type CaptureMaps struct {
 	VigilCgroups    *ebpf.Map `ebpf:"vigil_cgroups"`
 	VigilConns      *ebpf.Map `ebpf:"vigil_conns"`
 	VigilEvents     *ebpf.Map `ebpf:"vigil_events"`
+	VigilGoCalls    *ebpf.Map `ebpf:"vigil_go_calls"`
 	VigilPids       *ebpf.Map `ebpf:"vigil_pids"`
 	VigilPorts      *ebpf.Map `ebpf:"vigil_ports"`
 	VigilScratchpad *ebpf.Map `ebpf:"vigil_scratchpad"`
@@ -255,6 +275,7 @@ func (m *CaptureMaps) Close() error {
 		m.VigilCgroups,
 		m.VigilConns,
 		m.VigilEvents,
+		m.VigilGoCalls,
 		m.VigilPids,
 		m.VigilPorts,
 		m.VigilScratchpad,
@@ -279,20 +300,30 @@ type CaptureVariables struct {
 //
 // It can be passed to LoadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type CapturePrograms struct {
-	VigilEnterClose  *ebpf.Program `ebpf:"vigil_enter_close"`
-	VigilProcessExec *ebpf.Program `ebpf:"vigil_process_exec"`
-	VigilProcessExit *ebpf.Program `ebpf:"vigil_process_exit"`
-	VigilSslRead     *ebpf.Program `ebpf:"vigil_ssl_read"`
-	VigilSslReadEx   *ebpf.Program `ebpf:"vigil_ssl_read_ex"`
-	VigilSslReturn   *ebpf.Program `ebpf:"vigil_ssl_return"`
-	VigilSslWrite    *ebpf.Program `ebpf:"vigil_ssl_write"`
-	VigilSslWriteEx  *ebpf.Program `ebpf:"vigil_ssl_write_ex"`
-	VigilSysExit     *ebpf.Program `ebpf:"vigil_sys_exit"`
+	VigilEnterClose           *ebpf.Program `ebpf:"vigil_enter_close"`
+	VigilGoTlsHandshake       *ebpf.Program `ebpf:"vigil_go_tls_handshake"`
+	VigilGoTlsHandshakeReturn *ebpf.Program `ebpf:"vigil_go_tls_handshake_return"`
+	VigilGoTlsRead            *ebpf.Program `ebpf:"vigil_go_tls_read"`
+	VigilGoTlsReturn          *ebpf.Program `ebpf:"vigil_go_tls_return"`
+	VigilGoTlsWrite           *ebpf.Program `ebpf:"vigil_go_tls_write"`
+	VigilProcessExec          *ebpf.Program `ebpf:"vigil_process_exec"`
+	VigilProcessExit          *ebpf.Program `ebpf:"vigil_process_exit"`
+	VigilSslRead              *ebpf.Program `ebpf:"vigil_ssl_read"`
+	VigilSslReadEx            *ebpf.Program `ebpf:"vigil_ssl_read_ex"`
+	VigilSslReturn            *ebpf.Program `ebpf:"vigil_ssl_return"`
+	VigilSslWrite             *ebpf.Program `ebpf:"vigil_ssl_write"`
+	VigilSslWriteEx           *ebpf.Program `ebpf:"vigil_ssl_write_ex"`
+	VigilSysExit              *ebpf.Program `ebpf:"vigil_sys_exit"`
 }
 
 func (p *CapturePrograms) Close() error {
 	return _CaptureClose(
 		p.VigilEnterClose,
+		p.VigilGoTlsHandshake,
+		p.VigilGoTlsHandshakeReturn,
+		p.VigilGoTlsRead,
+		p.VigilGoTlsReturn,
+		p.VigilGoTlsWrite,
 		p.VigilProcessExec,
 		p.VigilProcessExit,
 		p.VigilSslRead,

@@ -82,10 +82,11 @@ static __always_inline bool vigil_output(struct vigil_config *cfg, struct vigil_
 }
 
 /* vigil_data handles the exit of a data syscall on fd that moved ret bytes
- * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr).
+ * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr);
+ * g is the Go goroutine register, for Go's TLS calls (go.h).
  * The ciphertext of a connection a TLS library call used is not copied:
  * the library's uprobes deliver its plaintext. */
-static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir)
+static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g)
 {
 	if (ret <= 0)
 		return 0;
@@ -99,7 +100,7 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if (!c)
 		return 0;
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
-	if (vigil_tls_note_fd(pid_tgid, fd) || c->tls) {
+	if (vigil_tls_note_fd(pid_tgid, fd, g) || c->tls) {
 		c->tls = 1;
 		vigil_count(VIGIL_STAT_TLS_CIPHER, ret);
 		return 0;

@@ -34,11 +34,39 @@ struct {
 	__type(value, __s32);
 } vigil_tls_fds SEC(".maps");
 
+/* Go's TLS calls, by goroutine (go.h). */
+struct vigil_go_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vigil_go_key);
+	__type(value, struct vigil_tls_call);
+} vigil_go_calls SEC(".maps");
+
+static __always_inline struct vigil_go_key vigil_go_key_of(__u64 pid_tgid, __u64 g)
+{
+	struct vigil_go_key k;
+	__builtin_memset(&k, 0, sizeof(k));
+	k.g = g;
+	k.tgid = pid_tgid >> 32;
+	return k;
+}
+
 /* vigil_tls_note_fd is called for socket I/O of a traced connection: inside
- * a TLS call it binds the call and its object to fd and returns true. */
-static __always_inline bool vigil_tls_note_fd(__u64 pid_tgid, __s32 fd)
+ * a TLS call (of this thread, or of the Go goroutine g names) it binds the
+ * call and its object to fd and returns true. */
+static __always_inline bool vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g)
 {
 	struct vigil_tls_call *tc = bpf_map_lookup_elem(&vigil_tls_calls, &pid_tgid);
+	if (!tc) {
+		struct vigil_go_key gk = vigil_go_key_of(pid_tgid, g);
+		tc = bpf_map_lookup_elem(&vigil_go_calls, &gk);
+	}
 	if (!tc)
 		return false;
 	tc->fd = fd;

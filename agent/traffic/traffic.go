@@ -5,6 +5,7 @@ package traffic
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,6 +90,7 @@ type ClientOptions struct {
 	Requests int // per connection
 	Conns    int // parallel connections, each keep-alive
 	Header   map[string]string
+	Insecure bool // https without verifying the server's certificate
 }
 
 // Run sends the requests and writes one JSON Call per line to out.
@@ -102,7 +104,11 @@ func Run(ctx context.Context, o ClientOptions, out io.Writer) error {
 		go func(c int) {
 			defer wg.Done()
 			// One transport per connection: each goroutine keeps its own.
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true}}
+			tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true}
+			if o.Insecure {
+				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+			}
+			client := &http.Client{Transport: tr}
 			defer client.CloseIdleConnections()
 			for i := 0; i < o.Requests; i++ {
 				call, err := once(ctx, client, o, o.Paths[i%len(o.Paths)])
