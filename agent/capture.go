@@ -39,6 +39,10 @@ func tracepoints(p *bpf.CapturePrograms) []struct {
 	}
 }
 
+// uprobePerfOnly makes the TLS probes perf events, as on kernels before
+// 6.6, for the tests of that path.
+var uprobePerfOnly = false
+
 // Filter chooses what the kernel captures. Empty PIDs and Cgroups mean every
 // process (but the agent); empty Ports mean every port. A process is traced
 // when it matches PIDs or Cgroups.
@@ -91,7 +95,7 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 	c := &Capture{log: log}
 	// uprobe_multi links (6.6+) detach in one grace period per program and
 	// file instead of one per probe; the programs must be loaded for them.
-	if features.HaveBPFLinkUprobeMulti() == nil {
+	if !uprobePerfOnly && features.HaveBPFLinkUprobeMulti() == nil {
 		c.uprobeMulti = true
 		for _, p := range spec.Programs {
 			if p.Type == ebpf.Kprobe {

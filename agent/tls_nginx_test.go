@@ -1,0 +1,153 @@
+package agent
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-dev/vigil/agent/traffic"
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/span"
+)
+
+const nginxConf = `daemon off;
+master_process off;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log stderr crit;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/tmp;
+  proxy_temp_path %[1]s/tmp;
+  fastcgi_temp_path %[1]s/tmp;
+  uwsgi_temp_path %[1]s/tmp;
+  scgi_temp_path %[1]s/tmp;
+  server {
+    listen 127.0.0.1:%[2]d ssl;
+    ssl_certificate %[3]s;
+    ssl_certificate_key %[4]s;
+    root %[1]s/www;
+  }
+}
+`
+
+// TestTLSNginx: curl against nginx serving HTTPS (one process: no master).
+// Each request is a curl client span and an nginx server span with the
+// same 4-tuple. The second case attaches the probes as perf events, the
+// path of kernels before 6.6, with the agent limited to nginx's pid.
+func TestTLSNginx(t *testing.T) {
+	nginx := lookPathOrSkip(t, "nginx")
+	curl := lookPathOrSkip(t, "curl")
+	cases := []struct {
+		name     string
+		perfOnly bool
+		kinds    []string
+	}{
+		{"uprobe_multi links, every process", false, []string{span.KindClient, span.KindServer}},
+		{"perf event uprobes, nginx's pid only", true, []string{span.KindServer}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			port, pid := startNginx(t, nginx)
+			uprobePerfOnly = tc.perfOnly
+			defer func() { uprobePerfOnly = false }()
+			a := startAgent(t, func(c *config.Agent) {
+				c.Ports = []int{port}
+				if tc.perfOnly {
+					c.PIDs = []int{pid}
+				}
+			})
+			requests := []struct {
+				path   string
+				status int
+				body   int64
+			}{
+				{"/page.txt", 200, 3000},
+				{"/missing", 404, -1}, // nginx's error page
+			}
+			clientPort := map[string]int{}
+			for _, r := range requests {
+				out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}",
+					"https://127.0.0.1:"+strconv.Itoa(port)+r.path).Output()
+				if err != nil {
+					t.Fatalf("curl %s: %v", r.path, err)
+				}
+				clientPort[r.path] = checkClientOutput(t, string(out), r.status)
+			}
+			want := len(requests) * len(tc.kinds)
+			a.waitSpans(t, want, func(*span.Span) bool { return true })
+			spans := a.stop(t)
+			if len(spans) != want {
+				t.Fatalf("got %d spans, want %d (%v per request)", len(spans), want, tc.kinds)
+			}
+			got := map[string]bool{}
+			for _, s := range spans {
+				service := map[string]string{span.KindClient: "curl", span.KindServer: "nginx"}[s.Span.Kind]
+				for _, r := range requests {
+					if s.HTTP.Request.Path != r.path {
+						continue
+					}
+					got[s.Span.Kind+" "+r.path] = true
+					if s.Service.Name != service || s.HTTP.Request.Method != "GET" || s.HTTP.Response.StatusCode != r.status ||
+						(r.body >= 0 && s.HTTP.Response.BodyBytes != r.body) || s.Vigil.Incomplete {
+						t.Errorf("%s span %s of %s: status %d body %d incomplete %v, want %s status %d body %d", s.Span.Kind, r.path,
+							s.Service.Name, s.HTTP.Response.StatusCode, s.HTTP.Response.BodyBytes, s.Vigil.Incomplete, service, r.status, r.body)
+					}
+					if s.Source.Port != clientPort[r.path] || s.Destination.Port != port || s.Source.IP != "127.0.0.1" || s.Destination.IP != "127.0.0.1" {
+						t.Errorf("%s span %s: %+v -> %+v, want 127.0.0.1:%d -> 127.0.0.1:%d", s.Span.Kind, r.path, s.Source, s.Destination, clientPort[r.path], port)
+					}
+				}
+			}
+			for _, r := range requests {
+				for _, k := range tc.kinds {
+					if !got[k+" "+r.path] {
+						t.Errorf("no %s span of %s", k, r.path)
+					}
+				}
+			}
+		})
+	}
+}
+
+// startNginx runs nginx on a free loopback port with a fresh certificate
+// and a 3000-byte /page.txt; it returns the port and nginx's pid.
+func startNginx(t *testing.T, nginx string) (port, pid int) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"www", "tmp"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "www", "page.txt"), []byte(strings.Repeat("x", 3000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := traffic.WriteSelfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, certFile, keyFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", conf)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting nginx: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitListening(t, port)
+	return port, cmd.Process.Pid
+}
