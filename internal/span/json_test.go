@@ -195,3 +195,43 @@ func benchSpan() Span {
 		Vigil: Vigil{Source: SourceEBPF, ConnID: "abcdef0123456789", TraceFromTraffic: true, EndThread: 4244, Tokens: []string{"a1b2c3d4e5f6", "0f1e2d3c4b5a"}, StoredAt: &at},
 	}
 }
+
+func TestDecodeMatchesUnmarshal(t *testing.T) {
+	s := benchSpan()
+	b := s.AppendJSON(nil)
+	var want, got Span
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := Decode(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Decode = %+v\nwant %+v", got, want)
+	}
+	if err := Decode([]byte(`{"id":`), &got); err == nil {
+		t.Error("Decode of a cut document: no error")
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	s := benchSpan()
+	doc := s.AppendJSON(nil)
+	for b.Loop() {
+		var sp Span
+		if err := Decode(doc, &sp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnmarshalJSON(b *testing.B) {
+	s := benchSpan()
+	doc := s.AppendJSON(nil)
+	for b.Loop() {
+		var sp Span
+		if err := json.Unmarshal(doc, &sp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -89,7 +88,7 @@ func applyLinks(entries []entry, links map[string]store.SpanLink) (bool, error) 
 			continue
 		}
 		var sp span.Span
-		if err := json.Unmarshal([]byte(e.doc), &sp); err != nil {
+		if err := span.Decode([]byte(e.doc), &sp); err != nil {
 			return false, fmt.Errorf("decoding span %q: %w", e.id, err)
 		}
 		if store.LinkOf(&sp) == withTime(l, sp) {

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -61,7 +60,7 @@ func (s *Store) SpansStoredAfter(ctx context.Context, q store.StoredQuery) (stor
 					continue
 				}
 				var sp span.Span
-				if err := json.Unmarshal([]byte(entries[i].doc), &sp); err != nil {
+				if err := span.Decode([]byte(entries[i].doc), &sp); err != nil {
 					return out, s.describe(err, "decoding stored span %q", entries[i].id)
 				}
 				out.Spans = append(out.Spans, sp)
