@@ -78,7 +78,9 @@ func serveBackend() error {
 // storeSink hands the agent's batches to the store, as vigil agent does.
 type storeSink struct{ st *sqlite.Store }
 
-func (s storeSink) Write(ctx context.Context, batch []span.Span) error { return s.st.WriteSpans(ctx, batch) }
+func (s storeSink) Write(ctx context.Context, batch []span.Span) error {
+	return s.st.WriteSpans(ctx, batch)
+}
 
 func startBackend(t *testing.T) (addr string, port int) {
 	t.Helper()
