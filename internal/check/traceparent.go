@@ -47,9 +47,11 @@ func sentTrace(req *http.Request) *stepTrace {
 	if t == nil {
 		return nil
 	}
-	if m := traceparentRE.FindStringSubmatch(req.Header.Get("Traceparent")); m != nil {
-		t.id = m[1]
+	m := traceparentRE.FindStringSubmatch(req.Header.Get("Traceparent"))
+	if m == nil {
+		return nil // the monitor's own header is no trace: nothing joins one
 	}
+	t.id = m[1]
 	t.requests.Store(1)
 	return t
 }

@@ -91,6 +91,20 @@ func TestHTTPPropagatesTraceContext(t *testing.T) {
 					t.Errorf("traces = %+v, want the monitor's trace", res.Vigil.Traces)
 				}
 			}},
+		{"the monitor's own header, not a traceparent", nil,
+			func(u string) []monitor.Step {
+				s := get("own", u+"/a")
+				s.Request.Headers = map[string]string{"Traceparent": "none"}
+				return []monitor.Step{s}
+			},
+			func(t *testing.T, res result.Result, hl *headerLog) {
+				if got := hl.sent["/a"]; len(got) != 1 || got[0] != "none" {
+					t.Errorf("sent %q, want the monitor's", got)
+				}
+				if len(res.Vigil.Traces) != 0 || res.Trace != nil {
+					t.Errorf("traces = %+v, want none", res.Vigil.Traces)
+				}
+			}},
 		{"off", &monitor.Traceparent{Off: true},
 			func(u string) []monitor.Step { return []monitor.Step{get("a", u+"/a")} },
 			func(t *testing.T, res result.Result, hl *headerLog) {
