@@ -73,14 +73,33 @@ func originsOf(j Journey) []string {
 		if st.Action != ActionGoto {
 			continue
 		}
-		if u, err := url.Parse(st.URL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-			add(u.Scheme + "://" + u.Host)
-		}
+		add(origin(st.URL))
 	}
 	for _, o := range j.Propagation.Origins {
-		add(strings.TrimSuffix(o, "/"))
+		if o == "*" {
+			add(o)
+			continue
+		}
+		add(origin(o))
 	}
 	return out
+}
+
+// origin is scheme://host[:port] as the browser writes request URLs: host
+// in lower case, no default port. "" when raw is no http(s) URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return ""
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" && !(u.Scheme == "http" && port == "80") && !(u.Scheme == "https" && port == "443") {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host
 }
 
 // patterns are the Fetch patterns of the origins: requests elsewhere are
@@ -195,6 +214,9 @@ func (p *propagator) traceOf(e *fetch.EventRequestPaused) *stepTrace {
 		select {
 		case <-w:
 		case <-time.After(20 * time.Millisecond):
+			p.mu.Lock()
+			delete(p.waiting, e.NetworkID)
+			p.mu.Unlock()
 		}
 		p.mu.Lock()
 		at, ok = p.sent[e.NetworkID]

@@ -169,6 +169,20 @@ func TestTraceparentOnEveryRequest(t *testing.T) {
 	}
 }
 
+func TestOriginsOf(t *testing.T) {
+	j := Journey{Propagation: &Propagation{Origins: []string{"https://API.shop.example:443/", "http://127.0.0.1:8080", "*"}}, Steps: []Step{
+		{Action: ActionGoto, URL: "https://Shop.Example/cart?x=1"},
+		{Action: ActionGoto, URL: "http://[::1]:8081/"},
+		{Action: ActionGoto, URL: "https://shop.example:443/again"},
+		{Action: ActionGoto, URL: "about:blank"},
+		{Action: ActionClick, URL: "https://ignored.example/"},
+	}}
+	want := []string{"https://shop.example", "http://[::1]:8081", "https://api.shop.example", "http://127.0.0.1:8080", "*"}
+	if got := originsOf(j); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("origins = %q, want %q", got, want)
+	}
+}
+
 // TestTraceparentOrigins: "*" extends propagation to every origin; a run
 // without Propagation sends none.
 func TestTraceparentOrigins(t *testing.T) {
