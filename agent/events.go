@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -52,6 +53,7 @@ type connEvent struct {
 	Local     netip.AddrPort
 	Remote    netip.AddrPort
 	SockType  uint16 // sockStream or sockDgram
+	Comm      string // exec events: the program's name
 }
 
 // Socket types (Linux SOCK_STREAM, SOCK_DGRAM); 0 when unknown.
@@ -99,6 +101,15 @@ func decodeConn(b []byte, ev *connEvent) error {
 	ev.CgroupID = le.Uint64(b[32:])
 	ev.Off[0] = le.Uint64(b[40:])
 	ev.Off[1] = le.Uint64(b[48:])
+	ev.Comm = ""
+	if ev.Type == evExec {
+		comm := b[56:72]
+		if i := bytes.IndexByte(comm, 0); i >= 0 {
+			comm = comm[:i]
+		}
+		ev.Comm = string(comm)
+		return nil
+	}
 	lport, rport := le.Uint16(b[88:]), le.Uint16(b[90:])
 	ev.SockType = le.Uint16(b[92:])
 	var l, r netip.Addr

@@ -34,3 +34,25 @@ func TestEventLayoutMatchesBPF(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeExecComm(t *testing.T) {
+	cases := []struct{ name, comm, want string }{
+		{"short", "curl\x00\x00\x00", "curl"},
+		{"full 15 bytes and the NUL", "python3.11-conf\x00", "python3.11-conf"},
+		{"no NUL", "0123456789abcdef", "0123456789abcdef"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := make([]byte, connEventSize)
+			b[0] = evExec
+			copy(b[56:72], tc.comm)
+			var ev connEvent
+			if err := decodeConn(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Comm != tc.want {
+				t.Errorf("comm %q, want %q", ev.Comm, tc.want)
+			}
+		})
+	}
+}

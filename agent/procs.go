@@ -90,6 +90,19 @@ func (ps *Processes) Get(pid uint32) *Process {
 	return p
 }
 
+// Exec rereads the facts of a process that exec'd; comm, from the kernel,
+// names it if it exited already.
+func (ps *Processes) Exec(pid uint32, comm string) {
+	p := ps.read(pid)
+	if p.Name == "" && comm != "" {
+		p.Name = comm
+		p.Service = ps.serviceName(p)
+	}
+	ps.mu.Lock()
+	ps.byPID[pid] = p
+	ps.mu.Unlock()
+}
+
 // Forget drops an exited process.
 func (ps *Processes) Forget(pid uint32) {
 	ps.mu.Lock()

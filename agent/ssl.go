@@ -56,11 +56,15 @@ type sslProbes struct {
 	log      *slog.Logger
 	wake     chan uint32
 
-	mu      sync.Mutex
-	files   map[fileID]bool // attached, or failed and not retried
+	// seenMu guards scanned, which the event loop touches: never held
+	// while attaching (tens of milliseconds).
+	seenMu  sync.Mutex
 	scanned map[uint32]bool
-	links   []link.Link
-	closed  bool
+
+	mu     sync.Mutex
+	files  map[fileID]bool // attached, or failed and not retried
+	links  []link.Link
+	closed bool
 }
 
 func newSSLProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
@@ -111,10 +115,10 @@ func (p *sslProbes) run(ctx context.Context) {
 // notice asks for a scan of a process seen for the first time; it never
 // blocks the event loop.
 func (p *sslProbes) notice(pid uint32) {
-	p.mu.Lock()
+	p.seenMu.Lock()
 	seen := p.scanned[pid]
 	p.scanned[pid] = true
-	p.mu.Unlock()
+	p.seenMu.Unlock()
 	if !seen {
 		select {
 		case p.wake <- pid:
@@ -140,9 +144,9 @@ func (p *sslProbes) exec(pid uint32) {
 
 // forget drops an exited process.
 func (p *sslProbes) forget(pid uint32) {
-	p.mu.Lock()
+	p.seenMu.Lock()
 	delete(p.scanned, pid)
-	p.mu.Unlock()
+	p.seenMu.Unlock()
 }
 
 func (p *sslProbes) scanAll() {

@@ -112,7 +112,7 @@ func (t *tracker) handle(raw []byte) {
 			t.onExit(t.cev.TGID, t.cev.TS)
 		default:
 			t.metrics.Events.WithLabelValues("exec").Inc()
-			t.onExec(t.cev.TGID)
+			t.onExec(t.cev.TGID, t.cev.Comm)
 		}
 	default:
 		t.metrics.Dropped.WithLabelValues("unknown_event_type").Inc()
@@ -221,9 +221,11 @@ func (t *tracker) onClose(k connKey, ts uint64) {
 	}
 }
 
-// onExec: the process runs another program, whose facts are read afresh.
-func (t *tracker) onExec(tgid uint32) {
-	t.procs.Forget(tgid)
+// onExec: the process runs another program, whose facts are read now,
+// while it most likely still runs (a short-lived client may be gone by the
+// time its connection's events are handled).
+func (t *tracker) onExec(tgid uint32, comm string) {
+	t.procs.Exec(tgid, comm)
 	if t.exec != nil {
 		t.exec(tgid)
 	}

@@ -108,7 +108,7 @@ struct vigil_conn_event {
 	__u64 ts;
 	__u64 cgroup_id;
 	__u64 off[2]; /* on close: final offsets */
-	__u8 laddr[16];
+	__u8 laddr[16]; /* VIGIL_EV_EXEC: the new program's comm */
 	__u8 raddr[16];
 	__u16 lport;
 	__u16 rport;

@@ -85,6 +85,8 @@ static __always_inline int vigil_process_event(__u8 type)
 	ev.tgid = tgid;
 	ev.tid = tgid;
 	ev.ts = bpf_ktime_get_ns();
+	if (type == VIGIL_EV_EXEC) /* names a process gone before user space reads it */
+		bpf_get_current_comm(ev.laddr, sizeof(ev.laddr));
 	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), BPF_RB_FORCE_WAKEUP))
 		vigil_count(VIGIL_STAT_CTRL_DROPS, 1);
 	return 0;
