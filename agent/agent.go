@@ -36,7 +36,7 @@ type Options struct {
 type Agent struct {
 	cfg      config.Agent
 	capture  *Capture
-	ssl      *sslProbes
+	tls      *tlsProbes
 	tracker  *tracker
 	exporter *exporter
 	metrics  *Metrics
@@ -77,16 +77,16 @@ func New(opts Options) (*Agent, error) {
 	}
 	m := NewMetrics(opts.Registry, capture.Stats)
 	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
-	a.ssl = newSSLProbes(capture, cfg.ProcRoot, filter, m, log)
-	a.ssl.start()
+	a.tls = newTLSProbes(capture, cfg.ProcRoot, filter, m, log)
+	a.tls.start()
 	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
 	a.exporter.filter = opts.Filter
 	a.tracker = newTracker(trackerOptions{
 		node: node, procs: procs, clock: newClock(), metrics: m, log: log,
 		batchSize: cfg.BatchSize, submit: a.exporter.submit, newBatch: a.exporter.batch,
-		forget:     func(tgid uint32) { capture.ForgetProcess(tgid); a.ssl.forget(tgid) },
-		newProcess: a.ssl.notice,
-		exec:       a.ssl.exec,
+		forget:     func(tgid uint32) { capture.ForgetProcess(tgid); a.tls.forget(tgid) },
+		newProcess: a.tls.notice,
+		exec:       a.tls.exec,
 	})
 	log.Info("capturing", "pids", cfg.PIDs, "cgroups", cfg.Cgroups, "ports", cfg.Ports,
 		"capture_bytes", cfg.CaptureBytes, "node", node)
@@ -119,11 +119,11 @@ func (a *Agent) Capture() *Capture { return a.capture }
 func (a *Agent) Run(ctx context.Context) error {
 	a.exporter.start(context.WithoutCancel(ctx))
 	defer a.capture.Close()
-	defer a.ssl.close()
+	defer a.tls.close()
 	defer a.exporter.stop()
-	sslCtx, stopSSL := context.WithCancel(ctx)
-	defer stopSSL()
-	go a.ssl.run(sslCtx)
+	tlsCtx, stopTLS := context.WithCancel(ctx)
+	defer stopTLS()
+	go a.tls.run(tlsCtx)
 	var rec ringbuf.Record
 	now := time.Now()
 	deadline, lastFlush := now.Add(a.cfg.FlushInterval), now

@@ -137,7 +137,7 @@ func retOffsets(code []byte) ([]uint64, error) {
 // attachGo puts the RET probes, then the entry probes, on a Go program's
 // crypto/tls methods: RETs first, so that no call is recorded at its entry
 // without its return being seen.
-func (p *sslProbes) attachGo(path string, funcs map[string]goFunc) ([]link.Link, error) {
+func (p *tlsProbes) attachGo(path string, funcs map[string]goFunc) ([]link.Link, error) {
 	u, err := openUprobeFile(path, p.multi)
 	if err != nil {
 		return nil, err

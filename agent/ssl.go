@@ -35,18 +35,18 @@ func sslPrograms(p *bpf.CapturePrograms) map[string]*ebpf.Program {
 // libssl.so.1.1), not NSS's libssl3.so.
 var libsslName = regexp.MustCompile(`^libssl\.so(\.[0-9.]+)?$`)
 
-// sslRescanEvery is how often every traced process's maps are read again
+// tlsRescanEvery is how often every traced process's maps are read again
 // (libraries opened long after exec and before any connection).
-var sslRescanEvery = 5 * time.Second
+var tlsRescanEvery = 5 * time.Second
 
 // fileID names a library file across mount namespaces and hard links.
 type fileID struct{ dev, ino uint64 }
 
-// sslProbes attaches the TLS uprobes to each libssl file the traced
+// tlsProbes attaches the TLS uprobes to each libssl file the traced
 // processes map and to each Go program among them, once per file: a uprobe
 // on a file fires in every process that maps it, now or later, and the BPF
 // side applies the pid and cgroup filters.
-type sslProbes struct {
+type tlsProbes struct {
 	progs    *bpf.CapturePrograms
 	multi    bool // uprobe_multi links (see uprobeFile)
 	procRoot string
@@ -67,9 +67,9 @@ type sslProbes struct {
 	closed bool
 }
 
-func newSSLProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.Logger) *sslProbes {
-	p := &sslProbes{
-		progs: &c.objs.CapturePrograms, multi: c.uprobeMulti, procRoot: procRoot, pids: map[uint32]bool{}, every: sslRescanEvery,
+func newTLSProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.Logger) *tlsProbes {
+	p := &tlsProbes{
+		progs: &c.objs.CapturePrograms, multi: c.uprobeMulti, procRoot: procRoot, pids: map[uint32]bool{}, every: tlsRescanEvery,
 		metrics: m, log: log, wake: make(chan uint32, 256),
 		files: map[fileID]bool{}, scanned: map[uint32]bool{},
 	}
@@ -82,7 +82,7 @@ func newSSLProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.L
 // start attaches to the libraries found now: without a pid filter the
 // system's own libssl first, so that processes started later are covered
 // from their first call, then those the running processes map.
-func (p *sslProbes) start() {
+func (p *tlsProbes) start() {
 	if len(p.pids) == 0 {
 		root := filepath.Join(p.procRoot, "1", "root")
 		if _, err := os.Stat(root); err != nil {
@@ -97,7 +97,7 @@ func (p *sslProbes) start() {
 
 // run rescans every process periodically and the processes the tracker
 // reports as they appear, until ctx ends.
-func (p *sslProbes) run(ctx context.Context) {
+func (p *tlsProbes) run(ctx context.Context) {
 	tick := time.NewTicker(p.every)
 	defer tick.Stop()
 	for {
@@ -114,7 +114,7 @@ func (p *sslProbes) run(ctx context.Context) {
 
 // notice asks for a scan of a process seen for the first time; it never
 // blocks the event loop.
-func (p *sslProbes) notice(pid uint32) {
+func (p *tlsProbes) notice(pid uint32) {
 	p.seenMu.Lock()
 	seen := p.scanned[pid]
 	p.scanned[pid] = true
@@ -130,7 +130,7 @@ func (p *sslProbes) notice(pid uint32) {
 // exec looks at a process that just exec'd once its dynamic loader has
 // mapped its libraries (the usual case takes milliseconds; libraries
 // opened later are found by the connection and periodic scans).
-func (p *sslProbes) exec(pid uint32) {
+func (p *tlsProbes) exec(pid uint32) {
 	p.forget(pid)
 	for _, d := range []time.Duration{20 * time.Millisecond, 250 * time.Millisecond, time.Second} {
 		time.AfterFunc(d, func() {
@@ -143,13 +143,13 @@ func (p *sslProbes) exec(pid uint32) {
 }
 
 // forget drops an exited process.
-func (p *sslProbes) forget(pid uint32) {
+func (p *tlsProbes) forget(pid uint32) {
 	p.seenMu.Lock()
 	delete(p.scanned, pid)
 	p.seenMu.Unlock()
 }
 
-func (p *sslProbes) scanAll() {
+func (p *tlsProbes) scanAll() {
 	if len(p.pids) > 0 {
 		for pid := range p.pids {
 			p.scanPID(pid)
@@ -174,7 +174,7 @@ func (p *sslProbes) scanAll() {
 // scanPID attaches to the libssl files a process maps, opened through the
 // process's root so that containers' own copies are found, and to its
 // executable when it is a Go program using crypto/tls.
-func (p *sslProbes) scanPID(pid uint32) {
+func (p *tlsProbes) scanPID(pid uint32) {
 	if len(p.pids) > 0 && !p.pids[pid] {
 		return
 	}
@@ -237,7 +237,7 @@ const (
 // tried before. The probes are created through an open descriptor: the
 // kernel resolves the path at attach time, and a /proc/PID/root path dies
 // with its process.
-func (p *sslProbes) attachFile(path, kind string) {
+func (p *tlsProbes) attachFile(path, kind string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -285,7 +285,7 @@ func (p *sslProbes) attachFile(path, kind string) {
 // functions the library exports (returns first: a call recorded at its
 // entry must have its return seen); SSL_read and SSL_write are required,
 // the _ex pair exists from OpenSSL 1.1.1.
-func (p *sslProbes) attachOpenSSL(path string) ([]link.Link, error) {
+func (p *tlsProbes) attachOpenSSL(path string) ([]link.Link, error) {
 	names := []string{"SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex"}
 	offs, err := dynamicSymbolOffsets(path, names)
 	if err != nil {
@@ -323,7 +323,7 @@ func (p *sslProbes) attachOpenSSL(path string) ([]link.Link, error) {
 }
 
 // close detaches every probe.
-func (p *sslProbes) close() {
+func (p *tlsProbes) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	closeLinks(p.links)
