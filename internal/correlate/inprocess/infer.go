@@ -27,14 +27,13 @@ const (
 
 // request is a server span and what has been linked to it so far.
 type request struct {
-	s          *span.Span
-	start      int64 // unix ns
-	op, tid    int
-	toks       []int // interned, sorted
-	children   []*call
-	ops        map[int]int // children per operation
-	childEnds  []int64     // ends of the children, for the gap
-	firstCalls []*call     // calls its read was adjacent to
+	s         *span.Span
+	start     int64 // unix ns
+	op, tid   int
+	toks      []int // interned, sorted
+	children  []*call
+	ops       map[int]int // children per operation
+	childEnds []int64     // ends of the children, for the gap
 }
 
 type call struct {
