@@ -46,14 +46,14 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	case "grpc-server":
-		if err := grpcServe(); err != nil {
+		if err := grpcServe(os.Getenv("VIGIL_TRAFFIC_TLS") != ""); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		os.Exit(0)
 	case "grpc-client":
 		n, _ := strconv.Atoi(os.Getenv("VIGIL_TRAFFIC_REQUESTS"))
-		if err := grpcCall(os.Getenv("VIGIL_TRAFFIC_URL"), n); err != nil {
+		if err := grpcCall(os.Getenv("VIGIL_TRAFFIC_URL"), n, os.Getenv("VIGIL_TRAFFIC_TLS") != ""); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

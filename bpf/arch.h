@@ -28,6 +28,7 @@ struct pt_regs {
 /* Go's register ABI (1.17+): first arguments and results, and g. */
 #define VIGIL_GOARG0(r) ((r)->ax)
 #define VIGIL_GOARG1(r) ((r)->bx)
+#define VIGIL_GOARG2(r) ((r)->cx)
 #define VIGIL_GOG(r) ((r)->r14)
 #define VIGIL_NR_READ 0
 #define VIGIL_NR_WRITE 1
@@ -60,6 +61,7 @@ struct pt_regs {
 #define VIGIL_URET(r) ((r)->regs[0])
 #define VIGIL_GOARG0(r) ((r)->regs[0])
 #define VIGIL_GOARG1(r) ((r)->regs[1])
+#define VIGIL_GOARG2(r) ((r)->regs[2])
 #define VIGIL_GOG(r) ((r)->regs[28])
 #define VIGIL_NR_READ 63
 #define VIGIL_NR_WRITE 64

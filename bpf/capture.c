@@ -150,6 +150,7 @@ static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg)
 }
 
 #include "conn.h"
+#include "copy.h"
 #include "tls.h"
 #include "data.h"
 #include "lifecycle.h"

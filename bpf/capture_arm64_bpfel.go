@@ -104,9 +104,12 @@ type CaptureVigilTlsCall struct {
 	Buf   uint64
 	Lenp  uint64
 	Start uint64
+	Len   uint64
 	Fd    int32
 	Dir   uint8
-	Pad   [3]uint8
+	Early uint8
+	Done  uint8
+	Pad   uint8
 }
 
 type CaptureVigilTlsKey struct {

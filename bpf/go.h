@@ -28,6 +28,26 @@ static __always_inline int vigil_go_enter(struct pt_regs *ctx, __u8 dir)
 	call.fd = -1;
 	call.dir = dir;
 	struct vigil_go_key k = vigil_go_key_of(pid_tgid, VIGIL_GOG(ctx));
+	struct vigil_tls_call *prev = bpf_map_lookup_elem(&vigil_go_calls, &k);
+	if (prev && prev->ssl == call.ssl && prev->buf == call.buf && prev->dir == dir)
+		return 0; /* the call restarted after growing its stack */
+	if (dir == VIGIL_EGRESS) {
+		/* Written plaintext goes out before its ciphertext: at the return
+		 * it could come after the peer's answer, which another goroutine
+		 * reads. Go's Write writes all of b or fails. */
+		call.early = 1;
+		call.len = VIGIL_GOARG2(ctx);
+		struct vigil_tls_key tk;
+		__builtin_memset(&tk, 0, sizeof(tk));
+		tk.ssl = call.ssl;
+		tk.tgid = pid_tgid >> 32;
+		__s32 *fd = bpf_map_lookup_elem(&vigil_tls_fds, &tk);
+		if (fd) {
+			call.fd = *fd;
+			call.done = 1;
+			vigil_tls_emit(&call, pid_tgid, call.len);
+		}
+	}
 	/* Read and Write shake hands first when needed: that inner handshake
 	 * leaves their record alone. */
 	bpf_map_update_elem(&vigil_go_calls, &k, &call, dir == VIGIL_TLS_BIND ? BPF_NOEXIST : BPF_ANY);
@@ -77,5 +97,7 @@ int vigil_go_tls_return(struct pt_regs *ctx)
 	if (call.dir == VIGIL_TLS_BIND)
 		return 0; /* in a handshake Read called: not ours */
 	bpf_map_delete_elem(&vigil_go_calls, &k);
+	if (call.early)
+		return 0; /* sent when its socket was known, or failed before */
 	return vigil_tls_emit(&call, pid_tgid, (__s64)VIGIL_GOARG0(ctx));
 }

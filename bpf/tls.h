@@ -1,15 +1,18 @@
-/* TLS plaintext, shared part: the uprobes of ssl.h record each TLS library
- * call per thread; the socket syscall the library makes inside the call
- * tells its descriptor, so no library struct layout is needed. */
+/* TLS plaintext, shared part: the uprobes of ssl.h and go.h record each TLS
+ * library call; the socket syscall the library makes inside the call tells
+ * its descriptor, so no library struct layout is needed. */
 
 struct vigil_tls_call {
 	__u64 ssl;   /* the library's connection object */
 	__u64 buf;   /* plaintext buffer */
 	__u64 lenp;  /* _ex variants: where the byte count is stored, else 0 */
 	__u64 start; /* call entry, CLOCK_MONOTONIC ns */
+	__u64 len;   /* early calls: the bytes to send */
 	__s32 fd;    /* socket used inside the call, -1 until one is */
 	__u8 dir;
-	__u8 _pad[3];
+	__u8 early; /* a write whose plaintext goes out once its socket is known */
+	__u8 done;  /* early: sent */
+	__u8 _pad;
 };
 
 struct vigil_tls_key {
@@ -59,8 +62,8 @@ static __always_inline struct vigil_go_key vigil_go_key_of(__u64 pid_tgid, __u64
 
 /* vigil_tls_note_fd is called for socket I/O of a traced connection: inside
  * a TLS call (of this thread, or of the Go goroutine g names) it binds the
- * call and its object to fd and returns true. */
-static __always_inline bool vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g)
+ * call and its object to fd and returns the call. */
+static __always_inline struct vigil_tls_call *vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g)
 {
 	struct vigil_tls_call *tc = bpf_map_lookup_elem(&vigil_tls_calls, &pid_tgid);
 	if (!tc) {
@@ -68,12 +71,58 @@ static __always_inline bool vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g)
 		tc = bpf_map_lookup_elem(&vigil_go_calls, &gk);
 	}
 	if (!tc)
-		return false;
+		return 0;
 	tc->fd = fd;
 	struct vigil_tls_key k;
 	__builtin_memset(&k, 0, sizeof(k));
 	k.ssl = tc->ssl;
 	k.tgid = pid_tgid >> 32;
 	bpf_map_update_elem(&vigil_tls_fds, &k, &fd, BPF_ANY);
-	return true;
+	return tc;
 }
+
+/* vigil_tls_emit sends the n plaintext bytes a finished TLS call moved as
+ * a data event of its socket: the one seen inside the call, else the one
+ * last seen for the same library connection object. */
+static __always_inline int vigil_tls_emit(struct vigil_tls_call *call, __u64 pid_tgid, __s64 n)
+{
+	if (n <= 0)
+		return 0;
+	struct vigil_config *cfg = vigil_cfg();
+	if (!cfg)
+		return 0;
+	__s32 fd = call->fd;
+	if (fd < 0) {
+		struct vigil_tls_key k;
+		__builtin_memset(&k, 0, sizeof(k));
+		k.ssl = call->ssl;
+		k.tgid = pid_tgid >> 32;
+		__s32 *known = bpf_map_lookup_elem(&vigil_tls_fds, &k);
+		if (!known) {
+			vigil_count(VIGIL_STAT_TLS_NO_FD, 1);
+			return 0;
+		}
+		fd = *known;
+	}
+	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd);
+	if (!c)
+		return 0;
+	c->tls = 1;
+	__u8 dir = call->dir & 1;
+	__u64 off = __sync_fetch_and_add(&c->tls_off[dir], (__u64)n);
+	__u64 conn_id = c->id;
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct vigil_scratch *s = bpf_map_lookup_elem(&vigil_scratchpad, &cpu);
+	if (!s)
+		return 0;
+	__u32 want = cfg->capture;
+	if ((__u64)n < want)
+		want = (__u32)n;
+	__u32 cap = vigil_copy_buf(s, call->buf, want);
+	vigil_count(VIGIL_STAT_TLS_BYTES, n);
+	if (vigil_output(cfg, s, pid_tgid, fd, conn_id, off, call->start, bpf_ktime_get_ns(), n, cap, dir, VIGIL_DATA_TLS))
+		vigil_count(VIGIL_STAT_TLS_EVENTS, 1);
+	return 0;
+}
+
