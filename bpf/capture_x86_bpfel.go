@@ -119,6 +119,13 @@ type CaptureVigilTlsKey struct {
 	Pad  uint32
 }
 
+type CaptureVigilTlsSock struct {
+	_      structs.HostLayout
+	ConnId uint64
+	Fd     int32
+	Pad    uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.

@@ -22,14 +22,14 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if (!c)
 		return 0;
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
-	struct vigil_tls_call *tc = vigil_tls_note_fd(pid_tgid, fd, g);
+	struct vigil_tls_call *tc = vigil_tls_note_fd(pid_tgid, fd, g, c->id);
 	if (tc || c->tls) {
 		c->tls = 1;
 		vigil_count(VIGIL_STAT_TLS_CIPHER, ret);
 		if (tc && tc->early && !tc->done) {
 			tc->done = 1;
 			struct vigil_tls_call call = *tc;
-			vigil_tls_emit(&call, pid_tgid, call.len);
+			vigil_tls_emit(&call, pid_tgid, call.len, true);
 		}
 		return 0;
 	}

@@ -37,16 +37,7 @@ static __always_inline int vigil_go_enter(struct pt_regs *ctx, __u8 dir)
 		 * reads. Go's Write writes all of b or fails. */
 		call.early = 1;
 		call.len = VIGIL_GOARG2(ctx);
-		struct vigil_tls_key tk;
-		__builtin_memset(&tk, 0, sizeof(tk));
-		tk.ssl = call.ssl;
-		tk.tgid = pid_tgid >> 32;
-		__s32 *fd = bpf_map_lookup_elem(&vigil_tls_fds, &tk);
-		if (fd) {
-			call.fd = *fd;
-			call.done = 1;
-			vigil_tls_emit(&call, pid_tgid, call.len);
-		}
+		call.done = vigil_tls_emit(&call, pid_tgid, call.len, false);
 	}
 	/* Read and Write shake hands first when needed: that inner handshake
 	 * leaves their record alone. */
@@ -99,5 +90,6 @@ int vigil_go_tls_return(struct pt_regs *ctx)
 	bpf_map_delete_elem(&vigil_go_calls, &k);
 	if (call.early)
 		return 0; /* sent when its socket was known, or failed before */
-	return vigil_tls_emit(&call, pid_tgid, (__s64)VIGIL_GOARG0(ctx));
+	vigil_tls_emit(&call, pid_tgid, (__s64)VIGIL_GOARG0(ctx), true);
+	return 0;
 }

@@ -65,5 +65,6 @@ int vigil_ssl_return(struct pt_regs *ctx)
 			return 0;
 		n = (__s64)done;
 	}
-	return vigil_tls_emit(&call, pid_tgid, n);
+	vigil_tls_emit(&call, pid_tgid, n, true);
+	return 0;
 }

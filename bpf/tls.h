@@ -21,6 +21,14 @@ struct vigil_tls_key {
 	__u32 _pad;
 };
 
+/* The socket a library connection object used last, and which connection
+ * it was: objects are freed and their addresses reused, descriptors too. */
+struct vigil_tls_sock {
+	__u64 conn_id;
+	__s32 fd;
+	__u32 _pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -34,7 +42,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct vigil_tls_key);
-	__type(value, __s32);
+	__type(value, struct vigil_tls_sock);
 } vigil_tls_fds SEC(".maps");
 
 /* Go's TLS calls, by goroutine (go.h). */
@@ -63,7 +71,7 @@ static __always_inline struct vigil_go_key vigil_go_key_of(__u64 pid_tgid, __u64
 /* vigil_tls_note_fd is called for socket I/O of a traced connection: inside
  * a TLS call (of this thread, or of the Go goroutine g names) it binds the
  * call and its object to fd and returns the call. */
-static __always_inline struct vigil_tls_call *vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g)
+static __always_inline struct vigil_tls_call *vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g, __u64 conn_id)
 {
 	struct vigil_tls_call *tc = bpf_map_lookup_elem(&vigil_tls_calls, &pid_tgid);
 	if (!tc) {
@@ -77,36 +85,50 @@ static __always_inline struct vigil_tls_call *vigil_tls_note_fd(__u64 pid_tgid, 
 	__builtin_memset(&k, 0, sizeof(k));
 	k.ssl = tc->ssl;
 	k.tgid = pid_tgid >> 32;
-	bpf_map_update_elem(&vigil_tls_fds, &k, &fd, BPF_ANY);
+	struct vigil_tls_sock sock;
+	__builtin_memset(&sock, 0, sizeof(sock));
+	sock.conn_id = conn_id;
+	sock.fd = fd;
+	bpf_map_update_elem(&vigil_tls_fds, &k, &sock, BPF_ANY);
 	return tc;
 }
 
-/* vigil_tls_emit sends the n plaintext bytes a finished TLS call moved as
- * a data event of its socket: the one seen inside the call, else the one
- * last seen for the same library connection object. */
-static __always_inline int vigil_tls_emit(struct vigil_tls_call *call, __u64 pid_tgid, __s64 n)
+/* vigil_tls_emit sends the n plaintext bytes of a TLS call as a data event
+ * of its socket: the one seen inside the call, else the one last seen for
+ * the same library connection object if that connection is still open. It
+ * returns false when the socket is not known (counted when unbound). */
+static __always_inline bool vigil_tls_emit(struct vigil_tls_call *call, __u64 pid_tgid, __s64 n, bool unbound)
 {
 	if (n <= 0)
-		return 0;
+		return false;
 	struct vigil_config *cfg = vigil_cfg();
 	if (!cfg)
-		return 0;
+		return false;
 	__s32 fd = call->fd;
-	if (fd < 0) {
+	struct vigil_conn *c = 0;
+	if (fd >= 0) {
+		c = vigil_conn_get(cfg, pid_tgid, fd);
+	} else {
 		struct vigil_tls_key k;
 		__builtin_memset(&k, 0, sizeof(k));
 		k.ssl = call->ssl;
 		k.tgid = pid_tgid >> 32;
-		__s32 *known = bpf_map_lookup_elem(&vigil_tls_fds, &k);
-		if (!known) {
-			vigil_count(VIGIL_STAT_TLS_NO_FD, 1);
-			return 0;
+		struct vigil_tls_sock *sock = bpf_map_lookup_elem(&vigil_tls_fds, &k);
+		if (sock) {
+			fd = sock->fd;
+			__u64 ck = vigil_key(pid_tgid >> 32, fd);
+			c = bpf_map_lookup_elem(&vigil_conns, &ck);
+			if (c && c->id != sock->conn_id)
+				c = 0; /* the descriptor is another connection now */
 		}
-		fd = *known;
+		if (!c) {
+			if (unbound)
+				vigil_count(VIGIL_STAT_TLS_NO_FD, 1);
+			return false;
+		}
 	}
-	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd);
 	if (!c)
-		return 0;
+		return true; /* a socket vigil does not trace (filtered port) */
 	c->tls = 1;
 	__u8 dir = call->dir & 1;
 	__u64 off = __sync_fetch_and_add(&c->tls_off[dir], (__u64)n);
@@ -115,7 +137,7 @@ static __always_inline int vigil_tls_emit(struct vigil_tls_call *call, __u64 pid
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct vigil_scratch *s = bpf_map_lookup_elem(&vigil_scratchpad, &cpu);
 	if (!s)
-		return 0;
+		return true;
 	__u32 want = cfg->capture;
 	if ((__u64)n < want)
 		want = (__u32)n;
@@ -123,6 +145,6 @@ static __always_inline int vigil_tls_emit(struct vigil_tls_call *call, __u64 pid
 	vigil_count(VIGIL_STAT_TLS_BYTES, n);
 	if (vigil_output(cfg, s, pid_tgid, fd, conn_id, off, call->start, bpf_ktime_get_ns(), n, cap, dir, VIGIL_DATA_TLS))
 		vigil_count(VIGIL_STAT_TLS_EVENTS, 1);
-	return 0;
+	return true;
 }
 
