@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,28 +19,8 @@ import (
 // TestCgroupFilter traces the processes of one cgroup and nothing else.
 func TestCgroupFilter(t *testing.T) {
 	needBPF(t)
-	parent := "/sys/fs/cgroup/memory"
-	if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
-		parent = "/sys/fs/cgroup" // cgroup v2
-		if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
-			t.Skip("no writable cgroup hierarchy at /sys/fs/cgroup/memory or /sys/fs/cgroup")
-		}
-	}
-	dir := filepath.Join(parent, fmt.Sprintf("vigil-test-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup (%v)", err)
-	}
 	srv := startServer(t)
-	t.Cleanup(func() {
-		_ = srv.cmd.Process.Kill()
-		_, _ = srv.cmd.Process.Wait()
-		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(srv.cmd.Process.Pid)), 0); err != nil {
-		t.Fatalf("moving the server into %s: %v", dir, err)
-	}
+	dir := testCgroup(t, srv.cmd)
 	a := startAgent(t, func(c *config.Agent) { c.Cgroups = []string{dir} })
 	runClient(t, clientEnv(srv, "/hello", 4, 1)...)
 	got := a.waitSpans(t, 4, func(s *span.Span) bool { return s.Process.PID == srv.cmd.Process.Pid })
@@ -53,6 +34,34 @@ func TestCgroupFilter(t *testing.T) {
 			t.Errorf("span of pid %d (%s), which is outside the traced cgroup", s.Process.PID, s.Service.Name)
 		}
 	}
+}
+
+// testCgroup makes a cgroup for the test, moves cmd's process into it and
+// removes it when the test ends (after killing the process).
+func testCgroup(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	parent := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
+		parent = "/sys/fs/cgroup" // cgroup v2
+		if _, err := os.Stat(filepath.Join(parent, "cgroup.procs")); err != nil {
+			t.Skip("no writable cgroup hierarchy at /sys/fs/cgroup/memory or /sys/fs/cgroup")
+		}
+	}
+	dir := filepath.Join(parent, fmt.Sprintf("vigil-test-%d-%d", os.Getpid(), cmd.Process.Pid))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a cgroup (%v)", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+		t.Fatalf("moving the process into %s: %v", dir, err)
+	}
+	return dir
 }
 
 // TestServerDiesMidRequest: the request a dying process never answered is

@@ -50,7 +50,8 @@ type tlsProbes struct {
 	progs    *bpf.CapturePrograms
 	multi    bool // uprobe_multi links (see uprobeFile)
 	procRoot string
-	pids     map[uint32]bool // the pid filter; empty: every process
+	pids     map[uint32]bool // the pid filter
+	cgroups  []Cgroup        // the cgroup filter; with pids empty: every process
 	every    time.Duration   // rescan period of every process's maps
 	metrics  *Metrics
 	log      *slog.Logger
@@ -76,14 +77,15 @@ func newTLSProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.L
 	for _, pid := range f.PIDs {
 		p.pids[pid] = true
 	}
+	p.cgroups = f.Cgroups
 	return p
 }
 
-// start attaches to the libraries found now: without a pid filter the
-// system's own libssl first, so that processes started later are covered
-// from their first call, then those the running processes map.
+// start attaches to the libraries found now: unless only given pids are
+// traced, the system's own libssl first, so that processes started later
+// are covered from their first call; then those the traced processes map.
 func (p *tlsProbes) start() {
-	if len(p.pids) == 0 {
+	if len(p.pids) == 0 || len(p.cgroups) > 0 {
 		root := filepath.Join(p.procRoot, "1", "root")
 		if _, err := os.Stat(root); err != nil {
 			root = "/" // pid 1's root is not readable here: ours
@@ -150,7 +152,7 @@ func (p *tlsProbes) forget(pid uint32) {
 }
 
 func (p *tlsProbes) scanAll() {
-	if len(p.pids) > 0 {
+	if len(p.pids) > 0 && len(p.cgroups) == 0 {
 		for pid := range p.pids {
 			p.scanPID(pid)
 		}
@@ -175,10 +177,10 @@ func (p *tlsProbes) scanAll() {
 // process's root so that containers' own copies are found, and to its
 // executable when it is a Go program using crypto/tls.
 func (p *tlsProbes) scanPID(pid uint32) {
-	if len(p.pids) > 0 && !p.pids[pid] {
+	dir := filepath.Join(p.procRoot, strconv.FormatUint(uint64(pid), 10))
+	if !p.traced(pid, dir) {
 		return
 	}
-	dir := filepath.Join(p.procRoot, strconv.FormatUint(uint64(pid), 10))
 	f, err := os.Open(filepath.Join(dir, "maps"))
 	if err != nil {
 		return // exited, or a kernel thread
@@ -189,6 +191,34 @@ func (p *tlsProbes) scanPID(pid uint32) {
 		p.attachFile(filepath.Join(dir, "root", lib), tlsOpenSSL)
 	}
 	p.attachFile(filepath.Join(dir, "exe"), tlsGo)
+}
+
+// traced mirrors the kernel's filter: a process is traced when it is one
+// of the pids or in one of the cgroups, or when neither is chosen.
+func (p *tlsProbes) traced(pid uint32, dir string) bool {
+	if len(p.pids) == 0 && len(p.cgroups) == 0 {
+		return true
+	}
+	if p.pids[pid] {
+		return true
+	}
+	return len(p.cgroups) > 0 && inCgroups(readCgroupPath(filepath.Join(dir, "cgroup")), p.cgroups)
+}
+
+// inCgroups says whether a process's cgroup path (as /proc/PID/cgroup
+// gives it, relative to its hierarchy's root) is one of the chosen cgroup
+// directories, absolute paths ending with it. A path that merely ends the
+// same way over-matches: a few more probes, the kernel still filters.
+func inCgroups(path string, cgroups []Cgroup) bool {
+	if !strings.HasPrefix(path, "/") || path == "/" {
+		return false
+	}
+	for _, cg := range cgroups {
+		if strings.HasSuffix(cg.Path, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // mappedLibSSL lists the distinct libssl paths of a /proc/PID/maps.

@@ -112,3 +112,23 @@ func TestTrackerFollowsPlaintext(t *testing.T) {
 		t.Errorf("%v unknown-protocol connections, want 0", n)
 	}
 }
+
+func TestInCgroups(t *testing.T) {
+	chosen := []Cgroup{{Path: "/sys/fs/cgroup/system.slice/shop.service"}, {Path: "/sys/fs/cgroup/memory/myapp"}}
+	cases := []struct {
+		path string
+		want bool
+	}{
+		{"/system.slice/shop.service", true},
+		{"/myapp", true},
+		{"/system.slice/cart.service", false},
+		{"/", false},
+		{"", false},
+		{"/service", false}, // not a whole path element
+	}
+	for _, tc := range cases {
+		if got := inCgroups(tc.path, chosen); got != tc.want {
+			t.Errorf("inCgroups(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

@@ -254,3 +254,29 @@ func TestTLSGoClientKeepAlive(t *testing.T) {
 		t.Errorf("spans per source port: clients %v, servers %v; want the same two connections of 6", ports[span.KindClient], ports[span.KindServer])
 	}
 }
+
+// TestTLSCgroupFilter: with a cgroup filter only the traced processes'
+// Go programs get probes (here the Go TLS server in the cgroup, not the Go
+// programs around it), and only the server's spans are made.
+func TestTLSCgroupFilter(t *testing.T) {
+	needBPF(t)
+	srv := startServerKind(t, "tls-server")
+	dir := testCgroup(t, srv.cmd)
+	a := startAgent(t, func(c *config.Agent) { c.Cgroups = []string{dir} })
+	env := clientEnv(srv, "/hello,/status?code=404", 4, 1, "VIGIL_TRAFFIC_INSECURE=1")
+	env[0] = "VIGIL_TRAFFIC_URL=https://" + srv.addr
+	runClient(t, env...)
+	a.waitSpans(t, 4, func(*span.Span) bool { return true })
+	spans := a.stop(t)
+	if len(spans) != 4 {
+		t.Fatalf("got %d spans, want the server's 4", len(spans))
+	}
+	for _, s := range spans {
+		if s.Span.Kind != span.KindServer || s.Process.PID != srv.cmd.Process.Pid {
+			t.Errorf("%s span of pid %d, want only server spans of pid %d", s.Span.Kind, s.Process.PID, srv.cmd.Process.Pid)
+		}
+	}
+	if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "go"); got != 1 {
+		t.Errorf("%v Go programs probed, want 1: the server's", got)
+	}
+}
