@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -190,7 +189,7 @@ func (p *tlsProbes) scanPID(pid uint32) {
 	for _, lib := range libs {
 		p.attachFile(filepath.Join(dir, "root", lib), tlsOpenSSL)
 	}
-	p.attachFile(filepath.Join(dir, "exe"), tlsGo)
+	p.attachFile(filepath.Join(dir, "exe"), tlsExe)
 }
 
 // traced mirrors the kernel's filter: a process is traced when it is one
@@ -257,11 +256,17 @@ func systemLibSSL(root string) []string {
 	return out
 }
 
-// Kinds of probed files, the label of vigil_agent_tls_libraries.
+// Kinds of probed files, the label of vigil_agent_tls_libraries; an
+// executable is a Go program or has OpenSSL linked in (and exported), or
+// is left alone.
 const (
 	tlsOpenSSL = "openssl"
 	tlsGo      = "go"
+	tlsExe     = "exe"
 )
+
+// errNoOpenSSL: the file does not export SSL_read and SSL_write.
+var errNoOpenSSL = errors.New("no OpenSSL SSL_read and SSL_write exported")
 
 // attachFile attaches the uprobes of kind to one file unless that file was
 // tried before. The probes are created through an open descriptor: the
@@ -286,16 +291,20 @@ func (p *tlsProbes) attachFile(path, kind string) {
 	began := time.Now()
 	fdPath := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
 	var links []link.Link
-	if kind == tlsGo {
+	if kind == tlsExe {
 		var funcs map[string]goFunc
 		if funcs, err = goTLSReturns(fdPath); err == nil {
+			kind = tlsGo
 			links, err = p.attachGo(fdPath, funcs)
+		} else if errors.Is(err, errNotGo) {
+			kind = tlsOpenSSL
+			links, err = p.attachOpenSSL(fdPath)
 		}
 	} else {
 		links, err = p.attachOpenSSL(fdPath)
 	}
 	p.files[id] = err == nil
-	if errors.Is(err, errNotGo) {
+	if errors.Is(err, errNotGo) || errors.Is(err, errNoOpenSSL) {
 		return
 	}
 	if real, rerr := filepath.EvalSymlinks(path); rerr == nil {
@@ -321,11 +330,10 @@ func (p *tlsProbes) attachOpenSSL(path string) ([]link.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := offs["SSL_read"]; !ok {
-		return nil, fmt.Errorf("no SSL_read exported")
-	}
-	if _, ok := offs["SSL_write"]; !ok {
-		return nil, fmt.Errorf("no SSL_write exported")
+	_, read := offs["SSL_read"]
+	_, write := offs["SSL_write"]
+	if !read || !write {
+		return nil, errNoOpenSSL
 	}
 	u, err := openUprobeFile(path, p.multi)
 	if err != nil {

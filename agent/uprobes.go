@@ -2,6 +2,7 @@ package agent
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -90,6 +91,9 @@ func dynamicSymbolOffsets(path string, names []string) (map[string]uint64, error
 		return nil, fmt.Errorf("reading the ELF file: %w", err)
 	}
 	syms, err := ef.DynamicSymbols()
+	if errors.Is(err, elf.ErrNoSymbols) {
+		return nil, nil // a static executable
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading dynamic symbols: %w", err)
 	}
