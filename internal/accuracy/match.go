@@ -128,5 +128,3 @@ func lastColon(s string) int {
 	return -1
 }
 
-// MatchForDebug exposes match to scratch tools.
-func MatchForDebug(truth []TruthSpan, spans []span.Span) map[int]int { return match(truth, spans) }
