@@ -127,4 +127,3 @@ func lastColon(s string) int {
 	}
 	return -1
 }
-
