@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/notify"
 	"github.com/vigil-dev/vigil/internal/result"
 	"github.com/vigil-dev/vigil/internal/runtrace"
 )
@@ -56,8 +57,8 @@ func printTraces(w io.Writer, r result.Result) error {
 
 // spanText is "checkout POST /api/orders 812ms".
 func spanText(s *result.SpanRef) string {
-	d := time.Duration(s.Duration.US) * time.Microsecond
-	return fmt.Sprintf("%s %s %s", s.Service, s.Name, d.Round(time.Millisecond))
+	n := notify.Span{Service: s.Service, Name: s.Name, Duration: time.Duration(s.Duration.US) * time.Microsecond}
+	return fmt.Sprintf("%s %s %s", s.Service, s.Name, n.Took())
 }
 
 func orDash(s string) string {

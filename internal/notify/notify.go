@@ -77,6 +77,18 @@ type Span struct {
 	SpanID   string
 }
 
+// Took is the span's duration as a message shows it: backend spans are
+// often below a millisecond, which rounding to milliseconds would show as 0s.
+func (s *Span) Took() time.Duration {
+	switch {
+	case s.Duration < time.Millisecond:
+		return s.Duration.Round(time.Microsecond)
+	case s.Duration < time.Second:
+		return s.Duration.Round(100 * time.Microsecond)
+	}
+	return s.Duration.Round(time.Millisecond)
+}
+
 // Ref identifies a sent message so later events can update or thread on it.
 // It is empty for notifiers that cannot address a message (webhooks).
 type Ref struct {

@@ -39,3 +39,19 @@ func TestRedactURL(t *testing.T) {
 		t.Fatalf("RedactURL = %v", err)
 	}
 }
+
+func TestSpanTook(t *testing.T) {
+	tests := []struct {
+		d, want time.Duration
+	}{
+		{122*time.Microsecond + 400, 122 * time.Microsecond},
+		{12_345 * time.Microsecond, 12_300 * time.Microsecond},
+		{2345 * time.Millisecond, 2345 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		s := Span{Duration: tt.d}
+		if got := s.Took(); got != tt.want {
+			t.Errorf("Took(%v) = %v, want %v", tt.d, got, tt.want)
+		}
+	}
+}

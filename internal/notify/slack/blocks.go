@@ -86,7 +86,7 @@ func Blocks(ev notify.Event) []slack.Block {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fitMrkdwn("*Assertion failed*\n", ev.Assertion, "", maxSectionText)), nil, nil, slack.SectionBlockOptionBlockID("assertion")))
 	}
 	if s := ev.SlowestSpan; s != nil {
-		line := fmt.Sprintf("%s · %s · %s", s.Service, s.Name, s.Duration.Round(time.Millisecond))
+		line := fmt.Sprintf("%s · %s · %s", s.Service, s.Name, s.Took())
 		if s.TraceID != "" {
 			line += " · trace " + s.TraceID
 		}
