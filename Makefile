@@ -42,7 +42,7 @@ test-short: deps
 # Benchmarks print numbers; they are never pass/fail on time.
 bench: deps
 	@VIGIL_DEPS_BENCH=1 scripts/deps.sh
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/...
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/... ./activities/...
 	$(GO) run ./cmd/vigil-agent-bench $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-agent-bench -target redis -rounds 3 $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-agent-bench -target postgres -rounds 3 $(AGENT_BENCH_FLAGS)
