@@ -15,36 +15,38 @@ import (
 // before the datagram arrived. Ids derive from the receiving node, the
 // sender, the arrival time and a sequence number: unique, and stable if the
 // same span is ever written twice (a spool replay).
-func datagramSpan(d *datagram.Datagram, snd *sender, recvAt time.Time, seq uint64, o *DatagramOptions, rt *router) span.Span {
+func datagramSpan(d *datagram.Datagram, snd *sender, recvAt time.Time, seq uint64, o *DatagramOptions, hi *hostInfo) span.Span {
 	start := recvAt.Add(-d.Duration).UTC()
-	spanID := span.IDOf(snd.spanKey, uint64(recvAt.UnixNano()), seq)
-	target := &span.ServiceTarget{Name: d.Host, Type: "http"}
+	id, spanID, traceID := spanIDs(snd, start, uint64(recvAt.UnixNano()), seq)
+	// One allocation for both pointed-to parts of the span.
+	ptrs := &struct {
+		target span.ServiceTarget
+		http   span.HTTP
+	}{
+		target: span.ServiceTarget{Name: d.Host, Type: "http"},
+		http: span.HTTP{Request: span.HTTPRequest{
+			Method: d.Method, Scheme: d.Scheme, Path: d.Target(), Host: d.Host,
+		}},
+	}
 	var action string
-	if api, op, ok := rt.match(d.Method, d.Host, d.Path); ok {
-		target = &span.ServiceTarget{Name: api, Type: "external_api"}
-		action = op
+	if rt, ok := hi.match(d.Path); ok {
+		ptrs.target = span.ServiceTarget{Name: rt.api, Type: "external_api"}
+		action = rt.operation
 	}
-	path := d.Path
-	if d.Query != "" {
-		path += "?" + d.Query
-	}
-	host, port := splitHostPort(d.Host)
 	return span.Span{
-		ID:        span.TimeOrderedID(start, spanID),
+		ID:        id,
 		Timestamp: start,
-		Trace:     span.Trace{ID: span.IDOf(snd.traceKey, uint64(recvAt.UnixNano()), seq) + spanID},
+		Trace:     span.Trace{ID: traceID},
 		Span: span.Info{
-			ID: spanID, Kind: span.KindClient, Name: d.Method + " " + d.Host, Type: "external", Subtype: "http",
+			ID: spanID, Kind: span.KindClient, Name: hi.name, Type: "external", Subtype: "http",
 			Action: action, Duration: span.Micros{US: d.Duration.Microseconds()},
 		},
-		Service:     span.Service{Name: snd.service, Node: span.ServiceNode{Name: o.Node}, Target: target},
+		Service:     span.Service{Name: snd.service, Node: span.ServiceNode{Name: o.Node}, Target: &ptrs.target},
 		Source:      span.Endpoint{IP: snd.ip},
-		Destination: endpoint(host, port),
-		HTTP: &span.HTTP{Request: span.HTTPRequest{
-			Method: d.Method, Scheme: d.Scheme, Path: path, Host: d.Host,
-		}},
-		Event: span.Event{Outcome: span.OutcomeUnknown}, // datagrams carry no status
-		Vigil: span.Vigil{Source: span.SourceDatagram, Format: formats[d.Version]},
+		Destination: hi.dest,
+		HTTP:        &ptrs.http,
+		Event:       span.Event{Outcome: span.OutcomeUnknown}, // datagrams carry no status
+		Vigil:       span.Vigil{Source: span.SourceDatagram, Format: formats[d.Version]},
 	}
 }
 
@@ -53,7 +55,8 @@ var formats = [...]string{"datagram/0", "datagram/1"}
 // sender holds the strings derived from a sender's address, built once per
 // sender instead of once per datagram.
 type sender struct {
-	ip, service, spanKey, traceKey string
+	ip, service         string
+	spanSeed, traceSeed uint64 // the id keys, hashed (fnvSeed)
 }
 
 // senders caches sender values; a busy listener hears from few addresses.
@@ -74,7 +77,7 @@ func (s *senders) get(addr netip.Addr) *sender {
 		s.byAddr = map[netip.Addr]*sender{}
 	}
 	ip := addr.Unmap().String()
-	snd := &sender{ip: ip, service: s.service, spanKey: s.node + "/" + ip, traceKey: "trace/" + ip}
+	snd := &sender{ip: ip, service: s.service, spanSeed: fnvSeed(s.node + "/" + ip), traceSeed: fnvSeed("trace/" + ip)}
 	if snd.service == "" {
 		snd.service = "datagram:" + ip
 	}

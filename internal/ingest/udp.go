@@ -77,6 +77,7 @@ type DatagramListener struct {
 type handler struct {
 	opts    DatagramOptions
 	senders senders
+	hosts   hostCache
 	router  *router
 	stats   *datagramStats
 	log     *slog.Logger
@@ -214,7 +215,8 @@ func (l *handler) handle(payload []byte, from netip.AddrPort, now time.Time, seq
 	}
 	// Built in place in the batch: a span passed to Filter by address
 	// would otherwise escape to the heap, an allocation per datagram.
-	*batch = append(*batch, datagramSpan(&d, l.senders.get(from.Addr()), now, seq, &l.opts, l.router))
+	hi := l.hosts.get(d.Method, d.Host, l.router)
+	*batch = append(*batch, datagramSpan(&d, l.senders.get(from.Addr()), now, seq, &l.opts, hi))
 	if l.opts.Filter != nil {
 		l.opts.Filter(&(*batch)[len(*batch)-1])
 	}
