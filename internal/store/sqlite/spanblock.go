@@ -6,21 +6,28 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/s2"
+
+	"github.com/vigil-dev/vigil/internal/span"
 )
 
 // Spans are stored in blocks: one row per batch and minute of @timestamp,
-// holding the spans' JSON documents compressed together, a bloom filter of
+// holding the spans (span.AppendBinary) compressed together, a bloom filter of
 // their span and trace ids, and the services and kinds they name. A row per
 // span, with indexes on random trace ids, dirtied a page per span and capped
 // the store at ~25,000 spans per CPU second; a block costs two row inserts
 // whatever its size. Lookups read the small block rows first and decompress
 // only the blocks whose time range, services, kinds and filter can match.
 
+// Block formats: 1 held JSON documents, 2 (written since) binary spans,
+// several times cheaper to encode and decode. Both are read; a block of
+// format 1 becomes format 2 when it is rewritten.
 const (
-	blockFormat     = 1
+	blockFormatJSON = 1
+	blockFormat     = 2
 	blockBucketUS   = 60_000_000 // a block never spans two minutes: retention cuts cleanly
 	maxBlockSpans   = 4096
 	bloomBitsPerKey = 10
@@ -28,14 +35,41 @@ const (
 )
 
 // entry is what a block stores of one span besides its document; enough to
-// filter without decoding JSON.
+// filter without decoding the span.
 type entry struct {
 	ts      int64 // @timestamp, unix microseconds
 	id      string
 	traceID string
 	service string
 	kind    string
-	doc     string // JSON of span.Span
+	doc     string // span.AppendBinary, or JSON when json is set
+	json    bool   // doc is JSON: from a block of format 1 or a row of schema 2
+}
+
+// decode reads the entry's span. The span's strings are copied out of doc:
+// they must not keep a whole decompressed block alive.
+func (e *entry) decode(sp *span.Span) error {
+	if e.json {
+		return span.Decode([]byte(e.doc), sp)
+	}
+	return span.DecodeBinaryString(strings.Clone(e.doc), sp)
+}
+
+// toBinary re-encodes the JSON documents among entries (from old blocks or
+// rows) as binary spans, so that a block written from them has format 2.
+func toBinary(entries []entry) error {
+	for i := range entries {
+		e := &entries[i]
+		if !e.json {
+			continue
+		}
+		var sp span.Span
+		if err := span.Decode([]byte(e.doc), &sp); err != nil {
+			return fmt.Errorf("decoding the JSON of span %q: %w", e.id, err)
+		}
+		e.doc, e.json = string(sp.AppendBinary(nil)), false
+	}
+	return nil
 }
 
 // blockMeta is the row of span_blocks for a block.
@@ -52,15 +86,18 @@ type blockMeta struct {
 // spans is megabytes, and allocating (and clearing) them every time cost
 // more than compressing them.
 type scratch struct {
-	json, raw, data []byte
+	docs, raw, data []byte
 }
 
 // encodeBlock serialises entries (all in one minute, ids unique) and
 // returns the compressed data (in sc.data, valid until sc is reused) and the
-// block's row. sc may be nil.
-func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta) {
+// block's row. sc may be nil. JSON documents among entries are converted.
+func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta, err error) {
 	if sc == nil {
 		sc = &scratch{}
+	}
+	if err := toBinary(entries); err != nil {
+		return nil, blockMeta{}, err
 	}
 	meta.minTS, meta.maxTS = entries[0].ts, entries[0].ts
 	var services, kinds []string
@@ -105,19 +142,22 @@ func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta) {
 	}
 	sc.raw = raw
 	sc.data = s2.Encode(sc.data[:cap(sc.data)], raw)
-	return sc.data, meta
+	return sc.data, meta, nil
 }
 
-// decodeBlock is the inverse of encodeBlock; docs share one string.
+// decodeBlock is the inverse of encodeBlock, for both formats. Every string
+// of the entries points into the one decompressed buffer.
 func decodeBlock(data []byte, minTS int64) ([]entry, error) {
 	raw, err := s2.Decode(nil, data)
 	if err != nil {
 		return nil, fmt.Errorf("decompressing span block: %w", err)
 	}
-	if len(raw) == 0 || raw[0] != blockFormat {
+	if len(raw) == 0 || (raw[0] != blockFormat && raw[0] != blockFormatJSON) {
 		return nil, fmt.Errorf("span block has an unknown format")
 	}
-	r := blockReader{b: raw[1:]}
+	isJSON := raw[0] == blockFormatJSON
+	// raw is ours alone and never written again: strings may share it.
+	r := blockReader{b: unsafe.String(unsafe.SliceData(raw[1:]), len(raw)-1)}
 	n := r.uvarint()
 	if n > maxBlockSpans {
 		return nil, fmt.Errorf("span block claims %d spans, more than %d", n, maxBlockSpans)
@@ -128,12 +168,13 @@ func decodeBlock(data []byte, minTS int64) ([]entry, error) {
 		e := &entries[i]
 		e.ts = minTS + int64(r.uvarint())
 		e.id, e.traceID, e.service, e.kind = r.str(), r.str(), r.str(), r.str()
+		e.json = isJSON
 		lens[i] = int(r.uvarint())
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("span block header: %w", r.err)
 	}
-	docs := string(r.b)
+	docs := r.b
 	for i := range entries {
 		if lens[i] > len(docs) {
 			return nil, fmt.Errorf("span block is truncated at span %d of %d", i, n)
@@ -185,30 +226,37 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// blockReader reads a decompressed block; strings are substrings of b.
 type blockReader struct {
-	b   []byte
+	b   string
 	err error
 }
 
 func (r *blockReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errors.New("truncated varint")
-		r.b = nil
-		return 0
+	var x uint64
+	var shift uint
+	for i := 0; i < len(r.b) && i < binary.MaxVarintLen64; i++ {
+		c := r.b[i]
+		if c < 0x80 {
+			r.b = r.b[i+1:]
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
 	}
-	r.b = r.b[n:]
-	return v
+	r.err = errors.New("truncated varint")
+	r.b = ""
+	return 0
 }
 
 func (r *blockReader) str() string {
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
 		r.err = errors.New("truncated string")
-		r.b = nil
+		r.b = ""
 		return ""
 	}
-	s := string(r.b[:n])
+	s := r.b[:n]
 	r.b = r.b[n:]
 	return s
 }

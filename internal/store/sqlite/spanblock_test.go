@@ -3,17 +3,21 @@ package sqlite
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-dev/vigil/internal/store/storetest"
 )
 
 func testEntries(n int) []entry {
 	entries := make([]entry, n)
 	for i := range entries {
+		sp := storetest.NewSpan(fmt.Sprintf("span-%04d", i), []string{"api", "cart"}[i%2], time.UnixMicro(1_700_000_000_000_000+int64(i*7)))
 		entries[i] = entry{
-			ts: 1_700_000_000_000_000 + int64(i*7), id: fmt.Sprintf("span-%04d", i), traceID: fmt.Sprintf("trace-%03d", i/4),
-			service: []string{"api", "cart"}[i%2], kind: "server", doc: fmt.Sprintf(`{"id":"span-%04d"}`, i),
+			ts: sp.Timestamp.UnixMicro(), id: sp.ID, traceID: sp.Trace.ID,
+			service: sp.Service.Name, kind: sp.Span.Kind, doc: string(sp.AppendBinary(nil)),
 		}
 	}
 	return entries
@@ -21,7 +25,8 @@ func testEntries(n int) []entry {
 
 func TestBlockRoundTrip(t *testing.T) {
 	entries := testEntries(1000)
-	data, meta := encodeBlock(entries, nil)
+	data, meta, err := encodeBlock(entries, nil)
+	require.NoError(t, err)
 	require.Equal(t, 1000, meta.n)
 	require.Equal(t, "\napi\ncart\n", meta.services)
 	require.Equal(t, "\nserver\n", meta.kinds)
@@ -44,7 +49,8 @@ func TestBlockRoundTrip(t *testing.T) {
 }
 
 func TestDecodeBlockRejectsDamage(t *testing.T) {
-	data, meta := encodeBlock(testEntries(10), nil)
+	data, meta, err := encodeBlock(testEntries(10), nil)
+	require.NoError(t, err)
 	raw, err := s2.Decode(nil, data)
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -66,7 +72,7 @@ func TestDecodeBlockRejectsDamage(t *testing.T) {
 }
 
 func FuzzDecodeBlock(f *testing.F) {
-	data, _ := encodeBlock(testEntries(3), nil)
+	data, _, _ := encodeBlock(testEntries(3), nil)
 	raw, _ := s2.Decode(nil, data)
 	f.Add(raw)
 	f.Fuzz(func(t *testing.T, raw []byte) {

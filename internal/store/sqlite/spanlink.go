@@ -88,7 +88,7 @@ func applyLinks(entries []entry, links map[string]store.SpanLink) (bool, error) 
 			continue
 		}
 		var sp span.Span
-		if err := span.Decode([]byte(e.doc), &sp); err != nil {
+		if err := e.decode(&sp); err != nil {
 			return false, fmt.Errorf("decoding span %q: %w", e.id, err)
 		}
 		if store.LinkOf(&sp) == withTime(l, sp) {
@@ -100,7 +100,7 @@ func applyLinks(entries []entry, links map[string]store.SpanLink) (bool, error) 
 			sp.Parent = &span.Parent{ID: l.ParentID}
 		}
 		sp.Vigil.ParentHow, sp.Vigil.ParentConfidence = l.How, l.Confidence
-		e.doc = string(sp.AppendJSON(nil))
+		e.doc, e.json = string(sp.AppendBinary(nil)), false
 		e.traceID = l.TraceID
 		changed = true
 	}
@@ -117,7 +117,10 @@ func withTime(l store.SpanLink, sp span.Span) store.SpanLink {
 // rewriteBlock replaces a block's data and row (the filter takes the new
 // trace ids) under the same id.
 func rewriteBlock(ctx context.Context, tx *sql.Tx, id int64, entries []entry) error {
-	data, meta := encodeBlock(entries, nil)
+	data, meta, err := encodeBlock(entries, nil)
+	if err != nil {
+		return fmt.Errorf("encoding span block %d: %w", id, err)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE span_blocks SET min_ts = ?, max_ts = ?, n = ?, services = ?, kinds = ?, filter = ?
 		WHERE id = ?`, meta.minTS, meta.maxTS, meta.n, meta.services, meta.kinds, meta.filter, id); err != nil {
 		return fmt.Errorf("rewriting span block %d: %w", id, err)

@@ -23,7 +23,7 @@ func moveSpanRows(ctx context.Context, tx *sql.Tx, now time.Time) error {
 		storedAt := map[int64]int64{}
 		n := 0
 		for rows.Next() {
-			var e entry
+			e := entry{json: true}
 			var stored int64
 			if err := rows.Scan(&lastRowID, &e.id, &e.ts, &e.service, &e.kind, &e.traceID, &e.doc, &stored); err != nil {
 				_ = rows.Close()
@@ -38,7 +38,10 @@ func moveSpanRows(ctx context.Context, tx *sql.Tx, now time.Time) error {
 			return fmt.Errorf("reading spans to move into blocks: %w", err)
 		}
 		for bucket, entries := range byBlock {
-			data, meta := encodeBlock(entries, nil)
+			data, meta, err := encodeBlock(entries, nil)
+			if err != nil {
+				return fmt.Errorf("moving %d spans into a block: %w", len(entries), err)
+			}
 			if _, err := insertBlock(ctx, tx, meta, data, storedAt[bucket]); err != nil {
 				return fmt.Errorf("moving %d spans into a block: %w", len(entries), err)
 			}

@@ -78,7 +78,10 @@ func (s *Store) trimBlocks(ctx context.Context, cutoff int64) (deleted int64, er
 				kept = append(kept, e)
 			}
 		}
-		data, meta := encodeBlock(kept, nil) // max_ts >= cutoff: never empty
+		data, meta, err := encodeBlock(kept, nil) // max_ts >= cutoff: never empty
+		if err != nil {
+			return 0, fmt.Errorf("encoding span block %d without its expired spans: %w", m.id, err)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE span_blocks SET min_ts = ?, max_ts = ?, n = ?, services = ?, kinds = ?, filter = ?
 			WHERE id = ?`, meta.minTS, meta.maxTS, meta.n, meta.services, meta.kinds, meta.filter, m.id); err != nil {
 			return 0, fmt.Errorf("rewriting span block %d: %w", m.id, err)

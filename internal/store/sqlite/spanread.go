@@ -64,7 +64,7 @@ func (s *Store) GetSpan(ctx context.Context, id string) (span.Span, error) {
 		return span.Span{}, fmt.Errorf("span %q: %w", id, store.ErrNotFound)
 	}
 	var sp span.Span
-	if err := span.Decode([]byte(found.doc), &sp); err != nil {
+	if err := found.decode(&sp); err != nil {
 		return span.Span{}, s.describe(err, "decoding span %q", id)
 	}
 	return sp, nil
@@ -118,7 +118,7 @@ func (s *Store) ListSpans(ctx context.Context, q store.SpanQuery) ([]span.Span, 
 	}
 	spans := make([]span.Span, len(hits)) // empty, not nil: callers encode it as []
 	for i := range hits {
-		if err := span.Decode([]byte(hits[i].doc), &spans[i]); err != nil {
+		if err := hits[i].decode(&spans[i]); err != nil {
 			return nil, s.describe(err, "decoding stored span %q", hits[i].id)
 		}
 	}

@@ -60,7 +60,7 @@ func (s *Store) SpansStoredAfter(ctx context.Context, q store.StoredQuery) (stor
 					continue
 				}
 				var sp span.Span
-				if err := span.Decode([]byte(entries[i].doc), &sp); err != nil {
+				if err := entries[i].decode(&sp); err != nil {
 					return out, s.describe(err, "decoding stored span %q", entries[i].id)
 				}
 				out.Spans = append(out.Spans, sp)

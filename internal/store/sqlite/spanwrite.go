@@ -28,7 +28,7 @@ func (s *Store) WriteSpans(ctx context.Context, spans []span.Span) error {
 	default:
 		sc = &scratch{}
 	}
-	defer func() { // after the inserts: the documents point into sc.json
+	defer func() { // after the inserts: the documents point into sc.docs
 		select {
 		case s.scratch <- sc:
 		default:
@@ -57,15 +57,15 @@ func prepareSpans(spans []span.Span, storedAt time.Time, sc *scratch) ([][]entry
 			return nil, fmt.Errorf("span %d of the batch is invalid: %w", i, err)
 		}
 	}
-	buf := slices.Grow(sc.json[:0], len(spans)*1280) // a span with http is about 1.1 KB
+	buf := slices.Grow(sc.docs[:0], len(spans)*512) // a span with http is about 400 bytes
 	ends := make([]int, len(spans))
 	for i := range spans {
 		sp := spans[i] // a copy: StoredAt must not leak into the caller's value
 		sp.Vigil.StoredAt = &storedAt
-		buf = sp.AppendJSON(buf)
+		buf = sp.AppendBinary(buf)
 		ends[i] = len(buf)
 	}
-	sc.json = buf
+	sc.docs = buf
 	// Docs are substrings of the batch's buffer, which nothing writes to
 	// until WriteSpans returns it to the pool: no copy per span, nor of the
 	// batch.
@@ -126,7 +126,10 @@ func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int
 		if len(g) == 0 {
 			continue
 		}
-		data, meta := encodeBlock(g, sc)
+		data, meta, err := encodeBlock(g, sc)
+		if err != nil {
+			return 0, fmt.Errorf("encoding a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
+		}
 		id, err := insertBlock(ctx, tx, meta, data, storedAt)
 		if err != nil {
 			return 0, fmt.Errorf("inserting a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
