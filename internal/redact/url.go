@@ -15,6 +15,9 @@ type rewriter struct {
 }
 
 func (w *rewriter) replace(start, end int, with string) {
+	if w.out == nil { // sized for the common case, one replacement: no regrowth
+		w.out = make([]byte, 0, len(w.src)+len(with))
+	}
 	w.out = append(w.out, w.src[w.last:start]...)
 	w.out = append(w.out, with...)
 	w.last = end
@@ -192,7 +195,8 @@ func (r *Redactor) Query(q string) string {
 func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 	pair := w.src[start:end]
 	name, value, hasValue := strings.Cut(pair, "=")
-	f := r.query.match(unescapeQuery(name))
+	dname := unescapeQuery(name)
+	f := r.query.match(dname)
 	switch {
 	case f != nil && f.action == ActionDrop:
 		f.add(1)
@@ -211,11 +215,11 @@ func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 			w.replace(start+len(name)+1, end, Placeholder)
 		}
 	default:
-		if v := r.queryText(name, ""); v != name {
+		if v := r.queryText(name, dname, ""); v != name {
 			w.replace(start, start+len(name), v)
 		}
 		if hasValue {
-			if v := r.queryText(value, "="); v != value {
+			if v := r.queryText(value, unescapeQuery(value), "="); v != value {
 				w.replace(start+len(name)+1, end, v)
 			}
 		}
@@ -223,10 +227,9 @@ func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 	*kept = true
 }
 
-// queryText applies the value patterns to a decoded query component and
-// escapes it again when it changed.
-func (r *Redactor) queryText(s, keep string) string {
-	dec := unescapeQuery(s)
+// queryText applies the value patterns to a query component s, decoded
+// as dec, and escapes it again when it changed.
+func (r *Redactor) queryText(s, dec, keep string) string {
 	if v := r.Text(dec); v != dec {
 		return escape(v, keep)
 	}
@@ -234,13 +237,24 @@ func (r *Redactor) queryText(s, keep string) string {
 }
 
 func unescapeQuery(s string) string {
-	if !strings.ContainsAny(s, "%+") {
+	if !hasQueryEscape(s) {
 		return s
 	}
 	if dec, err := url.QueryUnescape(s); err == nil {
 		return dec
 	}
 	return s
+}
+
+// hasQueryEscape is strings.ContainsAny(s, "%+") without its set-up cost,
+// which showed on the short components of every query.
+func hasQueryEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '+' {
+			return true
+		}
+	}
+	return false
 }
 
 // escape percent-encodes the bytes of s that could change the structure of
