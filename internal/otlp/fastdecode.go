@@ -24,13 +24,14 @@ func decodeConvert(body []byte, format string, lim Limits) (Result, error) {
 // decoder is the state of one fastConvert. Its scratch (semantic slots,
 // the resource map) is pooled; nothing reachable from the Result is.
 type decoder struct {
-	b   []byte // the body
-	s   string // string(b): every string converted is a substring of it
-	lim Limits
-	res Result
-	c   converter
-	sem semAttrs // the current span's semantic attributes
-	rm  map[string]any
+	b    []byte // the body
+	s    string // string(b): every string converted is a substring of it
+	lim  Limits
+	res  Result
+	c    converter
+	sem  semAttrs // the current span's semantic attributes
+	conv attrConv // the current span's conversion counts
+	rm   map[string]any
 	// what the spans point to, one allocation per request
 	extras []spanExtras
 	list   spanAttrs

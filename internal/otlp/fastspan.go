@@ -85,14 +85,17 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope,
 	if reason != "" {
 		return reason, d.skip(lo, hi, spanDesc, 3)
 	}
-	a := attrConv{lim: d.lim, truncated: r.truncated, dropped: r.dropped}
+	// In the decoder, not on the stack: escape analysis sees it flow into
+	// returned values through attrBuilder, an allocation per span.
+	d.conv = attrConv{lim: d.lim, truncated: r.truncated, dropped: r.dropped}
+	a := &d.conv
 	// attributes go on d.list unless some might be over MaxAttributes
 	listed := w.attrs <= min(maxListed, d.lim.MaxAttributes)
 	if !listed {
 		d.sem.reset()
 		d.list.tmpl = nil
 	}
-	ab := attrBuilder{d: d, a: &a, hint: min(w.attrs, d.lim.MaxAttributes), sem: &d.sem}
+	ab := attrBuilder{d: d, a: a, hint: min(w.attrs, d.lim.MaxAttributes), sem: &d.sem}
 	o := &x.otel
 	*o = span.OTel{
 		Resource:      clone(r.attrs),
@@ -113,18 +116,18 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope,
 		var err error
 		switch {
 		case f.bytes(9) && listed:
-			err = d.list.add(d, &a, f.lo, f.hi)
+			err = d.list.add(d, a, f.lo, f.hi)
 		case f.bytes(9):
 			err = ab.keyValue(f.lo, f.hi, 0, 4)
 		case f.bytes(11):
 			if events < len(o.Events) {
-				err = d.event(f.lo, f.hi, &a, &o.Events[events])
+				err = d.event(f.lo, f.hi, a, &o.Events[events])
 			} else {
 				err = d.skip(f.lo, f.hi, eventDesc, 4)
 			}
 			events++
 		case f.bytes(13):
-			err = d.link(f.lo, f.hi, &a, o)
+			err = d.link(f.lo, f.hi, a, o)
 		}
 		if err != nil {
 			return "", err
@@ -158,7 +161,7 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope,
 	out := &d.res.Spans[len(d.res.Spans)-1]
 	d.c.duration(out, w.start, w.end)
 	r.place(out)
-	st := statusOf(&x.status, tracepb.Status_StatusCode(w.statusCode), d.str(w.statusMsg), &a)
+	st := statusOf(&x.status, tracepb.Status_StatusCode(w.statusCode), d.str(w.statusMsg), a)
 	describe(out, &d.sem, st, &x.http)
 	if a.truncated > 0 || a.dropped > 0 { // mark adds to the map
 		d.list.tmpl = nil
