@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // Header redacts one header value. keep is false when the header must be
 // dropped; otherwise out is the value to store (Placeholder for a
@@ -64,7 +67,8 @@ var urlKeys = map[string]bool{
 //     they hold a JSON object or array; nested maps and slices too.
 func (r *Redactor) Attributes(attrs map[string]any) {
 	for k, v := range attrs {
-		f := r.attrRule(k)
+		kind := r.attrKind(k)
+		f := kind.rule
 		switch {
 		case f != nil && f.action == ActionDrop:
 			f.add(1)
@@ -72,7 +76,7 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 		case f != nil && f.action == ActionRedact:
 			f.add(1)
 			attrs[k] = redactAll(v)
-		case urlKeys[k]:
+		case kind.url:
 			if s, ok := v.(string); ok {
 				if k == "url.query" {
 					attrs[k] = r.Query(s)
@@ -102,22 +106,48 @@ func (r *Redactor) redactValue(attrs map[string]any, k string, v any) {
 	}
 }
 
-// attrRule is the rule for an attribute key, remembered per key: an
-// exporter sends the same few dozen keys on every span, and matching a
-// key against every rule was a third of the cost of an OTLP span.
-func (r *Redactor) attrRule(k string) *fieldRule {
-	if v, ok := r.attrRules.Load(k); ok {
-		return v.(*fieldRule)
-	}
-	f := r.matchAttr(k)
-	if r.attrRuleCount.Add(1) <= maxCachedKeys { // keys are bounded in practice; never grow without bound
-		r.attrRules.Store(strings.Clone(k), f)
-	}
-	return f
+// attrKind is what Attributes does with a key.
+type attrKind struct {
+	rule *fieldRule // nil: no rule
+	url  bool       // one of urlKeys
 }
 
-// maxCachedKeys bounds the attribute keys whose rule is remembered.
-const maxCachedKeys = 4096
+// attrKind is remembered per key: an exporter sends the same few dozen
+// keys on every span, and matching a key against every rule was a third
+// of the cost of an OTLP span. Reads are a plain map lookup; a new key
+// copies the map (keys are few, and bounded).
+func (r *Redactor) attrKind(k string) attrKind {
+	if m := r.attrKinds.Load(); m != nil {
+		if v, ok := (*m)[k]; ok {
+			return v
+		}
+	}
+	v := attrKind{rule: r.matchAttr(k), url: urlKeys[k]}
+	r.attrMu.Lock()
+	defer r.attrMu.Unlock()
+	old := r.attrKinds.Load()
+	if old != nil && len(*old) >= maxCachedKeys { // never grow without bound
+		return v
+	}
+	m := make(map[string]attrKind, 1+mapLen(old))
+	if old != nil {
+		maps.Copy(m, *old)
+	}
+	m[strings.Clone(k)] = v
+	r.attrKinds.Store(&m)
+	return v
+}
+
+func mapLen(m *map[string]attrKind) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// maxCachedKeys bounds the attribute keys whose kind is remembered; each
+// new one copies the map, so the bound also bounds that work.
+const maxCachedKeys = 1024
 
 func (r *Redactor) matchAttr(k string) *fieldRule {
 	for _, p := range headerPrefixes {
@@ -172,12 +202,24 @@ func (r *Redactor) anyValue(v any) any {
 }
 
 func (r *Redactor) attrString(s string) string {
-	t := strings.TrimLeft(s, " \t\r\n")
-	if t != "" && (t[0] == '{' || t[0] == '[') {
+	if c := firstNonSpace(s); c == '{' || c == '[' {
 		if b := r.JSON([]byte(s)); string(b) != s {
 			return string(b)
 		}
 		return s
 	}
 	return r.Text(s)
+}
+
+// firstNonSpace is the first byte of s that is not a space, tab, CR or LF
+// (0 when none): strings.TrimLeft with a cut set costs more than the scan.
+func firstNonSpace(s string) byte {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return s[i]
+		}
+	}
+	return 0
 }

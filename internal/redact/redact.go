@@ -30,8 +30,8 @@ type Redactor struct {
 	card                 *counter    // the built-in credit card scanner
 	userinfo             *counter    // credentials in URLs
 	counters             []*counter
-	attrRules            sync.Map     // attribute key -> *fieldRule (nil: none)
-	attrRuleCount        atomic.Int64 // keys in attrRules
+	attrKinds            atomic.Pointer[map[string]attrKind] // by attribute key; never changed once stored
+	attrMu               sync.Mutex                          // serialises additions to attrKinds
 }
 
 // counter counts the redactions of one rule.
