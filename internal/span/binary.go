@@ -12,8 +12,7 @@ import (
 // read (JSON decoding was most of the cost of reading a stored span).
 // Decoding it gives exactly what decoding the JSON document would
 // (TestBinaryMatchesJSON): strings are made valid UTF-8 as AppendJSON makes
-// them, times keep JSON's zones, and OTel, rare and free-form, is stored as
-// its JSON object.
+// them, times keep JSON's zones, attribute values take JSON's types.
 //
 // Layout: a version byte, a varint of presence flags, then every field in
 // the struct's order; strings are length-prefixed, integers zigzag varints.
@@ -84,7 +83,7 @@ func (s *Span) AppendBinary(b []byte) []byte {
 	}
 	b = appendBinStr(b, s.Event.Outcome)
 	if s.OTel != nil {
-		b = appendOTelJSON(b, s.OTel)
+		b = appendBinOTel(b, s.OTel)
 	}
 	return appendBinVigil(b, &s.Vigil)
 }
@@ -152,23 +151,6 @@ func appendBinVigil(b []byte, v *Vigil) []byte {
 		b = appendBinTime(b, *v.StoredAt)
 	}
 	return b
-}
-
-// appendOTelJSON appends OTel as a length-prefixed JSON object: decoding it
-// as the document decoder does keeps its free-form values exactly as JSON
-// would have left them.
-func appendOTelJSON(b []byte, o *OTel) []byte {
-	start := len(b)
-	b = append(b, make([]byte, binary.MaxVarintLen32)...) // room for the length
-	w := objWriter{b: b}
-	w.otel(o)
-	b = w.b
-	n := len(b) - start - binary.MaxVarintLen32
-	var lenBuf [binary.MaxVarintLen64]byte
-	l := binary.PutUvarint(lenBuf[:], uint64(n))
-	copy(b[start:], lenBuf[:l])
-	copy(b[start+l:], b[start+binary.MaxVarintLen32:])
-	return b[:start+l+n]
 }
 
 func appendBinStrs(b []byte, ss ...string) []byte {

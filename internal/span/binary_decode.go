@@ -152,18 +152,6 @@ func (r *binReader) vigil(v *Vigil, flags uint64, opt *optional) {
 	}
 }
 
-func (r *binReader) otel() *OTel {
-	doc := r.str()
-	if r.err != nil {
-		return nil
-	}
-	o := new(OTel)
-	if err := jsonv2.Unmarshal([]byte(doc), o); err != nil {
-		r.fail(fmt.Errorf("decoding otel: %w", err))
-	}
-	return o
-}
-
 func (r *binReader) time() time.Time {
 	switch r.byte() {
 	case timeUnix:

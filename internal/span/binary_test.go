@@ -54,6 +54,12 @@ func TestBinaryEdgeCases(t *testing.T) {
 		{"big numbers", Span{Process: Process{PID: math.MaxInt64}, Span: Info{Duration: Micros{US: math.MinInt64}}}},
 		{"invalid utf-8", Span{ID: "a\xffb\xe2\x82", Service: Service{Name: "\xed\xa0\x80"}}},
 		{"bench span", benchSpan()},
+		{"attribute values", Span{OTel: &OTel{Attributes: map[string]any{
+			"nan": math.NaN(), "inf": math.Inf(1), "big": int64(1<<53 + 1), "int": 7, "int32": int32(5),
+			"empty map": map[string]any{}, "nil map": map[string]any(nil), "nil list": []any(nil),
+			"nested": []any{map[string]any{}, []any{}, nil, "x", false, -0.0},
+		}}}},
+		{"empty attributes", Span{OTel: &OTel{Attributes: map[string]any{}, Events: []SpanEvent{{Attributes: map[string]any{}}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkBinaryRoundTrip(t, &tc.sp) })
 	}
