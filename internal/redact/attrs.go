@@ -78,10 +78,14 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 			attrs[k] = redactAll(v)
 		case kind.url:
 			if s, ok := v.(string); ok {
+				var out string
 				if k == "url.query" {
-					attrs[k] = r.Query(s)
+					out = r.Query(s)
 				} else {
-					attrs[k] = r.URL(s)
+					out = r.URL(s)
+				}
+				if out != s { // an unchanged string stored again is boxed again
+					attrs[k] = out
 				}
 				continue
 			}
