@@ -191,8 +191,10 @@ func blockMetas(ctx context.Context, q querier, where string, args ...any) ([]bl
 	return queryBlocks(ctx, q, []string{where}, args, "")
 }
 
+const blockRowQuery = `SELECT id, min_ts, max_ts, n, services, kinds, filter FROM span_blocks`
+
 func queryBlocks(ctx context.Context, q querier, where []string, args []any, tail string) ([]blockRow, error) {
-	query := `SELECT id, min_ts, max_ts, n, services, kinds, filter FROM span_blocks`
+	query := blockRowQuery
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -200,6 +202,11 @@ func queryBlocks(ctx context.Context, q querier, where []string, args []any, tai
 	if err != nil {
 		return nil, err
 	}
+	return scanBlockRows(rows)
+}
+
+// scanBlockRows reads the rows of blockRowQuery and closes them.
+func scanBlockRows(rows *sql.Rows) ([]blockRow, error) {
 	defer func() { _ = rows.Close() }()
 	var out []blockRow
 	for rows.Next() {

@@ -118,9 +118,10 @@ func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int
 			err = errors.Join(err, rollback(tx))
 		}
 	}()
+	stx := spanTx{tx, s.stmts}
 	var written []cachedIDs
 	for _, g := range groups {
-		if g, err = withoutStored(ctx, tx, g, s.ids); err != nil {
+		if g, err = withoutStored(ctx, stx, g, s.ids); err != nil {
 			return 0, err
 		}
 		if len(g) == 0 {
@@ -130,7 +131,7 @@ func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int
 		if err != nil {
 			return 0, fmt.Errorf("encoding a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
 		}
-		id, err := insertBlock(ctx, tx, meta, data, storedAt)
+		id, err := stx.insertBlock(ctx, meta, data, storedAt)
 		if err != nil {
 			return 0, fmt.Errorf("inserting a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
 		}
@@ -165,12 +166,12 @@ func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, s
 // whose time range covers the group's can hold one; their sorted id hashes
 // are compared with the group's, and a block is decoded only when a hash
 // matches (a replay, or a 64-bit collision).
-func withoutStored(ctx context.Context, q querier, g []entry, cache *idCache) ([]entry, error) {
+func withoutStored(ctx context.Context, tx spanTx, g []entry, cache *idCache) ([]entry, error) {
 	minTS, maxTS := g[0].ts, g[0].ts
 	for _, e := range g {
 		minTS, maxTS = min(minTS, e.ts), max(maxTS, e.ts)
 	}
-	metas, err := blockMetas(ctx, q, `max_ts >= ? AND min_ts <= ?`, minTS, maxTS)
+	metas, err := tx.overlapping(ctx, minTS, maxTS)
 	if err != nil {
 		return nil, fmt.Errorf("finding blocks that may hold these spans: %w", err)
 	}
@@ -182,14 +183,14 @@ func withoutStored(ctx context.Context, q querier, g []entry, cache *idCache) ([
 	for _, m := range metas {
 		ids, ok := cache.get(m.id)
 		if !ok {
-			if err := q.QueryRowContext(ctx, `SELECT ids FROM span_block_data WHERE block = ?`, m.id).Scan(&ids); err != nil {
+			if ids, err = tx.blockIDs(ctx, m.id); err != nil {
 				return nil, fmt.Errorf("reading the span ids of block %d: %w", m.id, err)
 			}
 		}
 		if !anyCommon(hashes, ids) {
 			continue
 		}
-		entries, err := loadBlock(ctx, q, m)
+		entries, err := loadBlock(ctx, tx, m)
 		if err != nil {
 			return nil, err
 		}

@@ -74,8 +74,9 @@ type Store struct {
 	path   string
 	opts   Options
 	log    *slog.Logger
-	writer *sql.DB // one connection
-	reader *sql.DB // query-only connections
+	writer *sql.DB    // one connection
+	stmts  *spanStmts // prepared on writer
+	reader *sql.DB    // query-only connections
 
 	pruneChunk int // rows per DELETE in Prune
 
@@ -148,6 +149,9 @@ func (s *Store) openPools(ctx context.Context) error {
 	if err := migrate(ctx, s.writer, s.opts.Now()); err != nil {
 		return err
 	}
+	if s.stmts, err = prepareSpanStmts(ctx, s.writer); err != nil {
+		return err
+	}
 	if s.reader, err = openDB(ctx, readerDSN(s.path, s.opts), s.opts.ReadConns); err != nil {
 		return err
 	}
@@ -179,6 +183,7 @@ func (s *Store) closePools() error {
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
+	errs = append(errs, s.stmts.close())
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
 	}
