@@ -35,6 +35,7 @@ type decoder struct {
 	// what the spans point to, one allocation per request
 	extras []spanExtras
 	list   spanAttrs
+	arena  *strArena // the spans' short strings; never pooled
 }
 
 // spanExtras are the parts of one span that are pointed to.
@@ -63,6 +64,8 @@ func fastConvert(body []byte, format string, lim Limits) (Result, error) {
 	d.c = converter{lim: d.lim, format: format}
 	d.res = Result{Spans: make([]span.Span, 0, n)}
 	d.extras = make([]spanExtras, n)
+	d.arena = &strArena{buf: make([]byte, 0, n*arenaPerSpan)}
+	d.sem.arena = d.arena
 	it := d.fields(0, len(body))
 	var f field
 	for it.next(&f) {
@@ -91,6 +94,10 @@ func (d *decoder) release() {
 }
 
 const maxPooledAttrs = 256
+
+// arenaPerSpan is the arena's first size per span: ids (45 bytes) and a
+// request target.
+const arenaPerSpan = 96
 
 // countSpans counts the spans in body (to size the Result once),
 // checking the two message levels above them.

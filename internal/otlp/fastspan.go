@@ -209,7 +209,7 @@ func (d *decoder) ids(w *wireSpan, parent *span.Parent) (Reason, spanIDs) {
 	for i, x := range pid {
 		buf[29+2*i], buf[30+2*i] = digits[x>>4], digits[x&0xf]
 	}
-	s := string(buf[:13+2*len(sid)+2*len(pid)])
+	s := d.arena.bytes(buf[:13+2*len(sid)+2*len(pid)])
 	out.id, out.span = s[:29], s[13:29]
 	if pid != nil {
 		*parent = span.Parent{ID: s[29:]}

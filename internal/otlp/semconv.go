@@ -126,7 +126,7 @@ func parseURL(s string) *url.URL {
 func requestTarget(m *semAttrs, u *url.URL) string {
 	if p := m.str(kURLPath); p != "" {
 		if q := m.str(kURLQuery); q != "" {
-			return p + "?" + q
+			return m.arena.join(p, "?", q)
 		}
 		return p
 	}

@@ -182,8 +182,9 @@ var semKeyMul, semKeyTable = func() (uint64, [1 << semKeyBits]uint8) {
 // semAttrs holds the values of the semantic keys among converted
 // attributes, as the attribute map holds them (nil when absent).
 type semAttrs struct {
-	v   [numSemKeys]any
-	set uint64 // bit i: v[i] was set, for reset
+	v     [numSemKeys]any
+	set   uint64    // bit i: v[i] was set, for reset
+	arena *strArena // for the strings made of values (nil: allocate)
 }
 
 // a semAttrs.set bit for each key
