@@ -163,10 +163,16 @@ func appendBinStrs(b []byte, ss ...string) []byte {
 // appendBinStr appends a length-prefixed string, with each byte that is not
 // valid UTF-8 replaced by U+FFFD as AppendJSON replaces it.
 func appendBinStr(b []byte, s string) []byte {
-	if utf8.ValidString(s) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		return append(b, s...)
+	mark := len(b)
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	start := len(b)
+	b = append(b, s...)
+	// Nearly every string is ASCII: checking the copy a word at a time is
+	// cheaper than utf8.ValidString.
+	if isASCII(b[start:]) || utf8.ValidString(s) {
+		return b
 	}
+	b = b[:mark]
 	valid := make([]byte, 0, len(s)+8)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -181,6 +187,18 @@ func appendBinStr(b []byte, s string) []byte {
 	return append(b, valid...)
 }
 
+func isASCII(p []byte) bool {
+	var acc uint64
+	for len(p) >= 8 {
+		acc |= binary.LittleEndian.Uint64(p)
+		p = p[8:]
+	}
+	for _, c := range p {
+		acc |= uint64(c)
+	}
+	return acc&0x8080808080808080 == 0
+}
+
 // Times in UTC within years 0-9999 (every stored time) are seconds and
 // nanoseconds; any other is its JSON text, decoded as JSON decodes it so
 // that its zone comes back the same.
@@ -190,7 +208,7 @@ const (
 )
 
 func appendBinTime(b []byte, t time.Time) []byte {
-	if _, off := t.Zone(); off == 0 && t.Year() >= 0 && t.Year() <= 9999 {
+	if _, off := t.Zone(); off == 0 && uint(t.Year()) <= 9999 {
 		b = append(b, timeUnix)
 		b = binary.AppendVarint(b, t.Unix())
 		return binary.AppendUvarint(b, uint64(t.Nanosecond()))

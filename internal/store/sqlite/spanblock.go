@@ -91,8 +91,9 @@ type scratch struct {
 
 // encodeBlock serialises entries (all in one minute, ids unique) and
 // returns the compressed data (in sc.data, valid until sc is reused) and the
-// block's row. sc may be nil. JSON documents among entries are converted.
-func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta, err error) {
+// block's row. hashes are sortedHashes(entries), or nil to compute them; sc
+// may be nil. JSON documents among entries are converted.
+func encodeBlock(entries []entry, hashes []uint64, sc *scratch) (data []byte, meta blockMeta, err error) {
 	if sc == nil {
 		sc = &scratch{}
 	}
@@ -119,7 +120,10 @@ func encodeBlock(entries []entry, sc *scratch) (data []byte, meta blockMeta, err
 	meta.services = joinSet(services)
 	meta.kinds = joinSet(kinds)
 	meta.filter = f.bits
-	meta.ids = idHashes(entries)
+	if hashes == nil {
+		hashes = sortedHashes(entries)
+	}
+	meta.ids = encodeHashes(hashes)
 
 	size := 16
 	for i := range entries {
@@ -184,9 +188,8 @@ func decodeBlock(data []byte, minTS int64) ([]entry, error) {
 	return entries, nil
 }
 
-// idHashes returns the sorted 64-bit hashes of the entries' ids, encoded.
-func idHashes(entries []entry) []byte {
-	hs := sortedHashes(entries)
+// encodeHashes encodes sorted id hashes as span_block_data.ids holds them.
+func encodeHashes(hs []uint64) []byte {
 	out := make([]byte, 8*len(hs))
 	for i, h := range hs {
 		binary.LittleEndian.PutUint64(out[8*i:], h)
@@ -204,7 +207,7 @@ func sortedHashes(entries []entry) []uint64 {
 }
 
 // anyCommon reports whether two sorted hash lists share a value; stored is
-// encoded as idHashes encodes it.
+// encoded as encodeHashes encodes it.
 func anyCommon(sorted []uint64, stored []byte) bool {
 	i, j, n := 0, 0, len(stored)/8
 	for i < len(sorted) && j < n {

@@ -25,7 +25,7 @@ func testEntries(n int) []entry {
 
 func TestBlockRoundTrip(t *testing.T) {
 	entries := testEntries(1000)
-	data, meta, err := encodeBlock(entries, nil)
+	data, meta, err := encodeBlock(entries, nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, 1000, meta.n)
 	require.Equal(t, "\napi\ncart\n", meta.services)
@@ -49,7 +49,7 @@ func TestBlockRoundTrip(t *testing.T) {
 }
 
 func TestDecodeBlockRejectsDamage(t *testing.T) {
-	data, meta, err := encodeBlock(testEntries(10), nil)
+	data, meta, err := encodeBlock(testEntries(10), nil, nil)
 	require.NoError(t, err)
 	raw, err := s2.Decode(nil, data)
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestDecodeBlockRejectsDamage(t *testing.T) {
 }
 
 func FuzzDecodeBlock(f *testing.F) {
-	data, _, _ := encodeBlock(testEntries(3), nil)
+	data, _, _ := encodeBlock(testEntries(3), nil, nil)
 	raw, _ := s2.Decode(nil, data)
 	f.Add(raw)
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -48,7 +48,7 @@ func TestDecodeBlockFormat1(t *testing.T) {
 	}
 
 	// Rewritten, the block takes format 2 and keeps every span.
-	again, meta, err := encodeBlock(entries, nil)
+	again, meta, err := encodeBlock(entries, nil, nil)
 	require.NoError(t, err)
 	raw, err := s2.Decode(nil, again)
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestStoreReadsFormat1(t *testing.T) {
 	require.NoError(t, err)
 	entries, err := decodeBlock(data, storetest.Base.UnixMicro())
 	require.NoError(t, err)
-	_, meta, err := encodeBlock(append([]entry(nil), entries...), nil) // the row: ids, filter
+	_, meta, err := encodeBlock(append([]entry(nil), entries...), nil, nil) // the row: ids, filter
 	require.NoError(t, err)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	require.NoError(t, err)

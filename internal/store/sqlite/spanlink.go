@@ -117,7 +117,7 @@ func withTime(l store.SpanLink, sp span.Span) store.SpanLink {
 // rewriteBlock replaces a block's data and row (the filter takes the new
 // trace ids) under the same id.
 func rewriteBlock(ctx context.Context, tx *sql.Tx, id int64, entries []entry) error {
-	data, meta, err := encodeBlock(entries, nil)
+	data, meta, err := encodeBlock(entries, nil, nil)
 	if err != nil {
 		return fmt.Errorf("encoding span block %d: %w", id, err)
 	}

@@ -38,7 +38,7 @@ func moveSpanRows(ctx context.Context, tx *sql.Tx, now time.Time) error {
 			return fmt.Errorf("reading spans to move into blocks: %w", err)
 		}
 		for bucket, entries := range byBlock {
-			data, meta, err := encodeBlock(entries, nil)
+			data, meta, err := encodeBlock(entries, nil, nil)
 			if err != nil {
 				return fmt.Errorf("moving %d spans into a block: %w", len(entries), err)
 			}

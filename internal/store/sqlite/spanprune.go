@@ -78,7 +78,7 @@ func (s *Store) trimBlocks(ctx context.Context, cutoff int64) (deleted int64, er
 				kept = append(kept, e)
 			}
 		}
-		data, meta, err := encodeBlock(kept, nil) // max_ts >= cutoff: never empty
+		data, meta, err := encodeBlock(kept, nil, nil) // max_ts >= cutoff: never empty
 		if err != nil {
 			return 0, fmt.Errorf("encoding span block %d without its expired spans: %w", m.id, err)
 		}

@@ -121,13 +121,18 @@ func (s *Store) insertBlocks(ctx context.Context, groups [][]entry, storedAt int
 	stx := spanTx{tx, s.stmts}
 	var written []cachedIDs
 	for _, g := range groups {
-		if g, err = withoutStored(ctx, stx, g, s.ids); err != nil {
+		hashes := sortedHashes(g) // for the duplicate check and the block's row
+		kept, err := withoutStored(ctx, stx, g, hashes, s.ids)
+		if err != nil {
 			return 0, err
 		}
-		if len(g) == 0 {
+		if len(kept) == 0 {
 			continue
 		}
-		data, meta, err := encodeBlock(g, sc)
+		if len(kept) < len(g) {
+			g, hashes = kept, nil
+		}
+		data, meta, err := encodeBlock(g, hashes, sc)
 		if err != nil {
 			return 0, fmt.Errorf("encoding a block of spans %q to %q: %w", g[0].id, g[len(g)-1].id, err)
 		}
@@ -166,7 +171,7 @@ func insertBlock(ctx context.Context, tx *sql.Tx, meta blockMeta, data []byte, s
 // whose time range covers the group's can hold one; their sorted id hashes
 // are compared with the group's, and a block is decoded only when a hash
 // matches (a replay, or a 64-bit collision).
-func withoutStored(ctx context.Context, tx spanTx, g []entry, cache *idCache) ([]entry, error) {
+func withoutStored(ctx context.Context, tx spanTx, g []entry, hashes []uint64, cache *idCache) ([]entry, error) {
 	minTS, maxTS := g[0].ts, g[0].ts
 	for _, e := range g {
 		minTS, maxTS = min(minTS, e.ts), max(maxTS, e.ts)
@@ -178,7 +183,6 @@ func withoutStored(ctx context.Context, tx spanTx, g []entry, cache *idCache) ([
 	if len(metas) == 0 {
 		return g, nil
 	}
-	hashes := sortedHashes(g)
 	stored := map[string]struct{}{}
 	for _, m := range metas {
 		ids, ok := cache.get(m.id)
