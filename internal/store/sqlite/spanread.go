@@ -91,11 +91,24 @@ func (s *Store) ListSpans(ctx context.Context, q store.SpanQuery) ([]span.Span, 
 	}
 	where, args := spanBlockFilter(q)
 	var hits []entry
+	sorted := true
+	// Sorting after every block was quadratic in the blocks read: hits are
+	// sorted only once the page is full (and at the end).
+	trim := func() {
+		if !sorted {
+			slices.SortFunc(hits, newestFirst)
+			sorted = true
+		}
+		hits = hits[:min(len(hits), limit)]
+	}
 	err := s.scanBlocks(ctx, where, args, func(b blockRow) (bool, error) {
 		// Blocks come newest max_ts first: once a page is full, a block
 		// that ends before its oldest span cannot add to it.
-		if len(hits) >= limit && b.maxTS < hits[limit-1].ts {
-			return true, nil
+		if len(hits) >= limit {
+			trim()
+			if b.maxTS < hits[limit-1].ts {
+				return true, nil
+			}
 		}
 		if q.TraceID != "" && !(bloom{bits: b.filter}).mayContain(q.TraceID) {
 			return false, nil
@@ -104,18 +117,18 @@ func (s *Store) ListSpans(ctx context.Context, q store.SpanQuery) ([]span.Span, 
 		if err != nil {
 			return false, err
 		}
-		for _, e := range entries {
-			if matchesSpan(&e, q) {
-				hits = append(hits, e)
+		for i := range entries {
+			if matchesSpan(&entries[i], q) {
+				hits = append(hits, entries[i])
+				sorted = false
 			}
 		}
-		slices.SortFunc(hits, newestFirst)
-		hits = hits[:min(len(hits), limit)]
 		return false, nil
 	})
 	if err != nil {
 		return nil, s.describe(err, "listing spans")
 	}
+	trim()
 	spans := make([]span.Span, len(hits)) // empty, not nil: callers encode it as []
 	for i := range hits {
 		if err := hits[i].decode(&spans[i]); err != nil {
