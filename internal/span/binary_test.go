@@ -57,7 +57,7 @@ func TestBinaryEdgeCases(t *testing.T) {
 		{"attribute values", Span{OTel: &OTel{Attributes: map[string]any{
 			"nan": math.NaN(), "inf": math.Inf(1), "big": int64(1<<53 + 1), "int": 7, "int32": int32(5),
 			"empty map": map[string]any{}, "nil map": map[string]any(nil), "nil list": []any(nil),
-			"nested": []any{map[string]any{}, []any{}, nil, "x", false, -0.0},
+			"nested": []any{map[string]any{}, []any{}, nil, "x", false, math.Copysign(0, -1)},
 		}}}},
 		{"empty attributes", Span{OTel: &OTel{Attributes: map[string]any{}, Events: []SpanEvent{{Attributes: map[string]any{}}}}}},
 	} {
