@@ -90,8 +90,11 @@ func (w *rewriter) sub(start, end int, f func(string) string) {
 // "//userinfo@host" at the start of s and returns where the path begins.
 func (r *Redactor) authority(w *rewriter, s string) int {
 	i := 0
-	if c := strings.Index(s, "://"); c > 0 && validScheme(s[:c]) {
-		i = c + 1
+	// A request target ("/x") cannot start with a scheme: skip the search.
+	if s != "" && s[0] != '/' {
+		if c := strings.Index(s, "://"); c > 0 && validScheme(s[:c]) {
+			i = c + 1
+		}
 	}
 	if !strings.HasPrefix(s[i:], "//") {
 		return i
