@@ -206,24 +206,6 @@ func sortedHashes(entries []entry) []uint64 {
 	return hs
 }
 
-// anyCommon reports whether two sorted hash lists share a value; stored is
-// encoded as encodeHashes encodes it.
-func anyCommon(sorted []uint64, stored []byte) bool {
-	i, j, n := 0, 0, len(stored)/8
-	for i < len(sorted) && j < n {
-		h := binary.LittleEndian.Uint64(stored[8*j:])
-		switch {
-		case sorted[i] < h:
-			i++
-		case sorted[i] > h:
-			j++
-		default:
-			return true
-		}
-	}
-	return false
-}
-
 func appendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)

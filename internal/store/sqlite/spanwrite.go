@@ -183,6 +183,7 @@ func withoutStored(ctx context.Context, tx spanTx, g []entry, hashes []uint64, c
 	if len(metas) == 0 {
 		return g, nil
 	}
+	set := newHashSet(hashes)
 	stored := map[string]struct{}{}
 	for _, m := range metas {
 		ids, ok := cache.get(m.id)
@@ -191,7 +192,7 @@ func withoutStored(ctx context.Context, tx spanTx, g []entry, hashes []uint64, c
 				return nil, fmt.Errorf("reading the span ids of block %d: %w", m.id, err)
 			}
 		}
-		if !anyCommon(hashes, ids) {
+		if !set.anyIn(ids) {
 			continue
 		}
 		entries, err := loadBlock(ctx, tx, m)
