@@ -157,3 +157,28 @@ func benchSpans() []namedSpan {
 	}
 	return []namedSpan{{"agent", benchSpan()}, {"otlp", otlp}}
 }
+
+func TestBinaryKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 1000 {
+		var sp Span
+		fill(rng, reflect.ValueOf(&sp).Elem())
+		var want Span
+		if err := DecodeBinary(sp.AppendBinary(nil), &want); err != nil {
+			t.Fatal(err)
+		}
+		id, traceID, service, kind, err := BinaryKeys(string(sp.AppendBinary(nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := [4]string{id, traceID, service, kind}
+		if exp := [4]string{want.ID, want.Trace.ID, want.Service.Name, want.Span.Kind}; got != exp {
+			t.Fatalf("BinaryKeys = %q, want %q", got, exp)
+		}
+	}
+	b := benchSpan()
+	doc := b.AppendBinary(nil)
+	if _, _, _, _, err := BinaryKeys(string(doc[:20])); err == nil {
+		t.Error("BinaryKeys of a cut span: no error")
+	}
+}
