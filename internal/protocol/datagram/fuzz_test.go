@@ -30,6 +30,9 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkInvariants(t, d)
+		if want := d.Path + map[bool]string{true: "?" + d.Query}[d.Query != ""]; d.Target() != want {
+			t.Fatalf("%q: Target() = %q, want %q", b, d.Target(), want)
+		}
 		again := fmt.Sprintf("1\t%s\t%s://%s%s", d.Method, orHTTP(d.Scheme), d.Host, d.Path)
 		if d.Query != "" {
 			again += "?" + d.Query
