@@ -98,7 +98,7 @@ func FuzzBinaryRoundTrip(f *testing.F) {
 }
 
 // FuzzDecodeBinary feeds arbitrary bytes: no panic, and what decodes
-// encodes back to a document that decodes the same.
+// encodes to a span that decodes again.
 func FuzzDecodeBinary(f *testing.F) {
 	sp := benchSpan()
 	f.Add(sp.AppendBinary(nil))
