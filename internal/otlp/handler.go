@@ -136,6 +136,10 @@ func (h *Handler) filter(res *Result) {
 			res.reject(ReasonInvalid)
 			continue
 		}
+		if len(kept) == i { // nothing dropped yet: no 544-byte copy onto itself
+			kept = kept[:i+1]
+			continue
+		}
 		kept = append(kept, *s)
 	}
 	res.Spans = kept

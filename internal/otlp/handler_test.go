@@ -249,3 +249,26 @@ func request(spans ...*tracepb.Span) *coltracepb.ExportTraceServiceRequest {
 		ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans}},
 	}}}
 }
+
+// TestHandlerFilterDropsInTheMiddle checks that the spans after a dropped
+// one move up, in order.
+func TestHandlerFilterDropsInTheMiddle(t *testing.T) {
+	sink := &recordingSink{}
+	h := NewHandler(sink, Options{Filter: func(s *span.Span) {
+		if s.Span.Name == "drop me" {
+			s.Service.Name = ""
+		}
+	}})
+	a, b, c, d := testSpan(), testSpan(), testSpan(), testSpan()
+	b.Name, b.SpanId = "drop me", []byte{9, 9, 9, 9, 9, 9, 9, 9}
+	c.Name, c.SpanId = "third", []byte{8, 8, 8, 8, 8, 8, 8, 8}
+	d.Name, d.SpanId = "fourth", []byte{7, 7, 7, 7, 7, 7, 7, 7}
+	resp := post(t, h, contentTypeProtobuf, marshal(t, request(a, b, c, d)))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	spans := sink.take()
+	require.Len(t, spans, 3)
+	require.Equal(t, a.Name, spans[0].Span.Name)
+	require.Equal(t, "third", spans[1].Span.Name)
+	require.Equal(t, "0808080808080808", spans[1].Span.ID)
+	require.Equal(t, "fourth", spans[2].Span.Name)
+}
