@@ -1,9 +1,6 @@
 package agent
 
-import (
-	"encoding/hex"
-	"hash/maphash"
-)
+import "hash/maphash"
 
 // maxTokens bounds the tokens of one span.
 const maxTokens = 8
@@ -20,11 +17,13 @@ type tokenizer struct {
 
 // tokens hashes the parts of values that carry a digit (ids, numbers,
 // order references), as correlation's own field extraction splits them.
+// Two allocations whatever the count: the tokens share one string.
 func (tk *tokenizer) tokens(values ...string) []string {
-	var out []string
+	var hashes [maxTokens]uint64
+	n := 0
 	for _, v := range values {
 		start := -1
-		for i := 0; i <= len(v) && len(out) < maxTokens; i++ {
+		for i := 0; i <= len(v) && n < maxTokens; i++ {
 			if i < len(v) && isAlnum(v[i]) {
 				if start < 0 {
 					start = i
@@ -32,24 +31,39 @@ func (tk *tokenizer) tokens(values ...string) []string {
 				continue
 			}
 			if start >= 0 && i-start >= 2 && hasDigit(v[start:i]) {
-				out = append(out, tk.hash(v[start:i]))
+				hashes[n] = tk.hash(v[start:i])
+				n++
 			}
 			start = -1
 		}
 	}
+	if n == 0 {
+		return nil
+	}
+	const hexDigits = "0123456789abcdef"
+	buf := make([]byte, 0, tokenLen*n)
+	for _, h := range hashes[:n] {
+		for i := range tokenLen / 2 {
+			c := byte(h >> (8 * i))
+			buf = append(buf, hexDigits[c>>4], hexDigits[c&0xf])
+		}
+	}
+	all := string(buf)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = all[i*tokenLen : (i+1)*tokenLen]
+	}
 	return out
 }
 
-func (tk *tokenizer) hash(s string) string {
+// tokenLen is a token's hex digits: 48 bits of hash.
+const tokenLen = 12
+
+func (tk *tokenizer) hash(s string) uint64 {
 	if !tk.init {
 		tk.seed, tk.init = maphash.MakeSeed(), true
 	}
-	var b [8]byte
-	h := maphash.String(tk.seed, s)
-	for i := range b {
-		b[i] = byte(h >> (8 * i))
-	}
-	return hex.EncodeToString(b[:6])
+	return maphash.String(tk.seed, s)
 }
 
 func isAlnum(c byte) bool {
