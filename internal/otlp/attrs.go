@@ -130,30 +130,3 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// cloneValue copies the arrays and maps in v, so spans sharing a
-// resource do not share mutable values (Filter redacts in place).
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	case map[string]any:
-		return cloneAttrs(x)
-	}
-	return v
-}
-
-func cloneAttrs(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}

@@ -148,7 +148,7 @@ func (c *converter) otel(s *tracepb.Span, a *attrConv, attrs map[string]any, ove
 	r *resourceInfo, scope span.Scope) *span.OTel {
 	o := &span.OTel{
 		Attributes:        attrs,
-		Resource:          cloneAttrs(r.attrs),
+		Resource:          r.attrs,
 		TraceState:        a.str(s.GetTraceState()),
 		DroppedAttributes: int(s.GetDroppedAttributesCount()) + over,
 		DroppedEvents:     int(s.GetDroppedEventsCount()),

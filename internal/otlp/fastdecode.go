@@ -173,16 +173,14 @@ func (d *decoder) resourceSpans(lo, hi int) error {
 	if it.err != nil {
 		return it.err
 	}
-	r.attrs, r.truncated, r.dropped = ab.m, a.truncated, a.dropped+ab.over
+	// d.rm is scratch; its values are this body's, so a shallow copy is
+	// the resource's own map, shared by its spans (see resourceInfo).
+	r.attrs, r.truncated, r.dropped = maps.Clone(ab.m), a.truncated, a.dropped+ab.over
 	r.describe(&sem)
-	clone := cloneAttrs
-	if flat(r.attrs) {
-		clone = maps.Clone[map[string]any]
-	}
 	it = d.fields(lo, hi)
 	for it.next(&f) {
 		if f.bytes(2) {
-			if err := d.scopeSpans(f.lo, f.hi, &r, clone); err != nil {
+			if err := d.scopeSpans(f.lo, f.hi, &r); err != nil {
 				return err
 			}
 		}
@@ -190,21 +188,9 @@ func (d *decoder) resourceSpans(lo, hi int) error {
 	return it.err
 }
 
-// flat reports whether m holds no arrays or maps, so that a shallow copy
-// of it shares nothing a Filter could change.
-func flat(m map[string]any) bool {
-	for _, v := range m {
-		switch v.(type) {
-		case []any, map[string]any:
-			return false
-		}
-	}
-	return true
-}
-
 // scopeSpans converts one ScopeSpans; like the resource, its scope may
 // come last or be repeated.
-func (d *decoder) scopeSpans(lo, hi int, r *resourceInfo, clone func(map[string]any) map[string]any) error {
+func (d *decoder) scopeSpans(lo, hi int, r *resourceInfo) error {
 	var name, version field
 	var f field
 	it := d.fields(lo, hi)
@@ -239,7 +225,7 @@ func (d *decoder) scopeSpans(lo, hi int, r *resourceInfo, clone func(map[string]
 		if !f.bytes(2) {
 			continue
 		}
-		reason, err := d.span(f.lo, f.hi, r, scope, clone)
+		reason, err := d.span(f.lo, f.hi, r, scope)
 		if err != nil {
 			return err
 		}

@@ -74,8 +74,7 @@ func (d *decoder) scanSpan(lo, hi int, w *wireSpan) error {
 
 // span converts the Span at body[lo:hi] as converter.span does, into
 // the next of Result.Spans unless it is rejected.
-func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope,
-	clone func(map[string]any) map[string]any) (Reason, error) {
+func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope) (Reason, error) {
 	var w wireSpan
 	if err := d.scanSpan(lo, hi, &w); err != nil {
 		return "", err
@@ -98,7 +97,7 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope,
 	ab := attrBuilder{d: d, a: a, hint: min(w.attrs, d.lim.MaxAttributes), sem: &d.sem}
 	o := &x.otel
 	*o = span.OTel{
-		Resource:      clone(r.attrs),
+		Resource:      r.attrs,
 		DroppedEvents: int(w.droppedEvents),
 		DroppedLinks:  int(w.droppedLinks),
 	}

@@ -124,27 +124,6 @@ func (h *Handler) store(ctx context.Context, res *Result) *requestError {
 	return nil
 }
 
-// filter applies Options.Filter and drops spans it made invalid.
-func (h *Handler) filter(res *Result) {
-	kept := res.Spans[:0]
-	for i := range res.Spans {
-		s := &res.Spans[i]
-		if h.opts.Filter != nil {
-			h.opts.Filter(s)
-		}
-		if s.Validate() != nil {
-			res.reject(ReasonInvalid)
-			continue
-		}
-		if len(kept) == i { // nothing dropped yet: no 544-byte copy onto itself
-			kept = kept[:i+1]
-			continue
-		}
-		kept = append(kept, *s)
-	}
-	res.Spans = kept
-}
-
 // fail answers a refused request with a google.rpc.Status, as OTLP/HTTP
 // asks, and asks for a retry where the spec lets senders retry.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, enc encoding, e *requestError) {

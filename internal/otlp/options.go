@@ -28,7 +28,9 @@ type Options struct {
 	MaxBodyBytes         int64
 	MaxDecompressedBytes int64
 	// Filter, when set, is applied to every span before the sink (it is
-	// the redaction hook). It may change the span in place.
+	// the redaction hook). It may change the span in place. The spans of
+	// one resource share its map: Filter sees it with the first of them,
+	// an empty map with the others (see Handler.filter).
 	Filter func(*span.Span)
 	Limits Limits
 	// RetryAfter is what 429 and 503 answers ask senders to wait.

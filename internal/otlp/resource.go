@@ -9,8 +9,10 @@ import (
 
 // resourceInfo is what a resource gives each of its spans, converted once.
 type resourceInfo struct {
-	attrs              map[string]any // cloned into each span
-	truncated, dropped int            // what the limits cut from attrs
+	// attrs is every span's OTel.Resource, one map: read-only once
+	// converted, but for the handler's filter (see Handler.filter).
+	attrs              map[string]any
+	truncated, dropped int // what the limits cut from attrs
 	service            span.Service
 	process            span.Process
 	containerID        string
