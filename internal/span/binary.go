@@ -38,7 +38,9 @@ const (
 )
 
 // AppendBinary appends the span's binary encoding to b.
-func (s *Span) AppendBinary(b []byte) []byte {
+func (s *Span) AppendBinary(b []byte) []byte { return s.appendBinary(b, nil) }
+
+func (s *Span) appendBinary(b []byte, c *BinaryEncoder) []byte {
 	b = append(b, binaryVersion)
 	b = binary.AppendUvarint(b, s.binaryFlags())
 	b = appendBinStr(b, s.ID)
@@ -83,7 +85,7 @@ func (s *Span) AppendBinary(b []byte) []byte {
 	}
 	b = appendBinStr(b, s.Event.Outcome)
 	if s.OTel != nil {
-		b = appendBinOTel(b, s.OTel)
+		b = appendBinOTel(b, s.OTel, c)
 	}
 	return appendBinVigil(b, &s.Vigil)
 }

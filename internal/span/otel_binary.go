@@ -28,7 +28,7 @@ const (
 	hasStatus
 )
 
-func appendBinOTel(b []byte, o *OTel) []byte {
+func appendBinOTel(b []byte, o *OTel, c *BinaryEncoder) []byte {
 	var flags uint64
 	if o.Scope != nil {
 		flags |= hasScope
@@ -38,7 +38,7 @@ func appendBinOTel(b []byte, o *OTel) []byte {
 	}
 	b = binary.AppendUvarint(b, flags)
 	b = appendBinAttrs(b, o.Attributes)
-	b = appendBinAttrs(b, o.Resource)
+	b = c.appendResource(b, o.Resource)
 	if o.Scope != nil {
 		b = appendBinStrs(b, o.Scope.Name, o.Scope.Version)
 	}

@@ -59,10 +59,11 @@ func prepareSpans(spans []span.Span, storedAt time.Time, sc *scratch) ([][]entry
 	}
 	buf := slices.Grow(sc.docs[:0], len(spans)*512) // a span with http is about 400 bytes
 	ends := make([]int, len(spans))
+	var enc span.BinaryEncoder // a resource shared by spans is encoded once
 	for i := range spans {
 		sp := spans[i] // a copy: StoredAt must not leak into the caller's value
 		sp.Vigil.StoredAt = &storedAt
-		buf = sp.AppendBinary(buf)
+		buf = enc.Append(buf, &sp)
 		ends[i] = len(buf)
 	}
 	sc.docs = buf
