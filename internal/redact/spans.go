@@ -56,7 +56,11 @@ func (r *Redactor) URLText(s string) string {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] == ' ' {
 			if i+1 < len(s) && (s[i+1] == '/' || hasScheme(s[i+1:])) {
-				return r.Text(s[:i+1]) + r.URL(s[i+1:])
+				head, tail := r.Text(s[:i+1]), r.URL(s[i+1:])
+				if head == s[:i+1] && tail == s[i+1:] { // nearly always: no copy
+					return s
+				}
+				return head + tail
 			}
 			break
 		}
