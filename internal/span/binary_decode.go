@@ -202,23 +202,31 @@ func (r *binReader) byte() byte {
 }
 
 func (r *binReader) uvarint() uint64 {
-	// binary.Uvarint without converting the string to bytes
-	var x uint64
+	x, n := Uvarint(r.s)
+	if n <= 0 {
+		r.fail(errors.New("truncated or overlong varint"))
+		return 0
+	}
+	r.s = r.s[n:]
+	return x
+}
+
+// Uvarint is binary.Uvarint over a string (no conversion to bytes): the
+// value and the bytes read, or n <= 0 for a truncated or overlong varint.
+func Uvarint(s string) (x uint64, n int) {
 	var shift uint
-	for i := 0; i < len(r.s) && i < binary.MaxVarintLen64; i++ {
-		c := r.s[i]
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
 		if c < 0x80 {
 			if i == binary.MaxVarintLen64-1 && c > 1 {
-				break
+				return 0, -(i + 1)
 			}
-			r.s = r.s[i+1:]
-			return x | uint64(c)<<shift
+			return x | uint64(c)<<shift, i + 1
 		}
 		x |= uint64(c&0x7f) << shift
 		shift += 7
 	}
-	r.fail(errors.New("truncated or overlong varint"))
-	return 0
+	return 0, 0
 }
 
 func (r *binReader) varint() int64 {

@@ -220,20 +220,14 @@ type blockReader struct {
 }
 
 func (r *blockReader) uvarint() uint64 {
-	var x uint64
-	var shift uint
-	for i := 0; i < len(r.b) && i < binary.MaxVarintLen64; i++ {
-		c := r.b[i]
-		if c < 0x80 {
-			r.b = r.b[i+1:]
-			return x | uint64(c)<<shift
-		}
-		x |= uint64(c&0x7f) << shift
-		shift += 7
+	x, n := span.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated varint")
+		r.b = ""
+		return 0
 	}
-	r.err = errors.New("truncated varint")
-	r.b = ""
-	return 0
+	r.b = r.b[n:]
+	return x
 }
 
 func (r *blockReader) str() string {
