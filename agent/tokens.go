@@ -1,6 +1,10 @@
 package agent
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+
+	"github.com/vigil-dev/vigil/internal/span"
+)
 
 // maxTokens bounds the tokens of one span.
 const maxTokens = 8
@@ -16,25 +20,19 @@ type tokenizer struct {
 }
 
 // tokens hashes the parts of values that carry a digit (ids, numbers,
-// order references), as correlation's own field extraction splits them.
+// order references), split by span.IdentifyingFields as correlation splits them.
 // Two allocations whatever the count: the tokens share one string.
 func (tk *tokenizer) tokens(values ...string) []string {
 	var hashes [maxTokens]uint64
 	n := 0
 	for _, v := range values {
-		start := -1
-		for i := 0; i <= len(v) && n < maxTokens; i++ {
-			if i < len(v) && isAlnum(v[i]) {
-				if start < 0 {
-					start = i
-				}
-				continue
-			}
-			if start >= 0 && i-start >= 2 && hasDigit(v[start:i]) {
-				hashes[n] = tk.hash(v[start:i])
-				n++
-			}
-			start = -1
+		span.IdentifyingFields(v, func(f string) bool {
+			hashes[n] = tk.hash(f)
+			n++
+			return n < maxTokens
+		})
+		if n == maxTokens {
+			break
 		}
 	}
 	if n == 0 {
@@ -64,17 +62,4 @@ func (tk *tokenizer) hash(s string) uint64 {
 		tk.seed, tk.init = maphash.MakeSeed(), true
 	}
 	return maphash.String(tk.seed, s)
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
-}
-
-func hasDigit(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			return true
-		}
-	}
-	return false
 }

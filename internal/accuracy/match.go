@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-dev/vigil/internal/span"
@@ -105,7 +106,7 @@ func normAddr(a string) string {
 	ap, err := netip.ParseAddrPort(a)
 	if err != nil {
 		// An IPv6 address without brackets, as Endpoint.IP + port gives.
-		if i := lastColon(a); i > 0 {
+		if i := strings.LastIndexByte(a, ':'); i > 0 {
 			if ip, err := netip.ParseAddr(a[:i]); err == nil {
 				if p, err := strconv.Atoi(a[i+1:]); err == nil {
 					ap = netip.AddrPortFrom(ip, uint16(p))
@@ -117,13 +118,4 @@ func normAddr(a string) string {
 		}
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
-}
-
-func lastColon(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == ':' {
-			return i
-		}
-	}
-	return -1
 }

@@ -13,11 +13,10 @@ import (
 func tokens(s *span.Span) []string {
 	var out []string
 	add := func(text string) {
-		for _, f := range strings.FieldsFunc(text, notAlnum) {
-			if len(f) >= 2 && hasDigit(f) {
-				out = append(out, f)
-			}
-		}
+		span.IdentifyingFields(text, func(f string) bool {
+			out = append(out, f)
+			return true
+		})
 	}
 	if s.HTTP != nil {
 		add(s.HTTP.Request.Path)
@@ -46,7 +45,7 @@ func operation(s *span.Span) string {
 		if start < 0 {
 			return
 		}
-		if f := name[start:end]; hasDigit(f) {
+		if f := name[start:end]; span.HasDigit(f) {
 			b.WriteString("{}")
 		} else {
 			b.WriteString(f)
@@ -54,7 +53,7 @@ func operation(s *span.Span) string {
 		start = -1
 	}
 	for i := 0; i < len(name); i++ {
-		if notAlnum(rune(name[i])) {
+		if !span.IsFieldByte(name[i]) {
 			flush(i)
 			b.WriteByte(name[i])
 		} else if start < 0 {
@@ -70,19 +69,6 @@ func pathOnly(target string) string {
 		return target[:i]
 	}
 	return target
-}
-
-func notAlnum(r rune) bool {
-	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 0x80)
-}
-
-func hasDigit(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			return true
-		}
-	}
-	return false
 }
 
 func threadOf(s *span.Span) int {
