@@ -1,7 +1,8 @@
 // Command vigil-agent-bench measures what the node agent costs the traced
 // application: loopback HTTP throughput under wrk with the agent capturing
 // the server against the same load without it (alternating rounds in one
-// run), the kernel time per BPF program run (kernel.bpf_stats_enabled), the
+// run), the kernel time per BPF program run (kernel.bpf_stats_enabled, in
+// a run of its own: the statistics cost time themselves), the
 // events and spans handled, ring-buffer drops and the agent's memory.
 // It needs root and wrk.
 package main
@@ -29,7 +30,6 @@ import (
 
 	"github.com/vigil-dev/vigil/agent"
 	"github.com/vigil-dev/vigil/agent/agentcli"
-	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -49,7 +49,7 @@ func (d *discardWriter) WriteSpans(_ context.Context, s []span.Span) error {
 
 func main() {
 	if os.Getenv("VIGIL_BENCH_SERVE") == "1" {
-		if err := traffic.Serve("127.0.0.1:0", os.Stdout); err != nil {
+		if err := serve(os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -58,7 +58,7 @@ func main() {
 	duration := flag.Duration("duration", 6*time.Second, "length of each wrk run")
 	conns := flag.Int("conns", 16, "wrk connections")
 	rounds := flag.Int("rounds", 5, "baseline/agent round pairs")
-	path := flag.String("path", "/hello", "request path")
+	path := flag.String("path", "/hello", "request path: /hello (17 bytes, the worst case) or /api/products?page=3 (a 2.5 KB JSON page)")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "server alone on CPU 0 (GOMAXPROCS=1); wrk and the agent on the other CPUs: measures what the traced process itself pays")
@@ -104,8 +104,12 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		return err
 	}
 	defer t.stop()
-	_ = os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0)
-	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
+	// BPF run-time statistics cost two clock reads per program run (on a
+	// VM, a paravirtual clock: here as much as the programs themselves), so
+	// the throughput rounds run without them and one more traced run
+	// measures the kernel time.
+	setBPFStats(false)
+	defer setBPFStats(false)
 	fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
 	if pin {
 		fmt.Printf("pinned: server on CPU 0 with GOMAXPROCS=1; wrk and the agent on CPUs %s\n", otherCPUs())
@@ -113,30 +117,39 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		fmt.Println("shared: server, load and the agent compete for every CPU")
 	}
 
-	var base, traced, ratios, cpuRatios []float64
+	var base, traced, ratios, cpuRatios, serverRatios []float64
 	var last roundStats
 	for r := 0; r < rounds; r++ {
-		b, bcpu, err := loadCPU(t, d)
+		b, err := loadCPU(t, d)
 		if err != nil {
 			return err
 		}
-		baseCPU := bcpu.Seconds() / (b * d.Seconds()) // per request
 		st, err := tracedRound(t, d)
 		if err != nil {
 			return err
 		}
-		tracedCPU := st.loadCPU.Seconds() / (st.rps * d.Seconds())
-		base, traced, ratios = append(base, b), append(traced, st.rps), append(ratios, st.rps/b)
+		baseCPU, tracedCPU := b.perReq(b.all, d), st.load.perReq(st.load.all, d)
+		baseSrv, tracedSrv := b.perReq(b.server, d), st.load.perReq(st.load.server, d)
+		base, traced, ratios = append(base, b.rps), append(traced, st.rps), append(ratios, st.rps/b.rps)
 		cpuRatios = append(cpuRatios, baseCPU/tracedCPU)
+		serverRatios = append(serverRatios, baseSrv/tracedSrv)
 		last = st
-		fmt.Printf("round %d: baseline %.0f req/s at %.1f µs CPU/req, with agent %.0f req/s (%.1f%%) at %.1f µs CPU/req (%.1f%%); events %d, spans stored %d, ring drops %d, kernel %.0f ns/run\n",
-			r+1, b, baseCPU*1e6, st.rps, 100*st.rps/b, tracedCPU*1e6, 100*baseCPU/tracedCPU, st.events, st.spans, st.drops, st.nsPerRun)
+		fmt.Printf("round %d: baseline %.0f req/s at %.1f µs CPU/req (server %.1f), with agent %.0f req/s (%.1f%%) at %.1f µs CPU/req (%.1f%%; server %.1f, %.1f%%); events %d, spans stored %d, ring drops %d\n",
+			r+1, b.rps, baseCPU*1e6, baseSrv*1e6, st.rps, 100*st.rps/b.rps, tracedCPU*1e6, 100*baseCPU/tracedCPU, tracedSrv*1e6, 100*baseSrv/tracedSrv, st.events, st.spans, st.drops)
+	}
+	setBPFStats(true)
+	kst, err := tracedRound(t, d)
+	setBPFStats(false)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("\nthroughput with the agent: %.1f%% of baseline (median of the %d round ratios; medians %.0f vs %.0f req/s; target >= 97%%)\n",
 		100*median(ratios), len(ratios), median(traced), median(base))
-	fmt.Printf("CPU-normalised throughput (CPU per request of server+wrk+agent, baseline over traced): %.1f%%\n", 100*median(cpuRatios))
-	fmt.Printf("kernel time per BPF program run: %.0f ns (target <= 1000 ns); per event: %.0f ns\n", last.nsPerRun, last.nsPerRun*float64(last.runs)/float64(max(last.events, 1)))
-	for _, l := range last.perProgRuns {
+	fmt.Printf("CPU-normalised throughput (CPU per request of server+load+agent, baseline over traced): %.1f%%\n", 100*median(cpuRatios))
+	fmt.Printf("traced server's own CPU per request, baseline over traced (what the application pays where the agent has a core of its own): %.1f%% (rounds %s)\n", 100*median(serverRatios), percents(serverRatios))
+	fmt.Printf("kernel time per BPF program run (one more traced run with kernel.bpf_stats_enabled, %.0f req/s): %.0f ns (target <= 1000 ns); per event: %.0f ns\n",
+		kst.rps, kst.nsPerRun, kst.nsPerRun*float64(kst.runs)/float64(max(kst.events, 1)))
+	for _, l := range kst.perProgRuns {
 		fmt.Println("  " + l)
 	}
 	fmt.Printf("events handled: %.0f/s with %d ring-buffer drops\n", float64(last.events)/d.Seconds(), last.drops)
@@ -146,16 +159,15 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 }
 
 type roundStats struct {
-	rps           float64
 	events, spans uint64
 	drops         uint64
 	runs          uint64
 	nsPerRun      float64
 	maxRSS        int64
 	cpu           time.Duration
-	loadCPU       time.Duration
-	perProg       map[string]float64
-	perProgRuns   []string
+	load
+	perProg     map[string]float64
+	perProgRuns []string
 }
 
 // tracedRound runs the load while an agent (spool and embedded store
@@ -195,7 +207,7 @@ func tracedRound(t *target, d time.Duration) (roundStats, error) {
 	}
 	progs := emb.Agent().Capture().Programs()
 	before := programStats(progs)
-	st.rps, st.loadCPU, err = loadCPU(t, d)
+	st.load, err = loadCPU(t, d)
 	if err != nil {
 		emb.Stop()
 		return st, err
@@ -253,12 +265,25 @@ var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 // loadCPU runs the load and returns requests per second and the CPU time
 // the load generator, the server and this process (the agent) used
 // meanwhile: CPU per request is a second view of the cost besides
-// throughput.
-func loadCPU(t *target, d time.Duration) (float64, time.Duration, error) {
+// throughput. The server's own CPU per request is what the traced process
+// pays itself: the BPF programs run inside its syscalls.
+func loadCPU(t *target, d time.Duration) (load, error) {
 	server0, self0 := procCPU(t.pid), cpuTime()
 	rps, genUsed, err := t.run(d)
-	used := genUsed + procCPU(t.pid) - server0 + cpuTime() - self0
-	return rps, used, err
+	server := procCPU(t.pid) - server0
+	return load{rps: rps, all: genUsed + server + cpuTime() - self0, server: server}, err
+}
+
+// load is one run's throughput and the CPU time used meanwhile, in all and
+// by the server alone.
+type load struct {
+	rps         float64
+	all, server time.Duration
+}
+
+// perReq is CPU time per request in seconds.
+func (l load) perReq(cpu time.Duration, d time.Duration) float64 {
+	return cpu.Seconds() / (l.rps * d.Seconds())
 }
 
 func runWrk(url string, conns int, d time.Duration) (float64, time.Duration, error) {
@@ -302,6 +327,24 @@ func startServer() (*exec.Cmd, string, error) {
 		return nil, "", fmt.Errorf("reading the server address: %w", err)
 	}
 	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), nil
+}
+
+func setBPFStats(on bool) {
+	v := []byte("0")
+	if on {
+		v = []byte("1")
+	}
+	if err := os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", v, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench: kernel.bpf_stats_enabled:", err)
+	}
+}
+
+func percents(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.1f%%", 100*x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func median(v []float64) float64 {

@@ -56,23 +56,62 @@ func pinSelf() error {
 	return nil
 }
 
-// procCPU is the user+system time of a process from /proc/PID/stat.
+// procCPU is the user+system time of a process from /proc/PID/stat, with
+// its children's: those it waited for and those still running (PostgreSQL
+// serves each connection from a child of the postmaster).
 func procCPU(pid int) time.Duration {
-	if pid <= 0 {
+	own, waited, ok := statCPU(pid)
+	if !ok {
 		return 0
+	}
+	total := own + waited
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid || parentOf(child) != pid {
+			continue
+		}
+		if c, _, ok := statCPU(child); ok {
+			total += c
+		}
+	}
+	return total
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name:
+// f[0] is the state (field 3 of proc(5)).
+func statFields(pid int) []string {
+	if pid <= 0 {
+		return nil
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+}
+
+func parentOf(pid int) int {
+	f := statFields(pid)
+	if len(f) < 2 {
 		return 0
 	}
-	// Fields after the ")" that ends the command: state is field 3, utime 14, stime 15.
-	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// statCPU is a process's own utime+stime and its waited-for children's
+// cutime+cstime.
+func statCPU(pid int) (own, children time.Duration, ok bool) {
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0, 0, false
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
+	var t [4]int64
+	for i := range t {
+		t[i], _ = strconv.ParseInt(f[11+i], 10, 64)
+	}
 	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clkTck }
+	return tick(t[0] + t[1]), tick(t[2] + t[3]), true
 }
