@@ -114,7 +114,7 @@ func (d *decoder) value(a *attrConv, lo, hi, depth, wdepth int, prev *any) (_ an
 	if lo+2 <= hi {
 		switch b := d.b[lo:hi]; {
 		case b[0] == 0x0a && b[1] < 0x80 && int(b[1]) == len(b)-2:
-			return box(a.str(d.s[lo+2:hi]), prev), true, nil
+			return boxStr(a, d.s[lo+2:hi], prev), true, nil
 		case b[0] == 0x18:
 			if x, n := protowire.ConsumeVarint(b[1:]); n == len(b)-1 {
 				return box(int64(x), prev), true, nil
@@ -144,7 +144,7 @@ func (d *decoder) value(a *attrConv, lo, hi, depth, wdepth int, prev *any) (_ an
 	}
 	switch v.num {
 	case 1:
-		return box(a.str(d.str(v)), prev), true, nil
+		return boxStr(a, d.str(v), prev), true, nil
 	case 2:
 		return v.v != 0, true, nil
 	case 3:
@@ -184,6 +184,18 @@ func box[T string | int64](x T, prev *any) any {
 	}
 	*prev = x
 	return *prev
+}
+
+// boxStr is box(a.str(raw), prev), without checking raw again when it
+// is *prev: what str returns is valid and short enough, so str would
+// return it unchanged and count nothing.
+func boxStr(a *attrConv, raw string, prev *any) any {
+	if prev != nil {
+		if p, ok := (*prev).(string); ok && p == raw {
+			return *prev
+		}
+	}
+	return box(a.str(raw), prev)
 }
 
 // skipReplaced checks an array or map value that is not converted.

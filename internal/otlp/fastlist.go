@@ -50,8 +50,18 @@ func (l *spanAttrs) add(d *decoder, a *attrConv, lo, hi int) error {
 		a.dropped += btoi(err == nil)
 		return err
 	}
-	l.keys[i], l.vals[i], l.ok[i], l.fresh[i] = a.str(k), v, true, !sameScalar(v, before)
+	l.keys[i], l.vals[i], l.ok[i], l.fresh[i] = l.key(a, i, k), v, true, !sameScalar(v, before)
 	return nil
+}
+
+// key is a.str(k), or the key listed at i before when k is that one:
+// str returned it, so it is valid and short enough, and sharing it makes
+// sameKeys compare pointers.
+func (l *spanAttrs) key(a *attrConv, i int, k string) string {
+	if k == l.keys[i] {
+		return l.keys[i]
+	}
+	return a.str(k)
 }
 
 // sameScalar reports whether v is a string or integer equal to before
