@@ -22,7 +22,7 @@ func TestAttributesPastKeyCache(t *testing.T) {
 		require.Equal(t, Placeholder, attrs[fmt.Sprintf("app.k%d.password", i)], "key %d", i)
 		require.Equal(t, "https://a.example/x?token="+Placeholder, attrs["url.full"])
 	}
-	require.LessOrEqual(t, len(*r.attrKinds.Load()), maxCachedKeys)
+	require.LessOrEqual(t, r.attrKinds.len(), maxCachedKeys)
 }
 
 // TestAttributeJSONAfterWhiteSpace checks the JSON detection of string
@@ -40,4 +40,28 @@ func TestAttributeJSONAfterWhiteSpace(t *testing.T) {
 		require.NotContains(t, attrs["list"], `"s"`, "lead %q", lead)
 		require.Equal(t, lead, attrs["blank"])
 	}
+}
+
+// TestAttributesRememberOnlyClean checks the per-key memory of clean
+// values: a value that was redacted, or counted without changing, is
+// redacted and counted every time; a remembered one stays as it is.
+func TestAttributesRememberOnlyClean(t *testing.T) {
+	r := MustNew(Default())
+	for range 3 {
+		attrs := map[string]any{"url.query": "a=1", "note": "plain"}
+		r.Attributes(attrs)
+		require.Equal(t, map[string]any{"url.query": "a=1", "note": "plain"}, attrs)
+	}
+	for i := range 3 {
+		// already redacted: unchanged, yet counted as a redaction
+		attrs := map[string]any{"url.query": "token=" + Placeholder, "note": "Bearer abc"}
+		r.Attributes(attrs)
+		require.Equal(t, "token="+Placeholder, attrs["url.query"])
+		require.Equal(t, "Bearer "+Placeholder, attrs["note"])
+		require.Equal(t, uint64(i+1), r.Counts()["query:token"])
+		require.Equal(t, uint64(i+1), r.Counts()["pattern:bearer"])
+	}
+	attrs := map[string]any{"url.query": "a=1", "note": "plain"}
+	r.Attributes(attrs)
+	require.Equal(t, map[string]any{"url.query": "a=1", "note": "plain"}, attrs)
 }

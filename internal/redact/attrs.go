@@ -1,8 +1,8 @@
 package redact
 
 import (
-	"maps"
 	"strings"
+	"sync/atomic"
 )
 
 // Header redacts one header value. keep is false when the header must be
@@ -76,23 +76,42 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 		case f != nil && f.action == ActionRedact:
 			f.add(1)
 			attrs[k] = redactAll(v)
-		case kind.url:
+		case kind.clean.has(v): // as it was the last time: nothing to do
+		default:
 			if s, ok := v.(string); ok {
-				var out string
-				if k == "url.query" {
-					out = r.Query(s)
-				} else {
-					out = r.URL(s)
-				}
-				if out != s { // an unchanged string stored again is boxed again
-					attrs[k] = out
-				}
+				r.stringAttr(attrs, k, kind, v, s)
 				continue
 			}
-			attrs[k] = r.anyValue(v)
-		default:
+			if kind.url {
+				attrs[k] = r.anyValue(v)
+				continue
+			}
 			r.redactValue(attrs, k, v)
 		}
+	}
+}
+
+// stringAttr redacts the string attribute k, which is v, and remembers
+// it when it is clean: exporters repeat most values span after span.
+func (r *Redactor) stringAttr(attrs map[string]any, k string, kind attrKind, v any, s string) {
+	before := r.redactions.Load()
+	var out string
+	switch {
+	case kind.url && k == "url.query":
+		out = r.Query(s)
+	case kind.url:
+		out = r.URL(s)
+	default:
+		out = r.attrString(s)
+	}
+	if out != s { // an unchanged string stored again is boxed again
+		attrs[k] = out
+		return
+	}
+	// Unchanged and nothing counted (by anyone, meanwhile): redacting s
+	// again would do nothing.
+	if r.redactions.Load() == before {
+		kind.clean.set(v)
 	}
 }
 
@@ -112,46 +131,40 @@ func (r *Redactor) redactValue(attrs map[string]any, k string, v any) {
 
 // attrKind is what Attributes does with a key.
 type attrKind struct {
-	rule *fieldRule // nil: no rule
-	url  bool       // one of urlKeys
+	rule  *fieldRule  // nil: no rule
+	url   bool        // one of urlKeys
+	clean *cleanValue // nil: not remembered
 }
 
-// attrKind is remembered per key: an exporter sends the same few dozen
-// keys on every span, and matching a key against every rule was a third
-// of the cost of an OTLP span. Reads are a plain map lookup; a new key
-// copies the map (keys are few, and bounded).
+// attrKind is remembered per key: matching a key against every rule was
+// a third of the cost of an OTLP span.
 func (r *Redactor) attrKind(k string) attrKind {
-	if m := r.attrKinds.Load(); m != nil {
-		if v, ok := (*m)[k]; ok {
-			return v
-		}
-	}
-	v := attrKind{rule: r.matchAttr(k), url: urlKeys[k]}
-	r.attrMu.Lock()
-	defer r.attrMu.Unlock()
-	old := r.attrKinds.Load()
-	if old != nil && len(*old) >= maxCachedKeys { // never grow without bound
+	if v, ok := r.attrKinds.get(k); ok {
 		return v
 	}
-	m := make(map[string]attrKind, 1+mapLen(old))
-	if old != nil {
-		maps.Copy(m, *old)
+	v := attrKind{rule: r.matchAttr(k), url: urlKeys[k]}
+	if (v.rule == nil || v.rule.action == ActionKeep) && !r.attrKinds.full() {
+		v.clean = new(cleanValue)
 	}
-	m[strings.Clone(k)] = v
-	r.attrKinds.Store(&m)
-	return v
+	return r.attrKinds.put(k, v)
 }
 
-func mapLen(m *map[string]attrKind) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
+// cleanValue is the last string value of an attribute key that
+// redaction left unchanged without counting anything: redacting it again
+// would do the same. The nil *cleanValue remembers nothing.
+type cleanValue struct {
+	v atomic.Value // a string, boxed as in the attributes' map
 }
 
-// maxCachedKeys bounds the attribute keys whose kind is remembered; each
-// new one copies the map, so the bound also bounds that work.
-const maxCachedKeys = 1024
+// has reports whether v is the remembered string (never panics: a
+// string is comparable).
+func (c *cleanValue) has(v any) bool { return c != nil && c.v.Load() == v }
+
+func (c *cleanValue) set(v any) {
+	if c != nil {
+		c.v.Store(v)
+	}
+}
 
 func (r *Redactor) matchAttr(k string) *fieldRule {
 	for _, p := range headerPrefixes {

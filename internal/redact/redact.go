@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 )
 
@@ -30,17 +29,26 @@ type Redactor struct {
 	card                 *counter    // the built-in credit card scanner
 	userinfo             *counter    // credentials in URLs
 	counters             []*counter
-	attrKinds            atomic.Pointer[map[string]attrKind] // by attribute key; never changed once stored
-	attrMu               sync.Mutex                          // serialises additions to attrKinds
+	attrKinds            nameCache[attrKind]   // by attribute key
+	queryRules           nameCache[*fieldRule] // by decoded query parameter name
+	// redactions counts every redaction of every rule: a call that left
+	// it unchanged counted nothing.
+	redactions atomic.Uint64
 }
 
-// counter counts the redactions of one rule.
+// counter counts the redactions of one rule, and of all rules in all.
 type counter struct {
 	name string
 	n    atomic.Uint64
+	all  *atomic.Uint64 // Redactor.redactions
 }
 
-func (c *counter) add(n int) { c.n.Add(uint64(n)) }
+func (c *counter) add(n int) {
+	if n != 0 {
+		c.n.Add(uint64(n))
+		c.all.Add(uint64(n))
+	}
+}
 
 // New compiles c. Only the rules of c are validated; the built-in ones are
 // known to be good.
@@ -95,7 +103,7 @@ func MustNew(c Config) *Redactor {
 }
 
 func (r *Redactor) counter(name string) *counter {
-	c := &counter{name: name}
+	c := &counter{name: name, all: &r.redactions}
 	r.counters = append(r.counters, c)
 	return c
 }

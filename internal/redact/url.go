@@ -199,7 +199,7 @@ func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 	pair := w.src[start:end]
 	name, value, hasValue := strings.Cut(pair, "=")
 	dname := unescapeQuery(name)
-	f := r.query.match(dname)
+	f := r.queryRule(dname)
 	switch {
 	case f != nil && f.action == ActionDrop:
 		f.add(1)
@@ -229,6 +229,23 @@ func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 	}
 	*kept = true
 }
+
+// queryRule is r.query.match(name), remembered for short names (query
+// parameter names repeat as much as attribute keys do).
+func (r *Redactor) queryRule(name string) *fieldRule {
+	if f, ok := r.queryRules.get(name); ok {
+		return f
+	}
+	f := r.query.match(name)
+	if len(name) <= maxCachedName {
+		f = r.queryRules.put(name, f)
+	}
+	return f
+}
+
+// maxCachedName bounds the length of a cached query parameter name: they
+// come from traffic, and a cache of long ones would hold a lot.
+const maxCachedName = 64
 
 // queryText applies the value patterns to a query component s, decoded
 // as dec, and escapes it again when it changed.
