@@ -165,16 +165,22 @@ func appendBinStrs(b []byte, ss ...string) []byte {
 // appendBinStr appends a length-prefixed string, with each byte that is not
 // valid UTF-8 replaced by U+FFFD as AppendJSON replaces it.
 func appendBinStr(b []byte, s string) []byte {
-	mark := len(b)
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	start := len(b)
-	b = append(b, s...)
-	// Nearly every string is ASCII: checking the copy a word at a time is
-	// cheaper than utf8.ValidString.
-	if isASCII(b[start:]) || utf8.ValidString(s) {
-		return b
+	// Nearly every string is short and ASCII: a one-byte length, and
+	// checking the copy a word at a time is cheaper than utf8.ValidString.
+	if len(s) < 0x80 {
+		b = append(append(b, byte(len(s))), s...)
+		if isASCII(b[len(b)-len(s):]) {
+			return b
+		}
+		b = b[:len(b)-len(s)-1]
 	}
-	b = b[:mark]
+	return appendBinStrSlow(b, s)
+}
+
+func appendBinStrSlow(b []byte, s string) []byte {
+	if utf8.ValidString(s) {
+		return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+	}
 	valid := make([]byte, 0, len(s)+8)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -189,16 +195,25 @@ func appendBinStr(b []byte, s string) []byte {
 	return append(b, valid...)
 }
 
+// isASCII reads p a word at a time, the last word overlapping the one
+// before rather than a byte loop for the rest (most strings are short).
 func isASCII(p []byte) bool {
-	var acc uint64
-	for len(p) >= 8 {
-		acc |= binary.LittleEndian.Uint64(p)
-		p = p[8:]
+	n := len(p)
+	switch {
+	case n >= 8:
+		acc := binary.LittleEndian.Uint64(p[n-8:])
+		for ; len(p) > 8; p = p[8:] {
+			acc |= binary.LittleEndian.Uint64(p)
+		}
+		return acc&0x8080808080808080 == 0
+	case n >= 4:
+		return (binary.LittleEndian.Uint32(p)|binary.LittleEndian.Uint32(p[n-4:]))&0x80808080 == 0
 	}
+	var acc byte
 	for _, c := range p {
-		acc |= uint64(c)
+		acc |= c
 	}
-	return acc&0x8080808080808080 == 0
+	return acc < 0x80
 }
 
 // Times in UTC within years 0-9999 (every stored time) are seconds and
@@ -209,13 +224,30 @@ const (
 	timeText = 1
 )
 
+// The Unix seconds of years 0-9999 in UTC.
+const (
+	minUnixYear0    = -62167219200 // 0000-01-01T00:00:00Z
+	maxUnixYear9999 = 253402300799 // 9999-12-31T23:59:59Z
+)
+
 func appendBinTime(b []byte, t time.Time) []byte {
-	if _, off := t.Zone(); off == 0 && uint(t.Year()) <= 9999 {
+	// Reading the offset looks the zone up, and the year is a date
+	// computation: a UTC time needs neither, its seconds say it all.
+	if sec := t.Unix(); sec >= minUnixYear0 && sec <= maxUnixYear9999 && isUTC(t) {
 		b = append(b, timeUnix)
-		b = binary.AppendVarint(b, t.Unix())
+		b = binary.AppendVarint(b, sec)
 		return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 	}
 	b = append(b, timeText)
 	var buf [64]byte
 	return appendBinStr(b, string(appendTime(buf[:0], t)))
+}
+
+// isUTC reports whether t's offset is zero.
+func isUTC(t time.Time) bool {
+	if t.Location() == time.UTC {
+		return true
+	}
+	_, off := t.Zone()
+	return off == 0
 }

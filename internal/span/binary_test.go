@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,7 @@ func TestBinaryEdgeCases(t *testing.T) {
 	at := time.Date(2026, 11, 22, 10, 0, 0, 5, time.UTC)
 	local := at.In(time.Local)
 	zero := time.Time{}
+	last := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
 	for _, tc := range []struct {
 		name string
 		sp   Span
@@ -53,6 +55,10 @@ func TestBinaryEdgeCases(t *testing.T) {
 		{"empty otel", Span{OTel: &OTel{}}},
 		{"big numbers", Span{Process: Process{PID: math.MaxInt64}, Span: Info{Duration: Micros{US: math.MinInt64}}}},
 		{"invalid utf-8", Span{ID: "a\xffb\xe2\x82", Service: Service{Name: "\xed\xa0\x80"}}},
+		{"first and last years", Span{Timestamp: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+			Vigil: Vigil{StoredAt: &last}}},
+		{"strings of every length", Span{ID: strings.Repeat("x", 200), Trace: Trace{ID: "ab\u00e9"},
+			Span: Info{Name: "1234567\xff", Kind: "abc\xc3\xa9", Type: "\xe9", Subtype: strings.Repeat("é", 100)}}},
 		{"bench span", benchSpan()},
 		{"attribute values", Span{OTel: &OTel{Attributes: map[string]any{
 			"nan": math.NaN(), "inf": math.Inf(1), "big": int64(1<<53 + 1), "int": 7, "int32": int32(5),
