@@ -117,7 +117,7 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 	c.cfg = bpf.CaptureVigilConfig{
 		SelfTgid:    self,
 		Capture:     uint32(opts.CaptureBytes),
-		WakeupBytes: uint32(opts.WakeupBytes),
+		WakeupBytes: wakeupPerCPU(opts.WakeupBytes),
 	}
 	if err := c.SetFilter(f); err != nil {
 		c.Close()
@@ -217,6 +217,16 @@ func replaceKeys[K comparable](m *ebpf.Map, keys []K) error {
 func (c *Capture) Read(rec *ringbuf.Record, deadline time.Time) error {
 	c.reader.SetDeadline(deadline)
 	return c.reader.ReadInto(rec)
+}
+
+// wakeupPerCPU divides the wakeup threshold among the CPUs: each counts
+// what it queued itself, so no more than about n bytes wait in all.
+func wakeupPerCPU(n int) uint32 {
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil || cpus < 1 {
+		cpus = 1
+	}
+	return uint32(n / cpus)
 }
 
 // KernelStats are the programs' counters, summed over CPUs.

@@ -142,11 +142,20 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 	return false;
 }
 
-static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg)
+/* vigil_wakeup_flags batches wakeups per CPU: asking the ring how much is
+ * queued reads the consumer's position, a cache line the reader writes
+ * from another CPU, on every event. */
+static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg, __u32 size)
 {
-	if (bpf_ringbuf_query(&vigil_events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+	__u32 idx = VIGIL_STAT_UNWOKEN;
+	__u64 *v = bpf_map_lookup_elem(&vigil_stats, &idx);
+	if (!v)
 		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	*v += size;
+	if (*v < cfg->wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*v = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 #include "conn.h"

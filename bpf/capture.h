@@ -47,7 +47,8 @@ enum vigil_stat {
 	VIGIL_STAT_TLS_BYTES = 6,     /* plaintext bytes SSL_read/SSL_write moved */
 	VIGIL_STAT_TLS_NO_FD = 7,     /* plaintext whose socket was never seen: lost */
 	VIGIL_STAT_TLS_CIPHER = 8,    /* ciphertext bytes not copied: plaintext is */
-	VIGIL_STAT_COUNT = 9,
+	VIGIL_STAT_UNWOKEN = 9,       /* bytes this CPU queued since it last woke the reader */
+	VIGIL_STAT_COUNT = 10,
 };
 
 /* vigil_data_event flags. */
@@ -66,7 +67,7 @@ struct vigil_config {
 	__u32 flags;        /* enum vigil_filter */
 	__u32 self_tgid;    /* the agent itself is never traced */
 	__u32 capture;      /* bytes copied per syscall, <= VIGIL_MAX_CAPTURE */
-	__u32 wakeup_bytes; /* wake the reader when this much is queued */
+	__u32 wakeup_bytes; /* wake the reader when one CPU queued this much */
 	__u32 cgroup_mode;  /* enum vigil_cgroup_mode */
 	__u32 _pad;
 };
@@ -76,8 +77,9 @@ struct vigil_conn {
 	__u64 off[2];     /* stream offsets per direction */
 	__u64 tls_off[2]; /* plaintext offsets per direction */
 	__u8 role;
-	__u8 tls; /* a TLS library call used it: ciphertext is not copied */
-	__u8 _pad[6];
+	__u8 tls;   /* a TLS library call used it: ciphertext is not copied */
+	__u8 plain; /* began with text: no TLS inside, no TLS lookups */
+	__u8 _pad[5];
 };
 
 

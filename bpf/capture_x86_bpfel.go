@@ -30,7 +30,8 @@ type CaptureVigilConn struct {
 	TlsOff [2]uint64
 	Role   uint8
 	Tls    uint8
-	Pad    [6]uint8
+	Plain  uint8
+	Pad    [5]uint8
 }
 
 type CaptureVigilConnEvent struct {
@@ -95,7 +96,8 @@ const (
 	CaptureVigilStatVIGIL_STAT_TLS_BYTES     CaptureVigilStat = 6
 	CaptureVigilStatVIGIL_STAT_TLS_NO_FD     CaptureVigilStat = 7
 	CaptureVigilStatVIGIL_STAT_TLS_CIPHER    CaptureVigilStat = 8
-	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 9
+	CaptureVigilStatVIGIL_STAT_UNWOKEN       CaptureVigilStat = 9
+	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 10
 )
 
 type CaptureVigilTlsCall struct {

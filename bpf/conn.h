@@ -102,7 +102,7 @@ static __always_inline struct vigil_conn *vigil_conn_open(struct vigil_config *c
 	ev.conn_id = c.id;
 	ev.ts = c.id;
 	ev.cgroup_id = vigil_cgroup_id(cfg);
-	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), vigil_wakeup_flags(cfg)))
+	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), vigil_wakeup_flags(cfg, sizeof(ev))))
 		vigil_count(VIGIL_STAT_CTRL_DROPS, 1);
 	return bpf_map_lookup_elem(&vigil_conns, &key);
 }
@@ -142,6 +142,6 @@ static __always_inline void vigil_conn_close(struct vigil_config *cfg, __u64 pid
 	ev.off[0] = c->off[0];
 	ev.off[1] = c->off[1];
 	bpf_map_delete_elem(&vigil_conns, &key);
-	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), vigil_wakeup_flags(cfg)))
+	if (bpf_ringbuf_output(&vigil_events, &ev, sizeof(ev), vigil_wakeup_flags(cfg, sizeof(ev))))
 		vigil_count(VIGIL_STAT_CTRL_DROPS, 1);
 }

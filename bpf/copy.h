@@ -69,7 +69,7 @@ static __always_inline bool vigil_output(struct vigil_config *cfg, struct vigil_
 	s->ev.end = end;
 	s->ev.len = ret > 0xffffffff ? 0xffffffff : (__u32)ret;
 	s->ev.cap = cap;
-	if (bpf_ringbuf_output(&vigil_events, s, sizeof(s->ev) + cap, vigil_wakeup_flags(cfg))) {
+	if (bpf_ringbuf_output(&vigil_events, s, sizeof(s->ev) + cap, vigil_wakeup_flags(cfg, sizeof(s->ev) + cap))) {
 		vigil_count(VIGIL_STAT_DATA_DROPS, 1);
 		vigil_count(VIGIL_STAT_DROPPED_BYTES, ret);
 		return false;

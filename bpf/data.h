@@ -3,6 +3,19 @@
  * between entry and exit. */
 #define VIGIL_MSG_PEEK 2
 
+/* vigil_note_plain marks a stream that began with printable text (HTTP,
+ * Redis, DNS over TCP never does): TLS records begin with a byte below
+ * 0x18 and the protocols vigil parses upgrade to TLS only from binary
+ * openings (PostgreSQL's SSLRequest, MySQL's handshake), so the connection's
+ * later I/O skips the TLS call lookups. Only a stream seen from its start
+ * (connect or accept observed) qualifies: a read joined mid-way may begin
+ * inside a TLS record. SMTP-style STARTTLS after text is not followed. */
+static __always_inline void vigil_note_plain(struct vigil_conn *c, __u64 off, __u32 cap, __u8 first)
+{
+	if (off == 0 && cap > 0 && c->role != VIGIL_ROLE_UNKNOWN && first >= 0x20 && first < 0x7f)
+		c->plain = 1;
+}
+
 /* vigil_data handles the exit of a data syscall on fd that moved ret bytes
  * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr);
  * g is the Go goroutine register, for Go's TLS calls (go.h).
@@ -22,7 +35,9 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if (!c)
 		return 0;
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
-	struct vigil_tls_call *tc = vigil_tls_note_fd(pid_tgid, fd, g, c->id);
+	struct vigil_tls_call *tc = 0;
+	if (!c->plain)
+		tc = vigil_tls_note_fd(pid_tgid, fd, g, c->id);
 	if (tc || c->tls) {
 		c->tls = 1;
 		vigil_count(VIGIL_STAT_TLS_CIPHER, ret);
@@ -43,6 +58,7 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if ((__u64)ret < want)
 		want = (__u32)ret;
 	__u32 cap = vigil_copy(s, kind, ptr, cnt, want);
+	vigil_note_plain(c, off, cap, s->data[0]);
 	__u64 now = bpf_ktime_get_ns(); /* the exit alone is observed: see capture.c */
 	vigil_output(cfg, s, pid_tgid, fd, conn_id, off, now, now, ret, cap, dir, 0);
 	return 0;
