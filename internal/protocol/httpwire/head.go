@@ -3,6 +3,7 @@ package httpwire
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // maxHead bounds a header block; a longer one is given up on.
@@ -62,6 +63,7 @@ func classify(b []byte) startKind {
 // parseHead parses a complete header block (terminator included).
 func parseHead(b []byte, isReq bool) (head, bool) {
 	h := head{contentLength: -1}
+	var kept keptValues
 	eol := bytes.IndexByte(b, '\n')
 	if eol < 0 {
 		return h, false
@@ -73,18 +75,18 @@ func parseHead(b []byte, isReq bool) (head, bool) {
 		if sp1 <= 0 || sp2 <= sp1 || !bytes.HasPrefix(line[sp2+1:], httpPrefix) {
 			return h, false
 		}
-		h.method, h.target = intern(line[:sp1]), string(line[sp1+1:sp2])
+		h.method, kept.target = intern(line[:sp1]), line[sp1+1:sp2]
 		h.version = intern(line[sp2+1+5:])
 	} else {
 		if !bytes.HasPrefix(line, httpPrefix) || len(line) < 12 || line[8] != ' ' {
 			return h, false
 		}
 		h.version = intern(line[5:8])
-		st, err := strconv.Atoi(string(line[9:12]))
-		if err != nil || st < 100 || st > 999 {
+		st, ok := parseDecimal(line[9:12])
+		if !ok || st < 100 || st > 999 {
 			return h, false
 		}
-		h.status = st
+		h.status = int(st)
 	}
 	if h.version == "1.0" {
 		h.connClose = true
@@ -99,57 +101,112 @@ func parseHead(b []byte, isReq bool) (head, bool) {
 		if len(line) == 0 {
 			break
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			continue // obsolete folding or junk: ignored as Go's server would reject, not our job
-		}
-		if !h.header(line[:colon], bytes.TrimSpace(line[colon+1:])) {
+		// Other lines, obsolete folding and junk included, are ignored: Go's
+		// server would reject them, not our job.
+		if !h.header(line, &kept) {
 			return h, false
 		}
 	}
+	kept.copyTo(&h)
 	return h, true
 }
 
-// header records the fields the agent uses; it fails on a malformed length.
-func (h *head) header(name, value []byte) bool {
-	// Dispatch on the length first: most headers are none of these.
-	switch len(name) {
-	case 14:
-		if bytes.EqualFold(name, []byte("content-length")) {
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 {
+// keptValues are the values a head keeps, still in the header buffer
+// (which the next message reuses).
+type keptValues struct {
+	target, host, traceparent, tracestate []byte
+}
+
+// copyTo copies the values out of the buffer in one allocation: the head's
+// strings share it.
+func (k *keptValues) copyTo(h *head) {
+	n := len(k.target) + len(k.host) + len(k.traceparent) + len(k.tracestate)
+	if n == 0 {
+		return
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, v := range [...][]byte{k.target, k.host, k.traceparent, k.tracestate} {
+		sb.Write(v)
+	}
+	all := sb.String()
+	next := func(v []byte) string {
+		s := all[:len(v)]
+		all = all[len(v):]
+		return s
+	}
+	h.target, h.host, h.traceparent, h.tracestate = next(k.target), next(k.host), next(k.traceparent), next(k.tracestate)
+}
+
+// header records the fields the agent uses from one header line; it fails
+// on a malformed length. A field is known by its first letter, then its
+// name and the colon right after it: the other lines are not searched for
+// their colon.
+func (h *head) header(line []byte, kept *keptValues) bool {
+	switch line[0] | 0x20 {
+	case 'c':
+		if v, ok := fieldValue(line, "content-length"); ok {
+			n, ok := parseDecimal(v)
+			if !ok {
 				return false
 			}
 			h.contentLength = n
-		}
-	case 17:
-		if bytes.EqualFold(name, []byte("transfer-encoding")) {
-			h.chunked = hasSuffixFold(value, "chunked")
-		}
-	case 10:
-		if bytes.EqualFold(name, []byte("connection")) {
-			if containsFold(value, "close") {
+		} else if v, ok := fieldValue(line, "connection"); ok {
+			if containsFold(v, "close") {
 				h.connClose = true
 			}
-			if containsFold(value, "keep-alive") {
+			if containsFold(v, "keep-alive") {
 				h.connClose = false
 			}
-			if containsFold(value, "upgrade") {
+			if containsFold(v, "upgrade") {
 				h.upgrade = true
 			}
-		} else if bytes.EqualFold(name, []byte("tracestate")) {
-			h.tracestate = string(value)
 		}
-	case 4:
-		if bytes.EqualFold(name, []byte("host")) {
-			h.host = string(value)
+	case 't':
+		if v, ok := fieldValue(line, "transfer-encoding"); ok {
+			h.chunked = hasSuffixFold(v, "chunked")
+		} else if v, ok := fieldValue(line, "tracestate"); ok {
+			kept.tracestate = v
+		} else if v, ok := fieldValue(line, "traceparent"); ok {
+			kept.traceparent = v
 		}
-	case 11:
-		if bytes.EqualFold(name, []byte("traceparent")) {
-			h.traceparent = string(value)
+	case 'h':
+		if v, ok := fieldValue(line, "host"); ok {
+			kept.host = v
 		}
 	}
 	return true
+}
+
+// fieldValue returns the trimmed value of line when it is the named field
+// (any case).
+func fieldValue(line []byte, name string) ([]byte, bool) {
+	if len(line) <= len(name) || line[len(name)] != ':' || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+		return nil, false
+	}
+	return bytes.TrimSpace(line[len(name)+1:]), true
+}
+
+// parseDecimal reads a non-negative number as strconv.ParseInt(v, 10, 64)
+// would (a sign allowed, "-0" included), without making v a string when it
+// is plain digits.
+func parseDecimal(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 { // 18 digits cannot overflow
+		return parseDecimalSlow(v)
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return parseDecimalSlow(v)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func parseDecimalSlow(v []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return n, err == nil && n >= 0
 }
 
 func hasSuffixFold(v []byte, suffix string) bool {
@@ -165,30 +222,56 @@ func containsFold(v []byte, sub string) bool {
 	return false
 }
 
-// headEnd finds the end of a header block in b, searching from `from`.
+// headEnd finds the end of a header block in b, searching from `from`: the
+// first CRLFCRLF, else the first LFLF. Both have a '\n' as second byte, so
+// one walk over the line feeds finds either (a search for "\r\n\r\n" stops
+// at every line's '\r').
 func headEnd(b []byte, from int) int {
 	from = max(from-3, 0)
-	if i := bytes.Index(b[from:], []byte("\r\n\r\n")); i >= 0 {
-		return from + i + 4
+	lflf := -1
+	for i := from; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
+		}
+		j += i
+		if j-1 >= from && b[j-1] == '\r' && j+2 < len(b) && b[j+1] == '\r' && b[j+2] == '\n' {
+			return j + 3
+		}
+		if lflf < 0 && j+1 < len(b) && b[j+1] == '\n' {
+			lflf = j + 2
+		}
+		i = j + 1
 	}
-	if i := bytes.Index(b[from:], []byte("\n\n")); i >= 0 {
-		return from + i + 2
-	}
-	return -1
+	return lflf
 }
 
-// common values are shared instead of allocated per message.
-var common = func() map[string]string {
-	m := map[string]string{}
-	for _, s := range []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE", "1.0", "1.1"} {
-		m[s] = s
-	}
-	return m
-}()
-
+// intern shares the common methods and versions instead of allocating
+// them per message.
 func intern(b []byte) string {
-	if s, ok := common[string(b)]; ok { // no allocation: the compiler reuses b
-		return s
+	switch string(b) { // no allocation: the compiler compares b
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "HEAD":
+		return "HEAD"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PATCH":
+		return "PATCH"
+	case "CONNECT":
+		return "CONNECT"
+	case "TRACE":
+		return "TRACE"
+	case "1.0":
+		return "1.0"
+	case "1.1":
+		return "1.1"
 	}
 	return string(b)
 }

@@ -179,11 +179,23 @@ func (p *Parser) requestDone(m *message) {
 	}
 	if len(p.queue) >= maxQueued {
 		p.Stats.add("too many pipelined requests")
-		old := p.queue[0]
-		p.queue = p.queue[1:]
+		old := p.pop()
 		p.send(&old, nil, "no response before later requests")
 	}
 	p.queue = append(p.queue, *m)
+}
+
+// pop takes the oldest queued request. An emptied queue restarts at its
+// array's beginning, so keep-alive traffic appends without allocating.
+func (p *Parser) pop() message {
+	m := p.queue[0]
+	if len(p.queue) == 1 {
+		p.queue[0] = message{} // its strings are the exchange's now
+		p.queue = p.queue[:0]
+	} else {
+		p.queue = p.queue[1:]
+	}
+	return m
 }
 
 // responseBody decides a response's framing (RFC 9112 section 6.3).
@@ -227,8 +239,7 @@ func (p *Parser) responseDone(m *message) {
 		p.Stats.add("response without request")
 		return
 	}
-	req := p.queue[0]
-	p.queue = p.queue[1:]
+	req := p.pop()
 	if m.status == 0 { // its head was not seen: the request went unanswered as far as we know
 		p.Stats.add("response head not seen")
 		p.send(&req, nil, "response head not seen")
@@ -274,8 +285,7 @@ func (p *Parser) Close(ts uint64) {
 	p.halves[p.reqDir].close()
 	p.halves[p.reqDir^1].close()
 	for len(p.queue) > 0 {
-		req := p.queue[0]
-		p.queue = p.queue[1:]
+		req := p.pop()
 		p.send(&req, nil, "connection closed before the response")
 	}
 	_ = ts
