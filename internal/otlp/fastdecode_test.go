@@ -321,7 +321,8 @@ func diffCases(t testing.TB) map[string][]byte {
 // changed, which spanAttrs takes by cloning the previous span's map.
 func sameKeySpans() []*tracepb.Span {
 	third := []*commonpb.AnyValue{str("x"), str("x"), arr(str("y")), arr(str("y")), str("long value to cut"),
-		str("long value to cut"), nil, nil, i64(7), dbl(2), boolean(true), boolean(true), bin([]byte("b")), str("x")}
+		str("long value to cut"), nil, nil, i64(7), dbl(2), boolean(true), boolean(true), bin([]byte("b")), str("x"),
+		str(badUTF8Marker), str(badUTF8Marker), bin([]byte("b")), bin([]byte("b")), i64(7), i64(7)}
 	var spans []*tracepb.Span
 	for i, v := range third {
 		s := fullSpan(1)

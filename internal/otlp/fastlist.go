@@ -21,6 +21,10 @@ type spanAttrs struct {
 	// a boxed scalar is shared as nothing changes it (Filter replaces map
 	// entries), and a value seen again means an entry the clone has
 	prev [maxListed]any
+	// the bytes of the KeyValue that last gave keys[i] and prev[i] with
+	// nothing cut or counted, "" when none did: the same bytes again
+	// convert to the same, so they are not converted again
+	raw [maxListed]string
 	// the previous span's map, while it is one to clone: distinct keys
 	// tmplKeys, nothing dropped, nothing added since (see attrConv.mark)
 	tmpl     map[string]any
@@ -34,6 +38,12 @@ type spanAttrs struct {
 func (l *spanAttrs) add(d *decoder, a *attrConv, lo, hi int) error {
 	i := l.n
 	l.n++
+	// Most attributes are byte for byte the previous span's.
+	if r := l.raw[i]; r != "" && r == d.s[lo:hi] {
+		l.vals[i], l.ok[i], l.fresh[i] = l.prev[i], true, false
+		return nil
+	}
+	l.raw[i] = ""
 	l.ok[i], l.fresh[i] = false, true
 	key, val, values, err := d.scanKeyValue(lo, hi)
 	if err != nil {
@@ -44,13 +54,16 @@ func (l *spanAttrs) add(d *decoder, a *attrConv, lo, hi int) error {
 		a.dropped++
 		return d.skipValue(val, values, 5)
 	}
-	before := l.prev[i]
+	before, truncated := l.prev[i], a.truncated
 	v, ok, err := d.value(a, val.lo, val.hi, 0, 5, &l.prev[i])
 	if err != nil || !ok {
 		a.dropped += btoi(err == nil)
 		return err
 	}
 	l.keys[i], l.vals[i], l.ok[i], l.fresh[i] = l.key(a, i, k), v, true, !sameScalar(v, before)
+	if a.truncated == truncated && sameScalar(v, l.prev[i]) {
+		l.raw[i] = d.s[lo:hi]
+	}
 	return nil
 }
 
