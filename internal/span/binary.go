@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The binary encoding is what the embedded store keeps of a span: the same
@@ -167,12 +168,10 @@ func appendBinStrs(b []byte, ss ...string) []byte {
 func appendBinStr(b []byte, s string) []byte {
 	// Nearly every string is short and ASCII: a one-byte length, and
 	// checking the copy a word at a time is cheaper than utf8.ValidString.
-	if len(s) < 0x80 {
-		b = append(append(b, byte(len(s))), s...)
-		if isASCII(b[len(b)-len(s):]) {
-			return b
-		}
-		b = b[:len(b)-len(s)-1]
+	// The source, not the copy, is checked: reading words just written
+	// byte-wise stalls.
+	if len(s) < 0x80 && isASCII(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return append(append(b, byte(len(s))), s...)
 	}
 	return appendBinStrSlow(b, s)
 }
