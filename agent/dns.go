@@ -13,7 +13,7 @@ type dnsUDP struct {
 }
 
 func newDNSUDP(c *conn) protoParser {
-	return dnsUDP{dnswire.NewUDP(func(x dnswire.Exchange) { c.emitSpan(c.t.dnsSpan(c, &x)) })}
+	return dnsUDP{dnswire.NewUDP(func(x dnswire.Exchange) { c.emitSpan(c.t.dnsSpan(c.t.newSpan(), c, &x)) })}
 }
 
 func (d dnsUDP) Feed(dir reassembly.Direction, p reassembly.Piece) {
@@ -32,7 +32,7 @@ type dnsTCP struct {
 }
 
 func newDNSTCP(c *conn) protoParser {
-	return dnsTCP{dnswire.NewTCPParser(func(x dnswire.Exchange) { c.emitSpan(c.t.dnsSpan(c, &x)) }, c.joined)}
+	return dnsTCP{dnswire.NewTCPParser(func(x dnswire.Exchange) { c.emitSpan(c.t.dnsSpan(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (d dnsTCP) Feed(dir reassembly.Direction, p reassembly.Piece) { d.p.Feed(dir, p) }
@@ -42,9 +42,9 @@ func (d dnsTCP) Errors() map[string]uint64                         { return d.p.
 func (d dnsTCP) Name() string                                      { return "dns" }
 
 // dnsSpan is the span of one lookup: "DNS A example.com".
-func (t *tracker) dnsSpan(c *conn, x *dnswire.Exchange) span.Span {
-	s := t.baseSpan(c, x.RequestDir, x.RequestStart, x.ResponseEnd, x.RequestEnd, x.Incomplete, x.Reason)
-	s.Span.Name = "DNS " + x.Type + " " + x.Name
+func (t *tracker) dnsSpan(s *span.Span, c *conn, x *dnswire.Exchange) *span.Span {
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd, incomplete: x.Incomplete, reason: x.Reason})
+	t.text.add(&s.Span.Name, "DNS ", x.Type, " ", x.Name)
 	s.Span.Subtype = span.SubtypeDNS
 	s.DNS = &span.DNS{ID: int(x.ID), QuestionName: x.Name, QuestionType: x.Type, ResponseCode: x.RCode,
 		Answers: x.Answers, Transport: x.Transport, Truncated: x.Truncated}

@@ -11,7 +11,7 @@ import (
 type h2Parser struct{ *h2.Parser }
 
 func newH2Parser(c *conn) protoParser {
-	return h2Parser{h2.NewParser(func(x h2.Exchange) { c.emitSpan(c.t.h2Span(c, &x)) }, c.joined)}
+	return h2Parser{h2.NewParser(func(x h2.Exchange) { c.emitSpan(c.t.h2Span(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (p h2Parser) Stopped() bool             { return p.State() == h2.NotH2 }
@@ -25,8 +25,8 @@ func detectH2(b []byte) (bool, bool) {
 
 // h2Span is the span of one stream: a gRPC call ("pkg.Service/Method",
 // with grpc-status) or an HTTP/2 request.
-func (t *tracker) h2Span(c *conn, x *h2.Exchange) span.Span {
-	s := t.baseSpan(c, x.RequestDir, x.RequestStart, x.ResponseEnd, x.RequestEnd, x.Incomplete, x.Reason)
+func (t *tracker) h2Span(s *span.Span, c *conn, x *h2.Exchange) *span.Span {
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd, incomplete: x.Incomplete, reason: x.Reason, traceparent: x.Traceparent})
 	s.Span.Subtype = "http2"
 	s.HTTP = &span.HTTP{Version: "2",
 		Request:  span.HTTPRequest{Method: x.Method, Scheme: x.Scheme, Path: x.Path, Host: x.Authority, BodyBytes: x.RequestBytes, TraceState: x.Tracestate},
@@ -35,18 +35,17 @@ func (t *tracker) h2Span(c *conn, x *h2.Exchange) span.Span {
 	switch {
 	case x.GRPC:
 		s.Span.Subtype = "grpc"
-		s.Span.Name = x.GRPCService + "/" + x.GRPCMethod
+		t.text.add(&s.Span.Name, x.GRPCService, "/", x.GRPCMethod)
 		if x.GRPCStatus >= 0 {
 			s.Span.Action = "grpc-status " + strconv.Itoa(x.GRPCStatus)
 		}
 		s.Event.Outcome = grpcOutcome(s.Span.Kind, x.GRPCStatus)
 	case x.Method != "":
-		s.Span.Name = x.Method + " " + pathOnly(x.Path)
+		t.text.add(&s.Span.Name, x.Method, " ", pathOnly(x.Path))
 		s.Event.Outcome = outcome(s.Span.Kind, x.Status)
 	default:
 		s.Span.Name = "HTTP/2 stream " + strconv.FormatUint(uint64(x.StreamID), 10)
 	}
-	t.applyTraceContext(&s, s.Span.Kind, x.Traceparent, s.Timestamp)
 	return s
 }
 

@@ -37,9 +37,12 @@ type Metrics struct {
 	TLSConns        *prometheus.CounterVec
 }
 
+// redKey names one RED series: the peer is the client's address for a
+// server, the server's address and port for a client (port 0 for a server:
+// the label string is only made for a new series).
 type redKey struct {
-	kind, service, method, peer string
-	status                      int
+	kind, service, method, peerIP string
+	peerPort, status              int
 }
 
 // NewMetrics registers the agent's metrics; kernel reads the programs'
@@ -104,29 +107,57 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 
 // ObserveSpan counts a span and feeds the RED histograms. Errors are the
 // 5xx of servers and the 4xx/5xx of clients, read from the status label.
-func (m *Metrics) ObserveSpan(s *span.Span) {
+func (m *Metrics) ObserveSpan(s *span.Span) { m.observeSpan(s, nil) }
+
+// redCache is a connection's last RED series: its spans mostly repeat it,
+// so the series map and its lock are skipped.
+type redCache struct {
+	key redKey
+	obs prometheus.Observer
+}
+
+// observeSpan is ObserveSpan with the connection's cache, if any.
+func (m *Metrics) observeSpan(s *span.Span, cache *redCache) {
 	m.spansByKind[s.Span.Kind].Inc()
 	if s.HTTP == nil {
 		return
 	}
 	k := redKey{kind: s.Span.Kind, service: s.Service.Name, method: s.HTTP.Request.Method, status: s.HTTP.Response.StatusCode}
 	if s.Span.Kind == span.KindServer {
-		k.peer = s.Source.IP
+		k.peerIP = s.Source.IP
 	} else {
-		k.peer = s.Destination.IP + ":" + strconv.Itoa(s.Destination.Port)
+		k.peerIP, k.peerPort = s.Destination.IP, s.Destination.Port
 	}
+	var o prometheus.Observer
+	if cache != nil && cache.obs != nil && cache.key == k {
+		o = cache.obs
+	} else {
+		o = m.observer(k)
+		if cache != nil {
+			cache.key, cache.obs = k, o
+		}
+	}
+	o.Observe(float64(s.Span.Duration.US) / float64(time.Second/time.Microsecond))
+}
+
+// observer is the series of k, made on first use.
+func (m *Metrics) observer(k redKey) prometheus.Observer {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	o, ok := m.observers[k]
 	if !ok {
-		vec := m.clientDur
-		if k.kind == span.KindServer {
-			vec = m.serverDur
-		}
-		o = vec.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), k.peer)
+		o = m.newObserver(k)
 		m.observers[k] = o
 	}
-	m.mu.Unlock()
-	o.Observe(float64(s.Span.Duration.US) / float64(time.Second/time.Microsecond))
+	return o
+}
+
+func (m *Metrics) newObserver(k redKey) prometheus.Observer {
+	if k.kind == span.KindServer {
+		return m.serverDur.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), k.peerIP)
+	}
+	peer := k.peerIP + ":" + strconv.Itoa(k.peerPort)
+	return m.clientDur.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), peer)
 }
 
 // kernelCollector exports the BPF programs' counters at scrape time.

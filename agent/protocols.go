@@ -209,7 +209,7 @@ type httpParser struct {
 }
 
 func newHTTPParser(c *conn) protoParser {
-	return httpParser{httpwire.NewParser(func(x httpwire.Exchange) { c.emitSpan(c.t.buildSpan(c, &x)) }, c.joined)}
+	return httpParser{httpwire.NewParser(func(x httpwire.Exchange) { c.emitSpan(c.t.buildSpan(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (h httpParser) Stopped() bool {

@@ -12,7 +12,7 @@ import (
 type redisParser struct{ *redis.Parser }
 
 func newRedisParser(c *conn) protoParser {
-	return redisParser{redis.NewParser(func(x redis.Exchange) { c.emitSpan(c.t.redisSpan(c, &x)) }, c.joined)}
+	return redisParser{redis.NewParser(func(x redis.Exchange) { c.emitSpan(c.t.redisSpan(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (r redisParser) Close(uint64)              { r.Parser.Close() }
@@ -32,17 +32,19 @@ func detectRedis(b []byte) (bool, bool) {
 
 // redisSpan is the span of one command: "GET", with db.statement "GET key"
 // (no value is ever kept).
-func (t *tracker) redisSpan(c *conn, x *redis.Exchange) span.Span {
-	s := t.baseSpan(c, x.RequestDir, x.RequestStart, x.ResponseEnd, x.RequestEnd, x.Incomplete, x.Reason)
+func (t *tracker) redisSpan(s *span.Span, c *conn, x *redis.Exchange) *span.Span {
+	parts := new(dbParts)
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd,
+		incomplete: x.Incomplete, reason: x.Reason, thread: &parts.thread})
 	s.Span.Name = x.Command
 	s.Span.Subtype = span.SubtypeRedis
 	s.Span.Type = dbType(s.Span.Kind)
-	stmt := x.Command
+	parts.db = span.DB{Type: "redis", Statement: x.Command, Operation: x.Command, RowsAffected: -1}
 	if x.Key != "" {
-		stmt += " " + x.Key
+		t.text.add(&parts.db.Statement, x.Command, " ", x.Key)
 	}
-	s.DB = &span.DB{Type: "redis", Statement: stmt, Operation: x.Command, RowsAffected: -1}
-	s.Vigil.Tokens = t.tok.tokens(x.Key)
+	s.DB = &parts.db
+	t.setTokens(s, parts.tokens[:], x.Key)
 	switch {
 	case x.Error != "":
 		s.DB.Error = x.Error
@@ -52,6 +54,13 @@ func (t *tracker) redisSpan(c *conn, x *redis.Exchange) span.Span {
 		s.Event.Outcome = span.OutcomeSuccess
 	}
 	return s
+}
+
+// dbParts is what a Redis span points to, allocated at once.
+type dbParts struct {
+	db     span.DB
+	thread span.Thread
+	tokens [2]string // a key rarely holds more ids
 }
 
 // dbType is span.type of a database call: "db" from the client's side,

@@ -1,8 +1,7 @@
 package agent
 
 import (
-	"encoding/binary"
-	"encoding/hex"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"time"
@@ -12,21 +11,23 @@ import (
 	"github.com/vigil-dev/vigil/internal/span"
 )
 
-// buildSpan makes the span of one exchange. Timing follows the syscalls'
-// returns (only exits are observed): a server's span runs from the return
-// of the read that brought the request's first bytes to the return of the
-// write that sent the response's last bytes; a client's span from the
-// return of its first request write to the return of the read of the
-// response's last bytes.
-func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
-	start, end := x.RequestStart, x.ResponseEnd
+// buildSpan makes the span of one exchange in s. Timing follows the
+// syscalls' returns (only exits are observed): a server's span runs from
+// the return of the read that brought the request's first bytes to the
+// return of the write that sent the response's last bytes; a client's span
+// from the return of its first request write to the return of the read of
+// the response's last bytes.
+func (t *tracker) buildSpan(s *span.Span, c *conn, x *httpwire.Exchange) *span.Span {
+	start := x.RequestStart
 	if x.RequestDir == reassembly.Ingress {
 		start = x.RequestFirstEnd
 	}
-	s := t.baseSpan(c, x.RequestDir, start, end, x.RequestEnd, x.Incomplete, x.Reason)
-	s.Span.Name = x.Method + " " + pathOnly(x.Target)
+	parts := new(httpParts)
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: start, end: x.ResponseEnd, reqEnd: x.RequestEnd,
+		incomplete: x.Incomplete, reason: x.Reason, traceparent: x.Traceparent, thread: &parts.thread})
+	t.text.add(&s.Span.Name, x.Method, " ", pathOnly(x.Target))
 	s.Span.Subtype = "http"
-	s.HTTP = &span.HTTP{
+	parts.http = span.HTTP{
 		Version: x.Version,
 		Request: span.HTTPRequest{
 			Method: x.Method, Path: x.Target, Host: x.Host,
@@ -34,35 +35,52 @@ func (t *tracker) buildSpan(c *conn, x *httpwire.Exchange) span.Span {
 		},
 		Response: span.HTTPResponse{StatusCode: x.Status, Bytes: x.ResponseBytes, BodyBytes: x.ResponseBodyBytes},
 	}
+	s.HTTP = &parts.http
 	s.Event.Outcome = outcome(s.Span.Kind, x.Status)
-	s.Vigil.Tokens = t.tok.tokens(x.Target)
-	t.applyTraceContext(&s, s.Span.Kind, x.Traceparent, s.Timestamp)
+	t.setTokens(s, parts.tokens[:], x.Target)
 	return s
 }
 
-// baseSpan holds what every protocol's span of the connection shares:
-// ids, kind (from the direction requests flowed), timing, endpoints and
-// the process. When no response was seen the span ends with its request
-// (reqEnd). The trace id is set for a span without trace context.
-func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, reqEnd uint64, incomplete bool, reason string) span.Span {
+// httpParts is what an HTTP span points to, allocated at once.
+type httpParts struct {
+	http   span.HTTP
+	thread span.Thread
+	tokens [2]string // most requests carry one or two ids
+}
+
+// frame is what every protocol's exchange tells of its span besides the
+// protocol's own fields.
+type frame struct {
+	reqDir             reassembly.Direction
+	start, end, reqEnd uint64
+	incomplete         bool
+	reason             string
+	traceparent        string       // the request's W3C trace context, if any
+	thread             *span.Thread // where process.thread goes; nil: allocated
+}
+
+// baseSpan fills in what every protocol's span of the connection shares:
+// ids, kind (from the direction requests flowed), timing, endpoints, the
+// process and the trace. When no response was seen the span ends with its
+// request (reqEnd).
+func (t *tracker) baseSpan(s *span.Span, c *conn, f frame) {
 	kind := span.KindClient
-	if reqDir == reassembly.Ingress {
+	if f.reqDir == reassembly.Ingress {
 		kind = span.KindServer
 	}
+	start, end := f.start, f.end
 	if end < start {
-		end = max(reqEnd, start)
+		end = max(f.reqEnd, start)
 	}
-	spanID := span.IDOf(c.connID, uint64(c.index))
 	ts := t.clock.wall(start)
-	s := span.Span{
-		ID:        span.TimeOrderedID(ts, spanID),
+	*s = span.Span{
 		Timestamp: ts,
-		Span:      span.Info{ID: spanID, Kind: kind, Duration: span.Micros{US: int64(end-start) / 1000}},
+		Span:      span.Info{Kind: kind, Duration: span.Micros{US: int64(end-start) / 1000}},
 		Service:   span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
-		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(c.lastTID[reqDir])},
+		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(f.thread, c.lastTID[f.reqDir])},
 		Event:     span.Event{Outcome: span.OutcomeUnknown},
-		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: incomplete, Reason: reason, ConnID: c.connID,
-			EndThread: int(c.lastTID[1-reqDir])},
+		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: f.incomplete, Reason: f.reason, ConnID: c.connID,
+			EndThread: int(c.lastTID[1-f.reqDir])},
 	}
 	if kind == span.KindServer {
 		s.Span.Type = "request"
@@ -77,51 +95,71 @@ func (t *tracker) baseSpan(c *conn, reqDir reassembly.Direction, start, end, req
 	if c.proc.PodUID != "" {
 		s.Kubernetes = &span.Kubernetes{Pod: span.KubernetesPod{UID: c.proc.PodUID}}
 	}
-	s.Trace.ID = t.traceID(ts)
-	return s
+	t.setTrace(s, f.traceparent, ts)
+	t.setIDs(s, c, ts)
 }
 
-func threadOf(tid uint32) *span.Thread {
+// setIDs sets the document id, span.TimeOrderedID(start, span.IDOf(connection
+// id, index)), and span.id, the latter part of it, unless the traffic named
+// the span (setTrace).
+func (t *tracker) setIDs(s *span.Span, c *conn, ts time.Time) {
+	from := t.text.mark()
+	t.text.hex(uint64(ts.UnixMicro()), 13)
+	idFrom := t.text.mark()
+	t.text.hex(fnvUint64(c.idHash, uint64(c.index)), 16)
+	t.text.set(&s.ID, from)
+	if s.Span.ID == "" {
+		t.text.set(&s.Span.ID, idFrom)
+	}
+}
+
+func threadOf(store *span.Thread, tid uint32) *span.Thread {
 	if tid == 0 {
 		return nil
 	}
-	return &span.Thread{ID: int(tid)}
+	if store == nil {
+		store = new(span.Thread)
+	}
+	store.ID = int(tid)
+	return store
 }
 
-// applyTraceContext honours a W3C traceparent: a server span joins the
-// caller's trace as its child; a client span is the span the caller named
-// as parent-id, so the server span's parent.id points at it.
-func (t *tracker) applyTraceContext(s *span.Span, kind, traceparent string, start time.Time) {
+// setTrace honours a W3C traceparent: a server span joins the caller's
+// trace as its child; a client span is the span the caller named as
+// parent-id, so the server span's parent.id points at it. Without one the
+// span gets a new trace id.
+func (t *tracker) setTrace(s *span.Span, traceparent string, start time.Time) {
 	traceID, parentID, ok := parseTraceparent(traceparent)
 	if !ok {
-		s.Trace.ID = t.traceID(start)
+		t.traceID(&s.Trace.ID, start)
 		return
 	}
 	s.Trace.ID = traceID
 	s.Vigil.TraceFromTraffic = true
-	if kind == span.KindServer {
+	if s.Span.Kind == span.KindServer {
 		s.Parent = &span.Parent{ID: parentID}
 	} else {
 		s.Span.ID = parentID
 	}
 }
 
-// parseTraceparent reads version-traceid-parentid-flags, rejecting the
-// all-zero ids the specification forbids.
+// parseTraceparent reads version-traceid-parentid-flags (and whatever a
+// later version appends after another '-'), rejecting the all-zero ids the
+// specification forbids.
 func parseTraceparent(v string) (traceID, parentID string, ok bool) {
-	parts := strings.Split(strings.TrimSpace(v), "-")
-	if len(parts) < 4 || len(parts[0]) != 2 || parts[0] == "ff" || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+	v = strings.TrimSpace(v)
+	const n = 2 + 1 + 32 + 1 + 16 + 1 + 2
+	if len(v) < n || v[2] != '-' || v[35] != '-' || v[52] != '-' || (len(v) > n && v[n] != '-') {
 		return "", "", false
 	}
-	for _, p := range parts[:4] {
-		if !isLowerHex(p) {
-			return "", "", false
-		}
-	}
-	if strings.Trim(parts[1], "0") == "" || strings.Trim(parts[2], "0") == "" {
+	version, traceID, parentID, flags := v[:2], v[3:35], v[36:52], v[53:55]
+	if version == "ff" || !isLowerHex(version) || !isLowerHex(traceID) || !isLowerHex(parentID) || !isLowerHex(flags) {
 		return "", "", false
 	}
-	return parts[1], parts[2], true
+	if strings.Trim(traceID, "0") == "" || strings.Trim(parentID, "0") == "" {
+		return "", "", false
+	}
+	return traceID, parentID, true
 }
 
 func isLowerHex(s string) bool {
@@ -133,14 +171,35 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// traceID is a W3C trace id for a span the traffic gave none: 48 bits of
-// milliseconds then 80 random bits, so the store's trace index grows in
-// time order (as AWS X-Ray ids do) while ids stay unique.
-func (t *tracker) traceID(start time.Time) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(start.UnixMilli())<<16|t.ids.Uint64()&0xffff)
-	binary.LittleEndian.PutUint64(b[8:], t.ids.Uint64())
-	return hex.EncodeToString(b[:])
+// traceID sets *dst to a W3C trace id for a span the traffic gave none:
+// 48 bits of milliseconds then 80 random bits, so the store's trace index
+// grows in time order (as AWS X-Ray ids do) while ids stay unique.
+func (t *tracker) traceID(dst *string, start time.Time) {
+	hi := uint64(start.UnixMilli())<<16 | t.ids.Uint64()&0xffff
+	lo := t.ids.Uint64()
+	from := t.text.mark()
+	t.text.hex(hi, 16)                      // big-endian bytes
+	t.text.hex(bits.ReverseBytes64(lo), 16) // little-endian bytes
+	t.text.set(dst, from)
+}
+
+// setTokens sets the span's tokens of values, in store when it is long
+// enough.
+func (t *tracker) setTokens(s *span.Span, store []string, values ...string) {
+	var hashes [maxTokens]uint64
+	n := t.tok.hashes(&hashes, values...)
+	if n == 0 {
+		return
+	}
+	if n > len(store) {
+		store = make([]string, n)
+	}
+	s.Vigil.Tokens = store[:n:n]
+	for i, h := range hashes[:n] {
+		from := t.text.mark()
+		t.text.buf = appendToken(t.text.buf, h)
+		t.text.set(&s.Vigil.Tokens[i], from)
+	}
 }
 
 func outcome(kind string, status int) string {

@@ -13,7 +13,7 @@ import (
 type postgresParser struct{ *postgres.Parser }
 
 func newPostgresParser(c *conn) protoParser {
-	return postgresParser{postgres.NewParser(func(x postgres.Exchange) { c.emitSpan(c.t.postgresSpan(c, &x)) }, c.joined)}
+	return postgresParser{postgres.NewParser(func(x postgres.Exchange) { c.emitSpan(c.t.postgresSpan(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (p postgresParser) Close(uint64) { p.Parser.Close() }
@@ -36,14 +36,14 @@ func detectPostgres(b []byte) (bool, bool) {
 
 // postgresSpan is the span of one query: "SELECT" with the normalised
 // statement, rows and SQLSTATE.
-func (t *tracker) postgresSpan(c *conn, x *postgres.Exchange) span.Span {
-	s := t.baseSpan(c, x.RequestDir, x.RequestStart, x.ResponseEnd, x.RequestEnd, x.Incomplete, x.Reason)
+func (t *tracker) postgresSpan(s *span.Span, c *conn, x *postgres.Exchange) *span.Span {
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd, incomplete: x.Incomplete, reason: x.Reason})
 	s.Span.Name = sqlName(x.Operation, x.Statement)
 	s.Span.Subtype = span.SubtypePostgres
 	s.Span.Type = dbType(s.Span.Kind)
 	s.DB = &span.DB{Type: "sql", Instance: x.Database, User: x.User, Statement: x.Statement,
 		Operation: x.Operation, RowsAffected: x.Rows, ErrorCode: x.SQLState, Error: quotedValues(x.Error)}
-	s.Vigil.Tokens = t.tok.tokens(x.Values...)
+	t.setTokens(s, nil, x.Values...)
 	switch {
 	case x.SQLState != "":
 		s.Event.Outcome = span.OutcomeFailure
@@ -76,7 +76,7 @@ func quotedValues(msg string) string {
 type mysqlParser struct{ *mysql.Parser }
 
 func newMySQLParser(c *conn) protoParser {
-	return mysqlParser{mysql.NewParser(func(x mysql.Exchange) { c.emitSpan(c.t.mysqlSpan(c, &x)) }, c.joined)}
+	return mysqlParser{mysql.NewParser(func(x mysql.Exchange) { c.emitSpan(c.t.mysqlSpan(c.t.newSpan(), c, &x)) }, c.joined)}
 }
 
 func (p mysqlParser) Close(uint64) { p.Parser.Close() }
@@ -101,8 +101,8 @@ func detectMySQL(b []byte) (bool, bool) {
 
 // mysqlSpan is the span of one command: "SELECT" with the normalised
 // statement, rows, and the error number with its SQL state.
-func (t *tracker) mysqlSpan(c *conn, x *mysql.Exchange) span.Span {
-	s := t.baseSpan(c, x.RequestDir, x.RequestStart, x.ResponseEnd, x.RequestEnd, x.Incomplete, x.Reason)
+func (t *tracker) mysqlSpan(s *span.Span, c *conn, x *mysql.Exchange) *span.Span {
+	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd, incomplete: x.Incomplete, reason: x.Reason})
 	op := x.Operation
 	if op == "" {
 		op = x.Command // COM_PING, COM_STMT_CLOSE...

@@ -19,11 +19,11 @@ type tokenizer struct {
 	init bool
 }
 
-// tokens hashes the parts of values that carry a digit (ids, numbers,
-// order references), split by span.IdentifyingFields as correlation splits them.
-// Two allocations whatever the count: the tokens share one string.
-func (tk *tokenizer) tokens(values ...string) []string {
-	var hashes [maxTokens]uint64
+// hashes puts the keyed hashes of the parts of values that carry a digit
+// (ids, numbers, order references), split by span.IdentifyingFields as
+// correlation splits them, in hashes and returns their count. A span's
+// tokens are their appendToken texts (tracker.setTokens).
+func (tk *tokenizer) hashes(hashes *[maxTokens]uint64, values ...string) int {
 	n := 0
 	for _, v := range values {
 		span.IdentifyingFields(v, func(f string) bool {
@@ -35,23 +35,17 @@ func (tk *tokenizer) tokens(values ...string) []string {
 			break
 		}
 	}
-	if n == 0 {
-		return nil
+	return n
+}
+
+// appendToken appends a hash's token: its low bytes in hex, first byte
+// first.
+func appendToken(b []byte, h uint64) []byte {
+	for i := range tokenLen / 2 {
+		c := byte(h >> (8 * i))
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 	}
-	const hexDigits = "0123456789abcdef"
-	buf := make([]byte, 0, tokenLen*n)
-	for _, h := range hashes[:n] {
-		for i := range tokenLen / 2 {
-			c := byte(h >> (8 * i))
-			buf = append(buf, hexDigits[c>>4], hexDigits[c&0xf])
-		}
-	}
-	all := string(buf)
-	out := make([]string, n)
-	for i := range out {
-		out[i] = all[i*tokenLen : (i+1)*tokenLen]
-	}
-	return out
+	return b
 }
 
 // tokenLen is a token's hex digits: 48 bits of hash.

@@ -5,6 +5,20 @@ import (
 	"testing"
 )
 
+// tokens are the tokens a span of values gets.
+func (tk *tokenizer) tokens(values ...string) []string {
+	var hashes [maxTokens]uint64
+	n := tk.hashes(&hashes, values...)
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i, h := range hashes[:n] {
+		out[i] = string(appendToken(nil, h))
+	}
+	return out
+}
+
 func TestTokens(t *testing.T) {
 	var tk tokenizer
 	path := tk.tokens("/cart/1234?order=o-77&page=x")

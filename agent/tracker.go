@@ -38,9 +38,11 @@ type conn struct {
 	t       *tracker
 	// Per-connection values every span of the connection repeats.
 	connID   string
+	idHash   uint64 // span.IDOf's hash of connID, which span ids continue
 	localEP  span.Endpoint
 	remoteEP span.Endpoint
 	feed     [2]func(reassembly.Piece)
+	red      redCache // the RED series of the connection's last span
 }
 
 type trackerOptions struct {
@@ -68,6 +70,7 @@ type tracker struct {
 	batch []span.Span
 	ids   *rand.ChaCha8 // trace ids: unique, not secret
 	tok   tokenizer     // correlation tokens of identifying values
+	text  spanText      // the strings of the span being built
 	data  dataEvent
 	cev   connEvent
 }
@@ -139,6 +142,7 @@ func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
 	c.connID = span.IDOf(t.node, uint64(k.tgid), uint64(uint32(k.fd)), id)
+	c.idHash = fnvString(fnvOffset, c.connID)
 	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.piece(reassembly.Ingress, p) }
 	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.piece(reassembly.Egress, p) }
 	t.conns[k] = c
@@ -279,11 +283,18 @@ func (t *tracker) closeAll() {
 	}
 }
 
-// emitSpan batches a span of the connection.
-func (c *conn) emitSpan(s span.Span) {
+// newSpan is the batch's next span, for a builder to fill in and
+// emitSpan to finish: built in place, the span is never copied.
+func (t *tracker) newSpan() *span.Span {
+	t.batch = append(t.batch, span.Span{})
+	return &t.batch[len(t.batch)-1]
+}
+
+// emitSpan finishes the span newSpan gave out.
+func (c *conn) emitSpan(s *span.Span) {
+	c.t.text.done()
 	c.index++
-	c.t.metrics.ObserveSpan(&s)
-	c.t.batch = append(c.t.batch, s)
+	c.t.metrics.observeSpan(s, &c.red)
 	if len(c.t.batch) >= c.t.batchSize {
 		c.t.flush()
 	}
