@@ -2,7 +2,6 @@ package redact
 
 import (
 	"strings"
-	"sync/atomic"
 )
 
 // Header redacts one header value. keep is false when the header must be
@@ -76,7 +75,7 @@ func (r *Redactor) Attributes(attrs map[string]any) {
 		case f != nil && f.action == ActionRedact:
 			f.add(1)
 			attrs[k] = redactAll(v)
-		case kind.clean.has(v): // as it was the last time: nothing to do
+		case kind.clean.has(v): // clean the last time: nothing to do
 		default:
 			if s, ok := v.(string); ok {
 				r.stringAttr(attrs, k, kind, v, s)
@@ -111,7 +110,7 @@ func (r *Redactor) stringAttr(attrs map[string]any, k string, kind attrKind, v a
 	// Unchanged and nothing counted (by anyone, meanwhile): redacting s
 	// again would do nothing.
 	if r.redactions.Load() == before {
-		kind.clean.set(v)
+		kind.clean.set(s)
 	}
 }
 
@@ -147,23 +146,6 @@ func (r *Redactor) attrKind(k string) attrKind {
 		v.clean = new(cleanValue)
 	}
 	return r.attrKinds.put(k, v)
-}
-
-// cleanValue is the last string value of an attribute key that
-// redaction left unchanged without counting anything: redacting it again
-// would do the same. The nil *cleanValue remembers nothing.
-type cleanValue struct {
-	v atomic.Value // a string, boxed as in the attributes' map
-}
-
-// has reports whether v is the remembered string (never panics: a
-// string is comparable).
-func (c *cleanValue) has(v any) bool { return c != nil && c.v.Load() == v }
-
-func (c *cleanValue) set(v any) {
-	if c != nil {
-		c.v.Store(v)
-	}
 }
 
 func (r *Redactor) matchAttr(k string) *fieldRule {

@@ -31,6 +31,7 @@ type Redactor struct {
 	counters             []*counter
 	attrKinds            nameCache[attrKind]   // by attribute key
 	queryRules           nameCache[*fieldRule] // by decoded query parameter name
+	spanNames            cleanTexts            // span names URLText leaves as they are
 	// redactions counts every redaction of every rule: a call that left
 	// it unchanged counted nothing.
 	redactions atomic.Uint64

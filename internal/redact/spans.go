@@ -12,7 +12,7 @@ import (
 // messages. Ids, addresses and sizes are left alone. Every input (agent,
 // datagrams, OTLP) calls it before a span reaches the spool or the store.
 func (r *Redactor) Span(sp *span.Span) {
-	sp.Span.Name = r.URLText(sp.Span.Name)
+	sp.Span.Name = r.redactOnce(&r.spanNames, sp.Span.Name, r.URLText)
 	if h := sp.HTTP; h != nil {
 		h.Request.Path = r.URL(h.Request.Path)
 		h.Request.Host = r.hostUserinfo(h.Request.Host)

@@ -55,3 +55,22 @@ func TestURLText(t *testing.T) {
 		require.False(t, strings.Contains(r.URLText(in), "4111 1111"))
 	}
 }
+
+// TestSpanNamesRemembered checks that remembering clean span names
+// changes nothing: names with secrets are redacted and counted every
+// time, clean ones kept.
+func TestSpanNamesRemembered(t *testing.T) {
+	r := MustNew(Default())
+	for i := range 3 {
+		for _, name := range []string{"GET /api/orders/{id}", "GET /login?password=x", "GET /api/orders/{id}", "SELECT orders"} {
+			sp := span.Span{Span: span.Info{Name: name}}
+			r.Span(&sp)
+			if strings.Contains(name, "password") {
+				require.Equal(t, "GET /login?password=[REDACTED]", sp.Span.Name)
+				continue
+			}
+			require.Equal(t, name, sp.Span.Name)
+		}
+		require.Equal(t, uint64(i+1), r.Counts()["query:password"])
+	}
+}
