@@ -157,10 +157,23 @@ func (h *half) step(data []byte, p reassembly.Piece) int {
 
 func (h *half) stepHead(data []byte) int {
 	prev := len(h.buf)
-	room := maxHead - prev
-	take := data[:min(len(data), room)]
-	h.buf = append(h.buf, take...)
-	end := headEnd(h.buf, prev)
+	take := data[:min(len(data), maxHead-prev)]
+	var hd head
+	var end int
+	var ok bool
+	if prev == 0 {
+		// Most heads begin and end in one piece: found and parsed in one
+		// pass, without copying them.
+		hd, end, ok = scanHead(take, h.isReq)
+		if end < 0 {
+			h.buf = append(h.buf, take...)
+		}
+	} else {
+		h.buf = append(h.buf, take...)
+		if end = headEnd(h.buf, prev); end >= 0 {
+			hd, ok = parseHead(h.buf[:end], h.isReq)
+		}
+	}
 	if end < 0 {
 		if len(h.buf) >= maxHead {
 			h.stats.add("header block too large")
@@ -170,7 +183,6 @@ func (h *half) stepHead(data []byte) int {
 		return len(take)
 	}
 	used := end - prev
-	hd, ok := parseHead(h.buf[:end], h.isReq)
 	if !ok {
 		h.stats.add("malformed head")
 		h.open = false

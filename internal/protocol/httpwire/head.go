@@ -62,53 +62,117 @@ func classify(b []byte) startKind {
 
 // parseHead parses a complete header block (terminator included).
 func parseHead(b []byte, isReq bool) (head, bool) {
-	h := head{contentLength: -1}
-	var kept keptValues
-	eol := bytes.IndexByte(b, '\n')
-	if eol < 0 {
-		return h, false
+	sc := headScan{isReq: isReq}
+	for len(b) > 0 && !sc.stopped {
+		eol := bytes.IndexByte(b, '\n')
+		if eol < 0 {
+			break
+		}
+		sc.line(b[:eol])
+		b = b[eol+1:]
 	}
-	line := bytes.TrimRight(b[:eol], "\r")
-	if isReq {
+	return sc.result()
+}
+
+// scanHead finds the end of the header block b starts with, as headEnd(b,
+// 0) does, and parses it, as parseHead(b[:end]) does, in one walk over its
+// line feeds; end is -1 while the block is incomplete.
+func scanHead(b []byte, isReq bool) (h head, end int, ok bool) {
+	sc := headScan{isReq: isReq}
+	end, lflf := -1, -1
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
+		}
+		j += i
+		if !sc.stopped {
+			sc.line(b[i:j])
+		}
+		if j >= 1 && b[j-1] == '\r' && j+2 < len(b) && b[j+1] == '\r' && b[j+2] == '\n' {
+			end = j + 3
+			break
+		}
+		if lflf < 0 && j+1 < len(b) && b[j+1] == '\n' {
+			lflf = j + 2
+		}
+		i = j + 1
+	}
+	if end < 0 {
+		end = lflf
+	}
+	if end < 0 {
+		return h, -1, false
+	}
+	h, ok = sc.result()
+	return h, end, ok
+}
+
+// headScan parses a head line by line: the start line, then header lines
+// up to the first empty one.
+type headScan struct {
+	isReq   bool
+	lines   int
+	h       head
+	kept    keptValues
+	failed  bool
+	stopped bool // the rest is not looked at
+}
+
+// line takes the next line, its '\n' cut off.
+func (sc *headScan) line(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	sc.lines++
+	switch {
+	case sc.lines == 1:
+		sc.h.contentLength = -1
+		sc.failed = !sc.startLine(line)
+		sc.stopped = sc.failed
+	case len(line) == 0:
+		sc.stopped = true
+	default:
+		// Other lines, obsolete folding and junk included, are ignored: Go's
+		// server would reject them, not our job.
+		sc.failed = !sc.h.header(line, &sc.kept)
+		sc.stopped = sc.failed
+	}
+}
+
+// startLine parses a request or status line.
+func (sc *headScan) startLine(line []byte) bool {
+	h := &sc.h
+	if sc.isReq {
 		sp1 := bytes.IndexByte(line, ' ')
 		sp2 := bytes.LastIndexByte(line, ' ')
 		if sp1 <= 0 || sp2 <= sp1 || !bytes.HasPrefix(line[sp2+1:], httpPrefix) {
-			return h, false
+			return false
 		}
-		h.method, kept.target = intern(line[:sp1]), line[sp1+1:sp2]
+		h.method, sc.kept.target = intern(line[:sp1]), line[sp1+1:sp2]
 		h.version = intern(line[sp2+1+5:])
 	} else {
 		if !bytes.HasPrefix(line, httpPrefix) || len(line) < 12 || line[8] != ' ' {
-			return h, false
+			return false
 		}
 		h.version = intern(line[5:8])
 		st, ok := parseDecimal(line[9:12])
 		if !ok || st < 100 || st > 999 {
-			return h, false
+			return false
 		}
 		h.status = int(st)
 	}
 	if h.version == "1.0" {
 		h.connClose = true
 	}
-	rest := b[eol+1:]
-	for len(rest) > 0 {
-		eol = bytes.IndexByte(rest, '\n')
-		if eol < 0 {
-			break
-		}
-		line, rest = bytes.TrimRight(rest[:eol], "\r"), rest[eol+1:]
-		if len(line) == 0 {
-			break
-		}
-		// Other lines, obsolete folding and junk included, are ignored: Go's
-		// server would reject them, not our job.
-		if !h.header(line, &kept) {
-			return h, false
-		}
+	return true
+}
+
+// result is the head read, false when it is malformed or has no line.
+func (sc *headScan) result() (head, bool) {
+	if sc.lines == 0 || sc.failed {
+		return head{contentLength: -1}, false
 	}
-	kept.copyTo(&h)
-	return h, true
+	sc.kept.copyTo(&sc.h)
+	return sc.h, true
 }
 
 // keptValues are the values a head keeps, still in the header buffer
