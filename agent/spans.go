@@ -59,10 +59,10 @@ type frame struct {
 	thread             *span.Thread // where process.thread goes; nil: allocated
 }
 
-// baseSpan fills in what every protocol's span of the connection shares:
-// ids, kind (from the direction requests flowed), timing, endpoints, the
-// process and the trace. When no response was seen the span ends with its
-// request (reqEnd).
+// baseSpan fills in, in the zero span s, what every protocol's span of the
+// connection shares: ids, kind (from the direction requests flowed),
+// timing, endpoints, the process and the trace. When no response was seen
+// the span ends with its request (reqEnd).
 func (t *tracker) baseSpan(s *span.Span, c *conn, f frame) {
 	kind := span.KindClient
 	if f.reqDir == reassembly.Ingress {
@@ -73,15 +73,14 @@ func (t *tracker) baseSpan(s *span.Span, c *conn, f frame) {
 		end = max(f.reqEnd, start)
 	}
 	ts := t.clock.wall(start)
-	*s = span.Span{
-		Timestamp: ts,
-		Span:      span.Info{Kind: kind, Duration: span.Micros{US: int64(end-start) / 1000}},
-		Service:   span.Service{Name: c.proc.Service, Node: span.ServiceNode{Name: t.node}},
-		Process:   span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(f.thread, c.lastTID[f.reqDir])},
-		Event:     span.Event{Outcome: span.OutcomeUnknown},
-		Vigil: span.Vigil{Source: span.SourceEBPF, Incomplete: f.incomplete, Reason: f.reason, ConnID: c.connID,
-			EndThread: int(c.lastTID[1-f.reqDir])},
-	}
+	// s is zero: fields are set one by one, not by copying a whole span.
+	s.Timestamp = ts
+	s.Span.Kind, s.Span.Duration = kind, span.Micros{US: int64(end-start) / 1000}
+	s.Service.Name, s.Service.Node.Name = c.proc.Service, t.node
+	s.Process = span.Process{PID: c.proc.PID, Executable: c.proc.Executable, Name: c.proc.Name, Thread: threadOf(f.thread, c.lastTID[f.reqDir])}
+	s.Event.Outcome = span.OutcomeUnknown
+	s.Vigil.Source, s.Vigil.Incomplete, s.Vigil.Reason = span.SourceEBPF, f.incomplete, f.reason
+	s.Vigil.ConnID, s.Vigil.EndThread = c.connID, int(c.lastTID[1-f.reqDir])
 	if kind == span.KindServer {
 		s.Span.Type = "request"
 		s.Source, s.Destination = c.remoteEP, c.localEP

@@ -283,7 +283,7 @@ func (t *tracker) closeAll() {
 	}
 }
 
-// newSpan is the batch's next span, for a builder to fill in and
+// newSpan is the batch's next span, zero, for a builder to fill in and
 // emitSpan to finish: built in place, the span is never copied.
 func (t *tracker) newSpan() *span.Span {
 	t.batch = append(t.batch, span.Span{})
