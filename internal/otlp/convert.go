@@ -128,7 +128,7 @@ func (c *converter) span(s *tracepb.Span, r *resourceInfo, scope span.Scope) (sp
 	out.OTel = c.otel(s, &a, attrs, over, r, scope)
 	var m semAttrs
 	m.fromMap(attrs)
-	describe(&out, &m, statusOf(new(span.Status), s.GetStatus().GetCode(), s.GetStatus().GetMessage(), &a), nil)
+	describe(&out, &m, statusOf(new(span.Status), s.GetStatus().GetCode(), s.GetStatus().GetMessage(), &a), nil, nil)
 	a.mark(out.OTel)
 	return out, ""
 }

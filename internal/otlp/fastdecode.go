@@ -30,6 +30,7 @@ type decoder struct {
 	res  Result
 	c    converter
 	sem  semAttrs // the current span's semantic attributes
+	ends endsMemo // the previous span's endpoints
 	conv attrConv // the current span's conversion counts
 	rm   map[string]any
 	// what the spans point to, one allocation per request

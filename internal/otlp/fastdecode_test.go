@@ -309,6 +309,7 @@ func diffCases(t testing.TB) map[string][]byte {
 		cases[fmt.Sprint("invalid span ", i)] = encode(t, request(s))
 	}
 	cases["same keys"] = encode(t, request(sameKeySpans()...))
+	cases["changing ends"] = encode(t, request(changingEndSpans()...))
 	for i := range 4 {
 		s := fullSpan(i)
 		s.Attributes, s.Events[0].Attributes, s.Links[0].Attributes = s.Attributes[i*4:i*4+8], nil, nil
@@ -335,6 +336,37 @@ func sameKeySpans() []*tracepb.Span {
 		case 12: // no key
 			s.Attributes[1].Key = ""
 		}
+		spans = append(spans, s)
+	}
+	return spans
+}
+
+// changingEndSpans keep their keys while the attributes naming the ends
+// of their connection, and their kind, change from span to span or not:
+// the fast path reuses the previous span's ends only when they cannot
+// differ.
+func changingEndSpans() []*tracepb.Span {
+	var spans []*tracepb.Span
+	for i, end := range []struct {
+		kind          tracepb.Span_SpanKind
+		client, sAddr string
+		sPort         int64
+	}{
+		{tracepb.Span_SPAN_KIND_SERVER, "10.0.0.1", "shop", 443},
+		{tracepb.Span_SPAN_KIND_SERVER, "10.0.0.1", "shop", 443},
+		{tracepb.Span_SPAN_KIND_SERVER, "10.0.0.2", "shop", 443},
+		{tracepb.Span_SPAN_KIND_SERVER, "10.0.0.2", "shop", 8443},
+		{tracepb.Span_SPAN_KIND_CLIENT, "10.0.0.2", "shop", 8443},
+		{tracepb.Span_SPAN_KIND_CLIENT, "10.0.0.2", "10.9.9.9", 8443},
+		{tracepb.Span_SPAN_KIND_CLIENT, "::1", "10.9.9.9", 8443},
+		{tracepb.Span_SPAN_KIND_SERVER, "::1", "", 0},
+		{tracepb.Span_SPAN_KIND_SERVER, "::1", "", 0},
+	} {
+		s := fullSpan(1)
+		s.SpanId[0], s.Events, s.Links, s.Status, s.Kind = byte(i+1), nil, nil, nil, end.kind
+		s.Attributes = []*commonpb.KeyValue{strAttr("http.request.method", "GET"),
+			strAttr("url.path", fmt.Sprint("/p/", i)), strAttr("client.address", end.client),
+			strAttr("server.address", end.sAddr), intAttr("server.port", end.sPort)}
 		spans = append(spans, s)
 	}
 	return spans

@@ -161,7 +161,7 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope) (Reason, e
 	d.c.duration(out, w.start, w.end)
 	r.place(out)
 	st := statusOf(&x.status, tracepb.Status_StatusCode(w.statusCode), d.str(w.statusMsg), a)
-	describe(out, &d.sem, st, &x.http)
+	describe(out, &d.sem, st, &x.http, &d.ends)
 	if a.truncated > 0 || a.dropped > 0 { // mark adds to the map
 		d.list.tmpl = nil
 	}

@@ -185,6 +185,9 @@ type semAttrs struct {
 	v     [numSemKeys]any
 	set   uint64    // bit i: v[i] was set, for reset
 	arena *strArena // for the strings made of values (nil: allocate)
+	// bit i: v[i] was put or reset, or read by str or int, since the
+	// bits were last cleared (see endsMemo)
+	changed, read uint64
 }
 
 // a semAttrs.set bit for each key
@@ -195,11 +198,13 @@ func (m *semAttrs) put(k string, v any) {
 	if i, ok := semKeyOf(k); ok {
 		m.v[i] = v
 		m.set |= 1 << i
+		m.changed |= 1 << i
 	}
 }
 
 // reset empties m, touching only the slots set.
 func (m *semAttrs) reset() {
+	m.changed |= m.set
 	for ; m.set != 0; m.set &= m.set - 1 {
 		m.v[bits.TrailingZeros64(m.set)] = nil
 	}
@@ -216,6 +221,7 @@ func (m *semAttrs) fromMap(attrs map[string]any) {
 // str is the first non-empty string value among keys.
 func (m *semAttrs) str(keys ...semKey) string {
 	for _, k := range keys {
+		m.read |= 1 << k
 		if s, ok := m.v[k].(string); ok && s != "" {
 			return s
 		}
@@ -227,6 +233,7 @@ func (m *semAttrs) str(keys ...semKey) string {
 // decimal strings.
 func (m *semAttrs) int(keys ...semKey) (int64, bool) {
 	for _, k := range keys {
+		m.read |= 1 << k
 		switch v := m.v[k].(type) {
 		case int64:
 			return v, true
