@@ -41,7 +41,7 @@ func (t *tracker) h2Span(s *span.Span, c *conn, x *h2.Exchange) *span.Span {
 		}
 		s.Event.Outcome = grpcOutcome(s.Span.Kind, x.GRPCStatus)
 	case x.Method != "":
-		t.text.add(&s.Span.Name, x.Method, " ", routeOf(x.Path))
+		t.text.name(&s.Span.Name, x.Method, x.Path)
 		s.Event.Outcome = outcome(s.Span.Kind, x.Status)
 	default:
 		s.Span.Name = "HTTP/2 stream " + strconv.FormatUint(uint64(x.StreamID), 10)

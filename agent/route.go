@@ -9,37 +9,34 @@ const idSegment = "{id}"
 // routeOf is the low-cardinality form of an HTTP path for a span's name:
 // the query is cut and segments that look like identifiers become {id}, so
 // that GET /users/136022 and GET /users/7 are one operation in lists and
-// summaries ("GET /users/{id}"). The path itself stays in url.path. A path
-// with no such segment is returned as it is, without allocating.
-func routeOf(target string) string {
-	path := pathOnly(target)
-	if !anyIDSegment(path) {
-		return path
-	}
-	var b strings.Builder
-	b.Grow(len(path))
-	for i, seg := range strings.Split(path, "/") {
-		if i > 0 {
-			b.WriteByte('/')
-		}
-		if looksLikeID(seg) {
-			b.WriteString(idSegment)
-		} else {
-			b.WriteString(seg)
-		}
-	}
-	return b.String()
-}
+// summaries ("GET /users/{id}"). The path itself stays in url.path.
+func routeOf(target string) string { return string(appendRoute(nil, target)) }
 
-func anyIDSegment(path string) bool {
-	for path != "" {
-		seg, rest, _ := strings.Cut(path, "/")
+// appendRoute appends routeOf(target) to dst without allocating.
+func appendRoute(dst []byte, target string) []byte {
+	path := pathOnly(target)
+	for {
+		seg, rest, more := strings.Cut(path, "/")
 		if looksLikeID(seg) {
-			return true
+			dst = append(dst, idSegment...)
+		} else {
+			dst = append(dst, seg...)
 		}
+		if !more {
+			return dst
+		}
+		dst = append(dst, '/')
 		path = rest
 	}
-	return false
+}
+
+// name sets *dst to "METHOD route".
+func (st *spanText) name(dst *string, method, target string) {
+	from := st.mark()
+	st.buf = append(st.buf, method...)
+	st.buf = append(st.buf, ' ')
+	st.buf = appendRoute(st.buf, target)
+	st.set(dst, from)
 }
 
 // looksLikeID tells identifiers from words: all digits (42, 2026), a run

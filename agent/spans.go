@@ -25,7 +25,7 @@ func (t *tracker) buildSpan(s *span.Span, c *conn, x *httpwire.Exchange) *span.S
 	parts := new(httpParts)
 	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: start, end: x.ResponseEnd, reqEnd: x.RequestEnd,
 		incomplete: x.Incomplete, reason: x.Reason, traceparent: x.Traceparent, thread: &parts.thread})
-	t.text.add(&s.Span.Name, x.Method, " ", routeOf(x.Target))
+	t.text.name(&s.Span.Name, x.Method, x.Target)
 	s.Span.Subtype = "http"
 	parts.http = span.HTTP{
 		Version: x.Version,
