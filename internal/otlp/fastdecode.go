@@ -31,8 +31,10 @@ type decoder struct {
 	c    converter
 	sem  semAttrs // the current span's semantic attributes
 	ends endsMemo // the previous span's endpoints
-	conv attrConv // the current span's conversion counts
-	rm   map[string]any
+	// where scanSpan found the current span's first attributes
+	attrAt [maxListed][2]int
+	conv   attrConv // the current span's conversion counts
+	rm     map[string]any
 	// what the spans point to, one allocation per request
 	extras []spanExtras
 	list   spanAttrs

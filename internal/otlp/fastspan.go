@@ -43,6 +43,9 @@ func (d *decoder) scanSpan(lo, hi int, w *wireSpan) error {
 		case f.is(8, protowire.Fixed64Type):
 			w.end = f.v
 		case f.bytes(9):
+			if w.attrs < maxListed {
+				d.attrAt[w.attrs] = [2]int{f.lo, f.hi}
+			}
 			w.attrs++
 		case f.is(10, protowire.VarintType):
 			w.droppedAttrs = uint32(f.v)
@@ -108,32 +111,8 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope) (Reason, e
 	if w.links > 0 {
 		o.Links = make([]span.Link, 0, min(w.links, d.lim.MaxLinks))
 	}
-	var f field
-	events := 0
-	it := d.fields(lo, hi)
-	for it.next(&f) {
-		var err error
-		switch {
-		case f.bytes(9) && listed:
-			err = d.list.add(d, a, f.lo, f.hi)
-		case f.bytes(9):
-			err = ab.keyValue(f.lo, f.hi, 0, 4)
-		case f.bytes(11):
-			if events < len(o.Events) {
-				err = d.event(f.lo, f.hi, a, &o.Events[events])
-			} else {
-				err = d.skip(f.lo, f.hi, eventDesc, 4)
-			}
-			events++
-		case f.bytes(13):
-			err = d.link(f.lo, f.hi, a, o)
-		}
-		if err != nil {
-			return "", err
-		}
-	}
-	if it.err != nil {
-		return "", it.err
+	if err := d.parts(lo, hi, &w, a, &ab, o, listed); err != nil {
+		return "", err
 	}
 	o.Attributes, o.DroppedAttributes = ab.m, int(w.droppedAttrs)+ab.over
 	if listed {
@@ -167,6 +146,45 @@ func (d *decoder) span(lo, hi int, r *resourceInfo, scope span.Scope) (Reason, e
 	}
 	a.mark(o)
 	return "", nil
+}
+
+// parts converts the attributes, events and links of the Span at
+// body[lo:hi]: listed attributes onto d.list, the others into ab.
+func (d *decoder) parts(lo, hi int, w *wireSpan, a *attrConv, ab *attrBuilder, o *span.OTel, listed bool) error {
+	if listed && w.events == 0 && w.links == 0 {
+		// only attributes: where scanSpan found them, not another pass
+		for _, at := range d.attrAt[:w.attrs] {
+			if err := d.list.add(d, a, at[0], at[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var f field
+	events := 0
+	it := d.fields(lo, hi)
+	for it.next(&f) {
+		var err error
+		switch {
+		case f.bytes(9) && listed:
+			err = d.list.add(d, a, f.lo, f.hi)
+		case f.bytes(9):
+			err = ab.keyValue(f.lo, f.hi, 0, 4)
+		case f.bytes(11):
+			if events < len(o.Events) {
+				err = d.event(f.lo, f.hi, a, &o.Events[events])
+			} else {
+				err = d.skip(f.lo, f.hi, eventDesc, 4)
+			}
+			events++
+		case f.bytes(13):
+			err = d.link(f.lo, f.hi, a, o)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return it.err
 }
 
 // spanIDs are a span's ids in hex, all cut from one string.
