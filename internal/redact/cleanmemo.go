@@ -55,7 +55,12 @@ const cleanTextBits = 6
 const cleanTextSlots = 1 << cleanTextBits
 
 func (m *cleanTexts) slot(s string) *cleanValue {
-	return &m[(quickHash(s)*0x9E3779B97F4A7C15)>>(64-cleanTextBits)]
+	return &m[hashSlot(s, cleanTextBits)]
+}
+
+// hashSlot is one of 1<<bits slots for s.
+func hashSlot(s string, bits uint) uint64 {
+	return (quickHash(s) * 0x9E3779B97F4A7C15) >> (64 - bits)
 }
 
 // redactOnce is f(s), or s when s is remembered as left clean by f.

@@ -19,9 +19,24 @@ const maxCachedKeys = 1024
 type nameCache[V any] struct {
 	m  atomic.Pointer[map[string]V] // never changed once stored
 	mu sync.Mutex                   // serialises additions
+	// the first name of each slot of a cheap hash: most lookups compare
+	// one string instead of hashing it and probing a map
+	first [nameSlots]atomic.Pointer[nameEntry[V]]
 }
 
+type nameEntry[V any] struct {
+	name string
+	v    V
+}
+
+const nameSlotBits = 8
+
+const nameSlots = 1 << nameSlotBits
+
 func (c *nameCache[V]) get(k string) (V, bool) {
+	if e := c.first[hashSlot(k, nameSlotBits)].Load(); e != nil && e.name == k {
+		return e.v, true
+	}
 	if m := c.m.Load(); m != nil {
 		v, ok := (*m)[k]
 		return v, ok
@@ -50,8 +65,12 @@ func (c *nameCache[V]) put(k string, v V) V {
 	if old != nil {
 		maps.Copy(m, *old)
 	}
-	m[strings.Clone(k)] = v
+	k = strings.Clone(k)
+	m[k] = v
 	c.m.Store(&m)
+	if slot := &c.first[hashSlot(k, nameSlotBits)]; slot.Load() == nil {
+		slot.Store(&nameEntry[V]{k, v})
+	}
 	return v
 }
 
