@@ -2,9 +2,13 @@ package redact
 
 import (
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-dev/vigil/internal/span"
 )
 
 // TestAttributesPastKeyCache checks that keys seen after the per-key cache
@@ -64,4 +68,38 @@ func TestAttributesRememberOnlyClean(t *testing.T) {
 	attrs := map[string]any{"url.query": "a=1", "note": "plain"}
 	r.Attributes(attrs)
 	require.Equal(t, map[string]any{"url.query": "a=1", "note": "plain"}, attrs)
+}
+
+// TestConcurrentRemembering runs Span on goroutines at once, with clean
+// values that get remembered and values with secrets alternating under
+// the same keys and names: every secret is redacted and counted.
+func TestConcurrentRemembering(t *testing.T) {
+	r := MustNew(Default())
+	const workers, rounds = 4, 500
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				secret := (i+w)%2 == 0
+				q, note, name := "a=1", "plain", "GET /a"
+				if secret {
+					q, note, name = "token=t0k3n", "Bearer abc", "GET /a?token=t0k3n"
+				}
+				sp := span.Span{Span: span.Info{Name: name}, OTel: &span.OTel{
+					Attributes: map[string]any{"url.query": q, "note": note}}}
+				r.Span(&sp)
+				if strings.Contains(fmt.Sprint(sp.Span.Name, sp.OTel.Attributes), "t0k3n") ||
+					strings.Contains(fmt.Sprint(sp.OTel.Attributes), "abc") {
+					t.Errorf("secret kept: %q %v", sp.Span.Name, sp.OTel.Attributes)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	c := r.Counts()
+	require.EqualValues(t, workers*rounds, c["query:token"])
+	require.EqualValues(t, workers*rounds/2, c["pattern:bearer"])
 }
