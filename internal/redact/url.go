@@ -50,12 +50,15 @@ func (r *Redactor) URL(raw string) string {
 	} else if bareQuery(raw[:end]) {
 		pathEnd = -1
 	}
+	plain := r.plain(raw[:end])
 	if pathEnd >= 0 {
 		pathStart := r.authority(&w, raw[:pathEnd])
-		w.sub(pathStart, pathEnd, r.path)
+		if !plain {
+			w.sub(pathStart, pathEnd, r.path)
+		}
 	}
 	if pathEnd < end {
-		w.sub(pathEnd+1, end, r.Query)
+		w.sub(pathEnd+1, end, func(q string) string { return r.redactQuery(q, plain) })
 	}
 	if end < len(raw) {
 		// SPA routes ("#/cb?code=x") and OAuth ("#access_token=x") put
@@ -171,7 +174,18 @@ func (r *Redactor) path(p string) string {
 // removed with their '&'; other names and values go through the value
 // patterns. Names are matched after decoding ("api%5Fkey" is "api_key").
 // Empty values are kept: there is nothing to hide.
-func (r *Redactor) Query(q string) string {
+func (r *Redactor) Query(q string) string { return r.redactQuery(q, r.plain(q)) }
+
+// plain reports whether the value patterns leave every part of s as it
+// is, decoded or not: there are none configured, the built-in ones'
+// pre-check finds nothing in s (nor in any part of it), and nothing in s
+// is escaped. Then only the query rules can change a URL.
+func (r *Redactor) plain(s string) bool {
+	return len(r.user) == 0 && !hasQueryEscape(s) && scan(s) == 0
+}
+
+// redactQuery is Query; plain is r.plain(q), or of a text q is part of.
+func (r *Redactor) redactQuery(q string, plain bool) string {
 	w := rewriter{src: q}
 	kept := false
 	for start := 0; start <= len(q); {
@@ -183,7 +197,7 @@ func (r *Redactor) Query(q string) string {
 			end += start
 			next = end + 1
 		}
-		r.param(&w, start, end, next, &kept)
+		r.param(&w, start, end, next, &kept, plain)
 		if next < 0 {
 			break
 		}
@@ -194,8 +208,9 @@ func (r *Redactor) Query(q string) string {
 
 // param handles q[start:end]; next is where the following parameter starts
 // (-1 for the last one); kept says whether an earlier parameter was kept,
-// which decides which '&' a dropped parameter takes with it.
-func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
+// which decides which '&' a dropped parameter takes with it; plain, that
+// the value patterns change nothing in q.
+func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool, plain bool) {
 	pair := w.src[start:end]
 	name, value, hasValue := strings.Cut(pair, "=")
 	dname := unescapeQuery(name)
@@ -217,6 +232,7 @@ func (r *Redactor) param(w *rewriter, start, end, next int, kept *bool) {
 			f.add(1)
 			w.replace(start+len(name)+1, end, Placeholder)
 		}
+	case plain: // nothing for the value patterns in the name or the value
 	default:
 		if v := r.queryText(name, dname, ""); v != name {
 			w.replace(start, start+len(name), v)

@@ -1,7 +1,9 @@
 package redact
 
 import (
+	"math/rand/v2"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,4 +92,30 @@ func TestQueryNoAllocWhenClean(t *testing.T) {
 	for _, s := range []string{"a=1&b=2&c=hello", "https://example.com/api/v1/users?page=2&limit=50#x"} {
 		require.Zero(t, testing.AllocsPerRun(100, func() { r.URL(s) }), s)
 	}
+}
+
+// TestURLPlainShortcut holds URL and Query, which skip the value patterns
+// for a text they cannot change, to a redactor that never skips them (a
+// configured pattern that matches nothing turns the shortcut off): same
+// output, same counts.
+func TestURLPlainShortcut(t *testing.T) {
+	never := Default()
+	never.Patterns = []PatternRule{{Name: "never", Regexp: "\x00never\x00"}}
+	fast, slow := MustNew(Default()), MustNew(never)
+	parts := []string{"/api", "/orders/12", "/x%2Fy", "?", "&", "=", "#", "token", "api_key", "page", "2",
+		"expand=items", "Bearer abc", "bearer%20t0k", "4111111111111111", "eyJhbGciOi.eyJzdWIi.sig",
+		"AKIAABCDEFGHIJKLMNOP", "user:pw@", "https://", "h.example", "a+b", "%zz", "secret_access_key=x", "@"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(8) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		u := b.String()
+		require.Equal(t, slow.URL(u), fast.URL(u), u)
+		require.Equal(t, slow.Query(u), fast.Query(u), u)
+	}
+	want := slow.Counts()
+	delete(want, "pattern:never")
+	require.Equal(t, want, fast.Counts())
 }
