@@ -61,7 +61,7 @@ func main() {
 	path := flag.String("path", "/hello", "request path: /hello (17 bytes, the worst case) or /api/products?page=3 (a 2.5 KB JSON page)")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
-	flag.BoolVar(&pin, "pin", false, "server alone on CPU 0 (GOMAXPROCS=1); wrk and the agent on the other CPUs: measures what the traced process itself pays")
+	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
@@ -112,7 +112,10 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 	defer setBPFStats(false)
 	fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
 	if pin {
-		fmt.Printf("pinned: server on CPU 0 with GOMAXPROCS=1; wrk and the agent on CPUs %s\n", otherCPUs())
+		if err := pinTree(t.pid); err != nil {
+			return fmt.Errorf("pinning the server to CPU 0: %w", err)
+		}
+		fmt.Printf("pinned: server and load generator on CPU 0; the agent on CPUs %s\n", otherCPUs())
 	} else {
 		fmt.Println("shared: server, load and the agent compete for every CPU")
 	}
@@ -287,11 +290,7 @@ func (l load) perReq(cpu time.Duration, d time.Duration) float64 {
 }
 
 func runWrk(url string, conns int, d time.Duration) (float64, time.Duration, error) {
-	args := []string{"wrk", "-t1", "-c" + strconv.Itoa(conns), "-d" + d.String(), url}
-	if pin {
-		args = append([]string{"taskset", "-c", otherCPUs()}, args...)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := loadCommand("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), url)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, 0, fmt.Errorf("wrk: %v: %s", err, out)
@@ -345,6 +344,15 @@ func percents(v []float64) string {
 		s[i] = fmt.Sprintf("%.1f%%", 100*x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// loadCommand runs a load generator, on CPU 0 beside the server when
+// pinned.
+func loadCommand(name string, args ...string) *exec.Cmd {
+	if pin {
+		return exec.Command("taskset", append([]string{"-c", "0", name}, args...)...)
+	}
+	return exec.Command(name, args...)
 }
 
 func median(v []float64) float64 {

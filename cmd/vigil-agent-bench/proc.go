@@ -34,6 +34,33 @@ func otherCPUs() string {
 	return fmt.Sprintf("1-%d", n-1)
 }
 
+// pinTree puts every thread of pid and of its children on CPU 0 (a
+// PostgreSQL backend forked later inherits the postmaster's CPUs).
+func pinTree(pid int) error {
+	var set unix.CPUSet
+	set.Set(0)
+	pids := []int{pid}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if child, err := strconv.Atoi(e.Name()); err == nil && parentOf(child) == pid {
+			pids = append(pids, child)
+		}
+	}
+	for _, p := range pids {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			tid, _ := strconv.Atoi(t.Name())
+			if err := unix.SchedSetaffinity(tid, &set); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // pinSelf moves every thread of this process off CPU 0.
 func pinSelf() error {
 	var set unix.CPUSet

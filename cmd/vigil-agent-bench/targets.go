@@ -39,7 +39,7 @@ func redisTarget() (*target, error) {
 		pid:      srv.PID,
 		stop:     srv.Stop,
 		run: func(time.Duration) (float64, time.Duration, error) {
-			cmd := exec.Command("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "--csv")
+			cmd := loadCommand("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "--csv")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return 0, 0, fmt.Errorf("redis-benchmark: %v: %s", err, out)
@@ -81,7 +81,7 @@ func postgresTarget() (*target, error) {
 		port:     port,
 		stop:     srv.Stop,
 		run: func(d time.Duration) (float64, time.Duration, error) {
-			cmd := exec.Command(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
+			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return 0, 0, fmt.Errorf("pgbench: %v: %s", err, out)
