@@ -26,7 +26,7 @@ func (c *cleanValue) has(v any) bool { return c != nil && c.v.Load() == v }
 // as a cheap hash tells): a value that changes on every span (a path)
 // would cost a copy each time for nothing.
 func (c *cleanValue) set(s string) {
-	if c == nil {
+	if c == nil || len(s) > maxRemembered {
 		return
 	}
 	if h := quickHash(s); c.seen.Load() != h {
@@ -35,6 +35,11 @@ func (c *cleanValue) set(s string) {
 	}
 	c.v.Store(strings.Clone(s))
 }
+
+// maxRemembered bounds a remembered string, so that all of them (one per
+// cached attribute key and per span name slot) stay within a megabyte or
+// two.
+const maxRemembered = 1024
 
 // quickHash reads the length and three bytes of s: enough to tell most
 // successive values apart; a collision only costs a copy.
