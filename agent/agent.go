@@ -124,6 +124,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	tlsCtx, stopTLS := context.WithCancel(ctx)
 	defer stopTLS()
 	go a.tls.run(tlsCtx)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() { // a Read waiting for its deadline returns at once
+		select {
+		case <-ctx.Done():
+			_ = a.capture.Flush()
+		case <-stopped:
+		}
+	}()
 	var rec ringbuf.Record
 	now := time.Now()
 	deadline, lastFlush := now.Add(a.cfg.FlushInterval), now
@@ -135,7 +144,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if n&255 != 0 {
 				continue // the clock and ctx are read once per 256 events
 			}
-		case errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
 		default:
@@ -152,10 +161,32 @@ func (a *Agent) Run(ctx context.Context) error {
 			lastFlush = now
 		}
 	}
+	a.drain(&rec)
 	a.tracker.closeAll()
 	a.tracker.flush()
 	return nil
 }
+
+// drain handles what the ring buffer still holds when the agent stops (a
+// backlog, events queued below the wakeup threshold), for at most
+// drainFor: the traced processes keep adding to it.
+func (a *Agent) drain(rec *ringbuf.Record) {
+	until := time.Now().Add(drainFor)
+	for n := 0; ; n++ {
+		if n&255 == 0 && time.Now().After(until) {
+			return
+		}
+		if err := a.capture.Read(rec, time.Now()); err != nil {
+			if errors.Is(err, ringbuf.ErrFlushed) {
+				continue // the stop's flush, if it came after the loop ended
+			}
+			return
+		}
+		a.tracker.handle(rec.RawSample)
+	}
+}
+
+const drainFor = 2 * time.Second
 
 // Span export for callers that want the spans in process (tests, dev).
 var _ SpanSink = (*funcSink)(nil)

@@ -229,6 +229,10 @@ func wakeupPerCPU(n int) uint32 {
 	return uint32(n / cpus)
 }
 
+// Flush wakes a Read waiting for its deadline: it returns what is queued,
+// then ringbuf.ErrFlushed.
+func (c *Capture) Flush() error { return c.reader.Flush() }
+
 // KernelStats are the programs' counters, summed over CPUs.
 type KernelStats struct {
 	DataEvents, DataDrops, CtrlDrops, DroppedBytes, Conns uint64

@@ -131,14 +131,14 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		if err != nil {
 			return err
 		}
-		baseCPU, tracedCPU := b.perReq(b.all, d), st.load.perReq(st.load.all, d)
-		baseSrv, tracedSrv := b.perReq(b.server, d), st.load.perReq(st.load.server, d)
+		baseCPU, tracedCPU := b.perReq(b.all), st.load.perReq(st.load.all)
+		baseSrv, tracedSrv := b.perReq(b.server), st.load.perReq(st.load.server)
 		base, traced, ratios = append(base, b.rps), append(traced, st.rps), append(ratios, st.rps/b.rps)
 		cpuRatios = append(cpuRatios, baseCPU/tracedCPU)
 		serverRatios = append(serverRatios, baseSrv/tracedSrv)
 		last = st
-		fmt.Printf("round %d: baseline %.0f req/s at %.1f µs CPU/req (server %.1f), with agent %.0f req/s (%.1f%%) at %.1f µs CPU/req (%.1f%%; server %.1f, %.1f%%); events %d, spans stored %d, ring drops %d\n",
-			r+1, b.rps, baseCPU*1e6, baseSrv*1e6, st.rps, 100*st.rps/b.rps, tracedCPU*1e6, 100*baseCPU/tracedCPU, tracedSrv*1e6, 100*baseSrv/tracedSrv, st.events, st.spans, st.drops)
+		fmt.Printf("round %d: baseline %.0f req/s at %.1f µs CPU/req (server %.1f), with agent %.0f req/s (%.1f%%) at %.1f µs CPU/req (%.1f%%; server %.1f, %.1f%%); events %d, spans stored %d, ring drops %d, user-space drops %s, parse errors %s\n",
+			r+1, b.rps, baseCPU*1e6, baseSrv*1e6, st.rps, 100*st.rps/b.rps, tracedCPU*1e6, 100*baseCPU/tracedCPU, tracedSrv*1e6, 100*baseSrv/tracedSrv, st.events, st.spans, st.drops, st.userDrops, st.parseErrors)
 	}
 	setBPFStats(true)
 	kst, err := tracedRound(t, d)
@@ -169,6 +169,8 @@ type roundStats struct {
 	maxRSS        int64
 	cpu           time.Duration
 	load
+	userDrops   string // spans or events dropped in user space, by reason
+	parseErrors string
 	perProg     map[string]float64
 	perProgRuns []string
 }
@@ -222,6 +224,8 @@ func tracedRound(t *target, d time.Duration) (roundStats, error) {
 	}
 	sp := emb.SpoolStats()
 	st.cpu = cpuTime() - cpu0
+	st.userDrops = counters(reg, "vigil_agent_dropped_total", "reason")
+	st.parseErrors = counters(reg, "vigil_agent_parse_errors_total", "reason")
 	st.runs = after.runs - before.runs
 	st.perProg = map[string]float64{}
 	for name, a := range after.each {
@@ -271,22 +275,26 @@ var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 // throughput. The server's own CPU per request is what the traced process
 // pays itself: the BPF programs run inside its syscalls.
 func loadCPU(t *target, d time.Duration) (load, error) {
-	server0, self0 := procCPU(t.pid), cpuTime()
+	server0, self0, start := procCPU(t.pid), cpuTime(), time.Now()
 	rps, genUsed, err := t.run(d)
+	wall := time.Since(start)
+	// Let the children serving the load (PostgreSQL backends) exit and be
+	// reaped: a child gone but not yet reaped counts nowhere.
+	time.Sleep(300 * time.Millisecond)
 	server := procCPU(t.pid) - server0
-	return load{rps: rps, all: genUsed + server + cpuTime() - self0, server: server}, err
+	return load{rps: rps, requests: rps * wall.Seconds(), all: genUsed + server + cpuTime() - self0, server: server}, err
 }
 
 // load is one run's throughput and the CPU time used meanwhile, in all and
 // by the server alone.
 type load struct {
-	rps         float64
-	all, server time.Duration
+	rps, requests float64
+	all, server   time.Duration
 }
 
 // perReq is CPU time per request in seconds.
-func (l load) perReq(cpu time.Duration, d time.Duration) float64 {
-	return cpu.Seconds() / (l.rps * d.Seconds())
+func (l load) perReq(cpu time.Duration) float64 {
+	return cpu.Seconds() / l.requests
 }
 
 func runWrk(url string, conns int, d time.Duration) (float64, time.Duration, error) {
@@ -326,6 +334,39 @@ func startServer() (*exec.Cmd, string, error) {
 		return nil, "", fmt.Errorf("reading the server address: %w", err)
 	}
 	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), nil
+}
+
+// counters sums the counters of one family by a label: "none" when it
+// has none.
+func counters(reg *prometheus.Registry, name, label string) string {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err.Error()
+	}
+	sums := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label {
+					sums[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	var out []string
+	for k, v := range sums {
+		if v > 0 {
+			out = append(out, fmt.Sprintf("%s=%.0f", k, v))
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 func setBPFStats(on bool) {

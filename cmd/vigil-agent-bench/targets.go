@@ -33,12 +33,12 @@ func redisTarget() (*target, error) {
 		return nil, err
 	}
 	port := srv.Port
-	n := 400_000
 	return &target{
-		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n %d -t set,get", port, srv.PID, n),
+		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n <300,000 per second of -duration> -t set,get", port, srv.PID),
 		pid:      srv.PID,
 		stop:     srv.Stop,
-		run: func(time.Duration) (float64, time.Duration, error) {
+		run: func(d time.Duration) (float64, time.Duration, error) {
+			n := int(d.Seconds() * 300_000) // requests per test: about d/2 each at this VM's rates
 			cmd := loadCommand("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "--csv")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
