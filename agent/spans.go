@@ -105,7 +105,7 @@ func (t *tracker) setIDs(s *span.Span, c *conn, ts time.Time) {
 	from := t.text.mark()
 	t.text.hex(uint64(ts.UnixMicro()), 13)
 	idFrom := t.text.mark()
-	t.text.hex(fnvUint64(c.idHash, uint64(c.index)), 16)
+	t.text.hex(span.IDMix(c.idHash, uint64(c.index)), 16)
 	t.text.set(&s.ID, from)
 	if s.Span.ID == "" {
 		t.text.set(&s.Span.ID, idFrom)

@@ -56,25 +56,3 @@ func (st *spanText) done() {
 	clear(st.refs) // the pointers are into the span: do not keep it reachable
 	st.buf, st.refs = st.buf[:0], st.refs[:0]
 }
-
-// FNV-1a, as span.IDOf hashes: a connection's span ids continue the hash
-// of its id string, computed once (conn.idHash).
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	return h
-}
-
-func fnvUint64(h, n uint64) uint64 {
-	for range 8 {
-		h = (h ^ (n & 0xff)) * fnvPrime
-		n >>= 8
-	}
-	return h
-}

@@ -15,7 +15,7 @@ import (
 func TestSpanTextIDs(t *testing.T) {
 	tr := newTracker(trackerOptions{node: "n", clock: clock{offset: 1_700_000_000_000_000_000}})
 	connID := span.IDOf("n", 42, 7, 123456789)
-	c := &conn{connID: connID, idHash: fnvString(fnvOffset, connID), proc: &Process{Service: "svc"}}
+	c := &conn{connID: connID, idHash: span.IDSeed(connID), proc: &Process{Service: "svc"}}
 	const parent = "00f067aa0ba902b7"
 	for i, tc := range []struct {
 		dir         reassembly.Direction

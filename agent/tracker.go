@@ -142,7 +142,7 @@ func (t *tracker) newConn(k connKey, id, ts uint64, joined bool) *conn {
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
 	c.connID = span.IDOf(t.node, uint64(k.tgid), uint64(uint32(k.fd)), id)
-	c.idHash = fnvString(fnvOffset, c.connID)
+	c.idHash = span.IDSeed(c.connID)
 	c.feed[reassembly.Ingress] = func(p reassembly.Piece) { c.piece(reassembly.Ingress, p) }
 	c.feed[reassembly.Egress] = func(p reassembly.Piece) { c.piece(reassembly.Egress, p) }
 	t.conns[k] = c

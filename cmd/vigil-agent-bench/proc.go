@@ -39,23 +39,16 @@ func otherCPUs() string {
 func pinTree(pid int) error {
 	var set unix.CPUSet
 	set.Set(0)
-	pids := []int{pid}
+	pids := []string{strconv.Itoa(pid)}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		if child, err := strconv.Atoi(e.Name()); err == nil && parentOf(child) == pid {
-			pids = append(pids, child)
+			pids = append(pids, e.Name())
 		}
 	}
 	for _, p := range pids {
-		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
-		if err != nil {
+		if err := pinTasks(p, &set); err != nil {
 			return err
-		}
-		for _, t := range tasks {
-			tid, _ := strconv.Atoi(t.Name())
-			if err := unix.SchedSetaffinity(tid, &set); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -70,13 +63,18 @@ func pinSelf() error {
 	if set.Count() == 0 {
 		return fmt.Errorf("needs at least 2 CPUs")
 	}
-	tasks, err := os.ReadDir("/proc/self/task")
+	return pinTasks("self", &set)
+}
+
+// pinTasks sets the CPUs of every thread of /proc/<pid> ("self" too).
+func pinTasks(pid string, set *unix.CPUSet) error {
+	tasks, err := os.ReadDir("/proc/" + pid + "/task")
 	if err != nil {
 		return err
 	}
 	for _, t := range tasks {
 		tid, _ := strconv.Atoi(t.Name())
-		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+		if err := unix.SchedSetaffinity(tid, set); err != nil {
 			return err
 		}
 	}

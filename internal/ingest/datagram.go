@@ -56,7 +56,7 @@ var formats = [...]string{"datagram/0", "datagram/1"}
 // sender instead of once per datagram.
 type sender struct {
 	ip, service         string
-	spanSeed, traceSeed uint64 // the id keys, hashed (fnvSeed)
+	spanSeed, traceSeed uint64 // the id keys, hashed (span.IDSeed)
 }
 
 // senders caches sender values; a busy listener hears from few addresses.
@@ -77,7 +77,7 @@ func (s *senders) get(addr netip.Addr) *sender {
 		s.byAddr = map[netip.Addr]*sender{}
 	}
 	ip := addr.Unmap().String()
-	snd := &sender{ip: ip, service: s.service, spanSeed: fnvSeed(s.node + "/" + ip), traceSeed: fnvSeed("trace/" + ip)}
+	snd := &sender{ip: ip, service: s.service, spanSeed: span.IDSeed(s.node + "/" + ip), traceSeed: span.IDSeed("trace/" + ip)}
 	if snd.service == "" {
 		snd.service = "datagram:" + ip
 	}

@@ -1,29 +1,10 @@
 package ingest
 
-import "time"
+import (
+	"time"
 
-// FNV-1a, as span.IDOf computes it; the sender's key is hashed once per
-// sender (seed), only the two numbers per datagram.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
+	"github.com/vigil-dev/vigil/internal/span"
 )
-
-func fnvSeed(key string) uint64 {
-	h := uint64(fnvOffset)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint64(key[i])) * fnvPrime
-	}
-	return h
-}
-
-func fnvMix(h, n uint64) uint64 {
-	for range 8 {
-		h = (h ^ (n & 0xff)) * fnvPrime
-		n >>= 8
-	}
-	return h
-}
 
 // spanIDs returns, in one allocation, what span.TimeOrderedID(start,
 // span.IDOf(spanKey, nanos, seq)), that span id, and span.IDOf(traceKey,
@@ -36,8 +17,8 @@ func spanIDs(snd *sender, start time.Time, nanos, seq uint64) (id, spanID, trace
 	)
 	var buf [tLen + 3*hLen]byte
 	putHex(buf[:tLen], uint64(start.UnixMicro()))
-	putHex(buf[tLen:tLen+hLen], fnvMix(fnvMix(snd.spanSeed, nanos), seq))
-	putHex(buf[tLen+hLen:tLen+2*hLen], fnvMix(fnvMix(snd.traceSeed, nanos), seq))
+	putHex(buf[tLen:tLen+hLen], span.IDMix(span.IDMix(snd.spanSeed, nanos), seq))
+	putHex(buf[tLen+hLen:tLen+2*hLen], span.IDMix(span.IDMix(snd.traceSeed, nanos), seq))
 	copy(buf[tLen+2*hLen:], buf[tLen:tLen+hLen])
 	s := string(buf[:])
 	return s[:tLen+hLen], s[tLen : tLen+hLen], s[tLen+hLen:]

@@ -234,16 +234,9 @@ func NewID(parts ...any) string {
 // IDOf is NewID for the agent's hot path: a 64-bit FNV-1a over a string
 // and numbers, without formatting. Stable across processes and versions.
 func IDOf(s string, nums ...uint64) string {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * prime
-	}
+	h := IDSeed(s)
 	for _, n := range nums {
-		for b := 0; b < 8; b++ {
-			h = (h ^ (n & 0xff)) * prime
-			n >>= 8
-		}
+		h = IDMix(h, n)
 	}
 	var buf [16]byte
 	const digits = "0123456789abcdef"
@@ -253,6 +246,32 @@ func IDOf(s string, nums ...uint64) string {
 	}
 	return string(buf[:])
 }
+
+// IDSeed and IDMix are IDOf's hash (FNV-1a over the string, then each
+// number's eight bytes, least significant first), for callers that hash a
+// key once and mix in the numbers per span: IDOf(s, a, b) is
+// IDMix(IDMix(IDSeed(s), a), b) in 16 hex digits.
+func IDSeed(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// IDMix mixes n into the hash h (see IDSeed).
+func IDMix(h, n uint64) uint64 {
+	for range 8 {
+		h = (h ^ (n & 0xff)) * fnvPrime
+		n >>= 8
+	}
+	return h
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 // TimeOrderedID prefixes a span id with its start time (13 hex digits of
 // Unix microseconds): stores index ids in time order, so inserts append
