@@ -145,6 +145,17 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 /* vigil_wakeup_flags batches wakeups per CPU: asking the ring how much is
  * queued reads the consumer's position, a cache line the reader writes
  * from another CPU, on every event. */
+/* vigil_current returns the settings when the current process is chosen
+ * for capture (0 otherwise), and its pid_tgid. */
+static __always_inline struct vigil_config *vigil_current(__u64 *pid_tgid)
+{
+	*pid_tgid = bpf_get_current_pid_tgid();
+	struct vigil_config *cfg = vigil_cfg();
+	if (!cfg || !vigil_traced(cfg, *pid_tgid >> 32))
+		return 0;
+	return cfg;
+}
+
 static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg, __u32 size)
 {
 	__u32 idx = VIGIL_STAT_UNWOKEN;

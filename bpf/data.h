@@ -25,11 +25,9 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 {
 	if (ret <= 0)
 		return 0;
-	struct vigil_config *cfg = vigil_cfg();
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
 		return 0;
 	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd);
 	if (!c)

@@ -14,11 +14,9 @@
 
 static __always_inline int vigil_go_enter(struct pt_regs *ctx, __u8 dir)
 {
-	struct vigil_config *cfg = vigil_cfg();
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
 		return 0;
 	struct vigil_tls_call call;
 	__builtin_memset(&call, 0, sizeof(call));

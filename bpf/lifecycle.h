@@ -3,11 +3,9 @@
 
 static __always_inline int vigil_open(__s32 fd, __u8 role)
 {
-	struct vigil_config *cfg = vigil_cfg();
-	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (vigil_traced(cfg, pid_tgid >> 32))
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
+	if (cfg)
 		vigil_conn_open(cfg, pid_tgid, fd, role);
 	return 0;
 }
@@ -59,11 +57,9 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 SEC("tracepoint/syscalls/sys_enter_close")
 int vigil_enter_close(struct vigil_sys_enter *ctx)
 {
-	struct vigil_config *cfg = vigil_cfg();
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
 		return 0;
 	vigil_conn_close(cfg, pid_tgid, (__s32)ctx->args[0]);
 	return 0;
@@ -72,12 +68,10 @@ int vigil_enter_close(struct vigil_sys_enter *ctx)
 /* vigil_process_event tells user space of a traced process's exit or exec. */
 static __always_inline int vigil_process_event(__u8 type)
 {
-	struct vigil_config *cfg = vigil_cfg();
-	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	__u32 tgid = pid_tgid >> 32;
-	if ((__u32)pid_tgid != tgid || !vigil_traced(cfg, tgid))
+	if (!cfg || (__u32)pid_tgid != tgid) /* threads other than the leader */
 		return 0;
 	struct vigil_conn_event ev;
 	__builtin_memset(&ev, 0, sizeof(ev));

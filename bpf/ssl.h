@@ -5,11 +5,9 @@
 
 static __always_inline int vigil_ssl_enter(struct pt_regs *ctx, __u8 dir, __u64 lenp)
 {
-	struct vigil_config *cfg = vigil_cfg();
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!vigil_traced(cfg, pid_tgid >> 32))
 		return 0;
 	struct vigil_tls_call call;
 	__builtin_memset(&call, 0, sizeof(call));
