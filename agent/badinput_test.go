@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigil-dev/vigil/internal/config"
@@ -91,7 +90,7 @@ func TestGarbageIsNotHTTP(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("got %d spans, want the 2 real requests only: %+v", len(got), got)
 	}
-	if v := counterSum(t, a.reg, "vigil_agent_unknown_protocol_connections_total"); v < 1 {
+	if v := counterWith(t, a.reg, "vigil_agent_unknown_protocol_connections_total", "", ""); v < 1 {
 		t.Errorf("unknown protocol connections = %v, want at least 1", v)
 	}
 }
@@ -121,7 +120,7 @@ func TestFullRingBufferDropsAndCounts(t *testing.T) {
 	if ks.DataDrops == 0 {
 		t.Fatalf("no drops with a 64 KiB ring and a slow reader (%d events): the test proves nothing", ks.DataEvents)
 	}
-	if v := counterSum(t, a.reg, "vigil_agent_ringbuf_dropped_events_total"); v < float64(ks.DataDrops) {
+	if v := counterWith(t, a.reg, "vigil_agent_ringbuf_dropped_events_total", "", ""); v < float64(ks.DataDrops) {
 		t.Errorf("exported drops %v < kernel drops %d", v, ks.DataDrops)
 	}
 	for _, s := range spans {
@@ -133,24 +132,6 @@ func TestFullRingBufferDropsAndCounts(t *testing.T) {
 		}
 	}
 	t.Logf("%d data events, %d dropped, %d spans from 640 exchanges", ks.DataEvents, ks.DataDrops, len(spans))
-}
-
-func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			sum += metricValue(m)
-		}
-	}
-	return sum
 }
 
 func metricValue(m *dto.Metric) float64 {
@@ -170,7 +151,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	a.waitSpans(t, 20, func(*span.Span) bool { return true })
 	a.stop(t)
 	for _, name := range []string{"vigil_agent_events_total", "vigil_agent_stream_bytes_total", "vigil_agent_spans_total", "vigil_agent_kernel_data_events_total"} {
-		if v := counterSum(t, a.reg, name); v <= 0 {
+		if v := counterWith(t, a.reg, name, "", ""); v <= 0 {
 			t.Errorf("%s = %v after traffic", name, v)
 		}
 	}

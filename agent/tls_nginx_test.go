@@ -73,12 +73,7 @@ func TestTLSNginx(t *testing.T) {
 			}
 			clientPort := map[string]int{}
 			for _, r := range requests {
-				out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}",
-					"https://127.0.0.1:"+strconv.Itoa(port)+r.path).Output()
-				if err != nil {
-					t.Fatalf("curl %s: %v", r.path, err)
-				}
-				clientPort[r.path] = checkClientOutput(t, string(out), r.status)
+				clientPort[r.path] = curlHTTPS(t, curl, "https://127.0.0.1:"+strconv.Itoa(port)+r.path, r.status)
 			}
 			want := len(requests) * len(tc.kinds)
 			a.waitSpans(t, want, func(*span.Span) bool { return true })

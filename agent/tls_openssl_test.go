@@ -70,12 +70,7 @@ func TestTLSOpenSSLBothEnds(t *testing.T) {
 	}
 	clientPort := map[string]int{}
 	for _, r := range requests {
-		out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}",
-			"https://127.0.0.1:"+strconv.Itoa(port)+r.path).Output()
-		if err != nil {
-			t.Fatalf("curl %s: %v", r.path, err)
-		}
-		clientPort[r.path] = checkClientOutput(t, string(out), r.status)
+		clientPort[r.path] = curlHTTPS(t, curl, "https://127.0.0.1:"+strconv.Itoa(port)+r.path, r.status)
 	}
 	a.waitSpans(t, 2*len(requests), func(*span.Span) bool { return true })
 	spans := a.stop(t)
@@ -171,13 +166,5 @@ func TestTLSLibraryOfLaterProcess(t *testing.T) {
 	if err != nil || cmd.Wait() != nil {
 		t.Fatalf("python: %v %s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(tlsRequests) {
-		t.Fatalf("python printed %q, want %d lines", out, len(tlsRequests))
-	}
-	var localPorts []int
-	for i, r := range tlsRequests {
-		localPorts = append(localPorts, checkClientOutput(t, lines[i], r.status))
-	}
-	checkTLSSpans(t, a, srv, "python3", localPorts)
+	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, out))
 }

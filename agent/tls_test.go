@@ -34,11 +34,7 @@ func TestTLSCurl(t *testing.T) {
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
 	var localPorts []int
 	for _, r := range tlsRequests {
-		out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", "https://"+srv.addr+r.path).Output()
-		if err != nil {
-			t.Fatalf("curl %s: %v", r.path, err)
-		}
-		localPorts = append(localPorts, checkClientOutput(t, string(out), r.status))
+		localPorts = append(localPorts, curlHTTPS(t, curl, "https://"+srv.addr+r.path, r.status))
 	}
 	checkTLSSpans(t, a, srv, "curl", localPorts)
 }
@@ -58,15 +54,7 @@ func TestTLSPythonURLLib(t *testing.T) {
 	if err != nil {
 		t.Fatalf("python: %v %s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != len(tlsRequests) {
-		t.Fatalf("python printed %q, want %d lines", out, len(tlsRequests))
-	}
-	var localPorts []int
-	for i, r := range tlsRequests {
-		localPorts = append(localPorts, checkClientOutput(t, lines[i], r.status))
-	}
-	checkTLSSpans(t, a, srv, "python3", localPorts)
+	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, out))
 }
 
 // pythonHTTPS requests each path on its own connection and prints the
@@ -96,6 +84,32 @@ func lookPathOrSkip(t *testing.T, name string) string {
 		t.Skipf("needs %s (apt-get install %s)", name, name)
 	}
 	return p
+}
+
+// curlHTTPS fetches url with curl (certificate not checked), wants
+// status, and returns curl's local port.
+func curlHTTPS(t *testing.T, curl, url string, status int) int {
+	t.Helper()
+	out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", url).Output()
+	if err != nil {
+		t.Fatalf("curl %s: %v", url, err)
+	}
+	return checkClientOutput(t, string(out), status)
+}
+
+// checkPythonOutput reads the "STATUS LOCALPORT" lines pythonHTTPS
+// printed for tlsRequests and returns the local ports.
+func checkPythonOutput(t *testing.T, out []byte) []int {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(tlsRequests) {
+		t.Fatalf("python printed %q, want %d lines", out, len(tlsRequests))
+	}
+	var localPorts []int
+	for i, r := range tlsRequests {
+		localPorts = append(localPorts, checkClientOutput(t, lines[i], r.status))
+	}
+	return localPorts
 }
 
 // checkClientOutput reads "STATUS LOCALPORT" and returns the port.
