@@ -71,6 +71,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	capture, err := OpenCapture(CaptureOptions{
 		CaptureBytes: cfg.CaptureBytes, RingBytes: cfg.RingBufferBytes, WakeupBytes: cfg.WakeupBytes, TraceSelf: cfg.TraceSelf,
+		Hooks: cfg.Hooks,
 	}, filter, log)
 	if err != nil {
 		return nil, err

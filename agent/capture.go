@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
@@ -22,9 +23,9 @@ const (
 	DefaultCaptureBytes = 1024
 )
 
-// tracepoints lists the classic tracepoints capture.c attaches to; the
-// syscall-exit program is a raw tracepoint (tp_btf), attached apart.
-func tracepoints(p *bpf.CapturePrograms) []struct {
+// tracepoints lists the classic tracepoints capture.c attaches to with the
+// given hooks; raw tracepoints (tp_btf) are attached apart.
+func tracepoints(p *bpf.CapturePrograms, socket bool) []struct {
 	group, name string
 	prog        *ebpf.Program
 } {
@@ -32,10 +33,71 @@ func tracepoints(p *bpf.CapturePrograms) []struct {
 		group, name string
 		prog        *ebpf.Program
 	}
-	return []tp{
-		{"syscalls", "sys_enter_close", p.VigilEnterClose},
+	tps := []tp{
 		{"sched", "sched_process_exit", p.VigilProcessExit},
 		{"sched", "sched_process_exec", p.VigilProcessExec},
+	}
+	if !socket {
+		tps = append(tps, tp{"syscalls", "sys_enter_close", p.VigilEnterClose})
+	}
+	return tps
+}
+
+// rawTracepoints lists the tp_btf programs of the given hooks by the
+// tracepoint they attach to.
+func rawTracepoints(p *bpf.CapturePrograms, socket bool) map[string]*ebpf.Program {
+	if socket {
+		return map[string]*ebpf.Program{
+			"sock_send_length": p.VigilSockSend, "sock_recv_length": p.VigilSockRecv,
+			"inet_sock_set_state": p.VigilSockState,
+		}
+	}
+	return map[string]*ebpf.Program{"sys_exit": p.VigilSysExit}
+}
+
+// Hook choices (config.Agent.Hooks).
+const (
+	HooksAuto    = "auto"
+	HooksSocket  = "socket"
+	HooksSyscall = "syscall"
+)
+
+// socketHooks says whether to observe I/O at the socket layer: the
+// sock_send_length/sock_recv_length tracepoints (6.3+) fire for socket
+// I/O only, where any syscall tracepoint switches every process on the
+// machine to the kernel's slow syscall path.
+func socketHooks(choice string) (bool, error) {
+	kernel, err := btf.LoadKernelSpec()
+	have := err == nil
+	if have {
+		_, err = kernel.AnyTypeByName("btf_trace_sock_send_length")
+		have = err == nil
+	}
+	switch choice {
+	case HooksSyscall:
+		return false, nil
+	case HooksSocket:
+		if !have {
+			return false, fmt.Errorf("socket-layer hooks chosen but the kernel has no sock_send_length tracepoint (6.3+) in its BTF: %w", err)
+		}
+		return true, nil
+	}
+	return have, nil
+}
+
+// keepPrograms replaces the programs of the hooks not chosen by copies of
+// a tracepoint program, which loads on any kernel and is never attached:
+// LoadAndAssign loads every program CaptureObjects names, and the other
+// hooks' targets or helpers may not exist on this kernel.
+func keepPrograms(spec *ebpf.CollectionSpec, socket bool) {
+	unused := []string{"vigil_sock_send", "vigil_sock_recv", "vigil_sock_state"}
+	if socket {
+		unused = []string{"vigil_sys_exit", "vigil_enter_close"}
+	}
+	for _, name := range unused {
+		p := spec.Programs["vigil_process_exit"].Copy()
+		p.Name = name
+		spec.Programs[name] = p
 	}
 }
 
@@ -62,6 +124,8 @@ type Capture struct {
 	log    *slog.Logger
 	// uprobeMulti: the TLS uprobe programs are loaded for uprobe_multi links.
 	uprobeMulti bool
+	// socket: I/O is observed by the socket-layer hooks, not the syscalls'.
+	socket bool
 }
 
 // CaptureOptions size the capture.
@@ -70,6 +134,7 @@ type CaptureOptions struct {
 	RingBytes    int // ring buffer size, a power of two multiple of the page size
 	WakeupBytes  int // wake the reader when this much is queued
 	TraceSelf    bool
+	Hooks        string // HooksAuto (""), HooksSocket or HooksSyscall
 }
 
 // OpenCapture loads the programs, sets the filter and attaches them.
@@ -93,6 +158,10 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 		spec.Maps["vigil_events"].MaxEntries = uint32(opts.RingBytes)
 	}
 	c := &Capture{log: log}
+	if c.socket, err = socketHooks(opts.Hooks); err != nil {
+		return nil, err
+	}
+	keepPrograms(spec, c.socket)
 	// uprobe_multi links (6.6+) detach in one grace period per program and
 	// file instead of one per probe; the programs must be loaded for them.
 	if !uprobePerfOnly && features.HaveBPFLinkUprobeMulti() == nil {
@@ -123,26 +192,35 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 		c.Close()
 		return nil, err
 	}
-	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
-		l, err := link.Tracepoint(tp.group, tp.name, tp.prog, nil)
-		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("attaching to tracepoint %s/%s: %w", tp.group, tp.name, err)
-		}
-		c.links = append(c.links, l)
-	}
-	l, err := link.AttachTracing(link.TracingOptions{Program: c.objs.VigilSysExit})
-	if err != nil {
+	if err := c.attach(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("attaching to the raw tracepoint sys_exit (needs BTF, kernel 5.5+): %w", err)
+		return nil, err
 	}
-	c.links = append(c.links, l)
+	log.Info("capture hooks", "socket_layer", c.socket)
 	c.reader, err = ringbuf.NewReader(c.objs.VigilEvents)
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
 	return c, nil
+}
+
+func (c *Capture) attach() error {
+	for _, tp := range tracepoints(&c.objs.CapturePrograms, c.socket) {
+		l, err := link.Tracepoint(tp.group, tp.name, tp.prog, nil)
+		if err != nil {
+			return fmt.Errorf("attaching to tracepoint %s/%s: %w", tp.group, tp.name, err)
+		}
+		c.links = append(c.links, l)
+	}
+	for name, p := range rawTracepoints(&c.objs.CapturePrograms, c.socket) {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			return fmt.Errorf("attaching to the raw tracepoint %s (needs BTF): %w", name, err)
+		}
+		c.links = append(c.links, l)
+	}
+	return nil
 }
 
 // SetFilter replaces the kernel's filter maps; traced processes switch at once.
@@ -283,12 +361,12 @@ type Program = *ebpf.Program
 
 // Programs lists the loaded programs, for run-time statistics.
 func (c *Capture) Programs() map[string]Program {
-	out := map[string]Program{"sys_exit": c.objs.VigilSysExit}
+	out := rawTracepoints(&c.objs.CapturePrograms, c.socket)
 	for name, p := range sslPrograms(&c.objs.CapturePrograms) {
 		out["uprobe_"+name] = p
 	}
 	out["uretprobe_ssl"] = c.objs.VigilSslReturn
-	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
+	for _, tp := range tracepoints(&c.objs.CapturePrograms, c.socket) {
 		out[tp.name] = tp.prog
 	}
 	return out

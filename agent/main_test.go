@@ -182,6 +182,10 @@ func (c *collector) snapshot() []span.Span {
 }
 
 // running is an agent under test.
+// testHooks is the capture hooks the tests use: VIGIL_TEST_HOOKS (make
+// test runs the agent's tests once more with "syscall"), else auto.
+func testHooks() string { return os.Getenv("VIGIL_TEST_HOOKS") }
+
 type running struct {
 	agent  *Agent
 	sink   *collector
@@ -196,6 +200,7 @@ func startAgent(t *testing.T, mutate func(*config.Agent)) *running {
 	cfg := config.DefaultAgent()
 	cfg.BatchInterval = 100 * time.Millisecond
 	cfg.FlushInterval = 10 * time.Millisecond
+	cfg.Hooks = testHooks()
 	if mutate != nil {
 		mutate(&cfg)
 	}

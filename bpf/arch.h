@@ -1,5 +1,6 @@
-/* Syscall numbers and argument registers of the syscall-exit raw tracepoint,
- * and the argument registers of user functions at uprobes.
+/* Syscall numbers and argument registers of the syscall-exit raw tracepoint
+ * and of the socket-layer hooks (the task's saved user registers), and the
+ * argument registers of user functions at uprobes.
  * At sys_exit the saved user registers still hold the arguments (x86-64:
  * di, si, dx, r10; arm64: orig_x0, then x1..x3, x0 holding the result). */
 #if defined(__TARGET_ARCH_x86)
@@ -43,6 +44,8 @@ struct pt_regs {
 #define VIGIL_NR_SENDMSG 46
 #define VIGIL_NR_RECVMSG 47
 #define VIGIL_NR_ACCEPT4 288
+#define VIGIL_NR_RECVMMSG 299
+#define VIGIL_NR_SENDMMSG 307
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {
 	__u64 regs[31];
@@ -76,6 +79,8 @@ struct pt_regs {
 #define VIGIL_NR_SENDMSG 211
 #define VIGIL_NR_RECVMSG 212
 #define VIGIL_NR_ACCEPT4 242
+#define VIGIL_NR_RECVMMSG 243
+#define VIGIL_NR_SENDMMSG 269
 #else
 #error "vigil's capture supports x86-64 and arm64"
 #endif

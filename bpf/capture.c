@@ -64,8 +64,31 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, __u64); /* the socket's cookie, 0 with the syscall hooks */
 } vigil_skip SEC(".maps");
+
+/* How TCP sockets began (sock.h): the client or server role, by socket
+ * address, from the handshake until the socket's first traced I/O. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} vigil_roles SEC(".maps");
+
+/* The descriptor of each traced TCP socket, by socket address, so the
+ * socket's end (sock.h) finds its connection. */
+struct vigil_sock_owner {
+	__u64 key;    /* tgid << 32 | fd */
+	__u64 cookie; /* tells a reused socket address apart */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vigil_sock_owner);
+} vigil_socks SEC(".maps");
 
 
 /* One scratch event per CPU: the data copy is built here and handed to
@@ -174,5 +197,6 @@ static __always_inline __u32 vigil_wakeup_flags(struct vigil_config *cfg, __u32 
 #include "tls.h"
 #include "data.h"
 #include "lifecycle.h"
+#include "sock.h"
 #include "ssl.h"
 #include "go.h"

@@ -74,6 +74,7 @@ struct vigil_config {
 
 struct vigil_conn {
 	__u64 id;         /* ktime at open: tells reused fds apart */
+	__u64 cookie;     /* the socket's cookie (socket-layer hooks), else 0 */
 	__u64 off[2];     /* stream offsets per direction */
 	__u64 tls_off[2]; /* plaintext offsets per direction */
 	__u8 role;

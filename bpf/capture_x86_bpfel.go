@@ -26,6 +26,7 @@ type CaptureVigilConfig struct {
 type CaptureVigilConn struct {
 	_      structs.HostLayout
 	Id     uint64
+	Cookie uint64
 	Off    [2]uint64
 	TlsOff [2]uint64
 	Role   uint8
@@ -84,6 +85,12 @@ type CaptureVigilScratch struct {
 	Data [32768]uint8
 }
 
+type CaptureVigilSockOwner struct {
+	_      structs.HostLayout
+	Key    uint64
+	Cookie uint64
+}
+
 type CaptureVigilStat uint32
 
 const (
@@ -138,9 +145,11 @@ const (
 	CaptureMapVigilGoCalls               = "vigil_go_calls"
 	CaptureMapVigilPids                  = "vigil_pids"
 	CaptureMapVigilPorts                 = "vigil_ports"
+	CaptureMapVigilRoles                 = "vigil_roles"
 	CaptureMapVigilScratchpad            = "vigil_scratchpad"
 	CaptureMapVigilSettings              = "vigil_settings"
 	CaptureMapVigilSkip                  = "vigil_skip"
+	CaptureMapVigilSocks                 = "vigil_socks"
 	CaptureMapVigilStats                 = "vigil_stats"
 	CaptureMapVigilTlsCalls              = "vigil_tls_calls"
 	CaptureMapVigilTlsFds                = "vigil_tls_fds"
@@ -152,6 +161,9 @@ const (
 	CaptureProgVigilGoTlsWrite           = "vigil_go_tls_write"
 	CaptureProgVigilProcessExec          = "vigil_process_exec"
 	CaptureProgVigilProcessExit          = "vigil_process_exit"
+	CaptureProgVigilSockRecv             = "vigil_sock_recv"
+	CaptureProgVigilSockSend             = "vigil_sock_send"
+	CaptureProgVigilSockState            = "vigil_sock_state"
 	CaptureProgVigilSslRead              = "vigil_ssl_read"
 	CaptureProgVigilSslReadEx            = "vigil_ssl_read_ex"
 	CaptureProgVigilSslReturn            = "vigil_ssl_return"
@@ -213,6 +225,9 @@ type CaptureProgramSpecs struct {
 	VigilGoTlsWrite           *ebpf.ProgramSpec `ebpf:"vigil_go_tls_write"`
 	VigilProcessExec          *ebpf.ProgramSpec `ebpf:"vigil_process_exec"`
 	VigilProcessExit          *ebpf.ProgramSpec `ebpf:"vigil_process_exit"`
+	VigilSockRecv             *ebpf.ProgramSpec `ebpf:"vigil_sock_recv"`
+	VigilSockSend             *ebpf.ProgramSpec `ebpf:"vigil_sock_send"`
+	VigilSockState            *ebpf.ProgramSpec `ebpf:"vigil_sock_state"`
 	VigilSslRead              *ebpf.ProgramSpec `ebpf:"vigil_ssl_read"`
 	VigilSslReadEx            *ebpf.ProgramSpec `ebpf:"vigil_ssl_read_ex"`
 	VigilSslReturn            *ebpf.ProgramSpec `ebpf:"vigil_ssl_return"`
@@ -231,9 +246,11 @@ type CaptureMapSpecs struct {
 	VigilGoCalls    *ebpf.MapSpec `ebpf:"vigil_go_calls"`
 	VigilPids       *ebpf.MapSpec `ebpf:"vigil_pids"`
 	VigilPorts      *ebpf.MapSpec `ebpf:"vigil_ports"`
+	VigilRoles      *ebpf.MapSpec `ebpf:"vigil_roles"`
 	VigilScratchpad *ebpf.MapSpec `ebpf:"vigil_scratchpad"`
 	VigilSettings   *ebpf.MapSpec `ebpf:"vigil_settings"`
 	VigilSkip       *ebpf.MapSpec `ebpf:"vigil_skip"`
+	VigilSocks      *ebpf.MapSpec `ebpf:"vigil_socks"`
 	VigilStats      *ebpf.MapSpec `ebpf:"vigil_stats"`
 	VigilTlsCalls   *ebpf.MapSpec `ebpf:"vigil_tls_calls"`
 	VigilTlsFds     *ebpf.MapSpec `ebpf:"vigil_tls_fds"`
@@ -274,9 +291,11 @@ type CaptureMaps struct {
 	VigilGoCalls    *ebpf.Map `ebpf:"vigil_go_calls"`
 	VigilPids       *ebpf.Map `ebpf:"vigil_pids"`
 	VigilPorts      *ebpf.Map `ebpf:"vigil_ports"`
+	VigilRoles      *ebpf.Map `ebpf:"vigil_roles"`
 	VigilScratchpad *ebpf.Map `ebpf:"vigil_scratchpad"`
 	VigilSettings   *ebpf.Map `ebpf:"vigil_settings"`
 	VigilSkip       *ebpf.Map `ebpf:"vigil_skip"`
+	VigilSocks      *ebpf.Map `ebpf:"vigil_socks"`
 	VigilStats      *ebpf.Map `ebpf:"vigil_stats"`
 	VigilTlsCalls   *ebpf.Map `ebpf:"vigil_tls_calls"`
 	VigilTlsFds     *ebpf.Map `ebpf:"vigil_tls_fds"`
@@ -290,9 +309,11 @@ func (m *CaptureMaps) Close() error {
 		m.VigilGoCalls,
 		m.VigilPids,
 		m.VigilPorts,
+		m.VigilRoles,
 		m.VigilScratchpad,
 		m.VigilSettings,
 		m.VigilSkip,
+		m.VigilSocks,
 		m.VigilStats,
 		m.VigilTlsCalls,
 		m.VigilTlsFds,
@@ -320,6 +341,9 @@ type CapturePrograms struct {
 	VigilGoTlsWrite           *ebpf.Program `ebpf:"vigil_go_tls_write"`
 	VigilProcessExec          *ebpf.Program `ebpf:"vigil_process_exec"`
 	VigilProcessExit          *ebpf.Program `ebpf:"vigil_process_exit"`
+	VigilSockRecv             *ebpf.Program `ebpf:"vigil_sock_recv"`
+	VigilSockSend             *ebpf.Program `ebpf:"vigil_sock_send"`
+	VigilSockState            *ebpf.Program `ebpf:"vigil_sock_state"`
 	VigilSslRead              *ebpf.Program `ebpf:"vigil_ssl_read"`
 	VigilSslReadEx            *ebpf.Program `ebpf:"vigil_ssl_read_ex"`
 	VigilSslReturn            *ebpf.Program `ebpf:"vigil_ssl_return"`
@@ -338,6 +362,9 @@ func (p *CapturePrograms) Close() error {
 		p.VigilGoTlsWrite,
 		p.VigilProcessExec,
 		p.VigilProcessExit,
+		p.VigilSockRecv,
+		p.VigilSockSend,
+		p.VigilSockState,
 		p.VigilSslRead,
 		p.VigilSslReadEx,
 		p.VigilSslReturn,

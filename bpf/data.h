@@ -18,10 +18,12 @@ static __always_inline void vigil_note_plain(struct vigil_conn *c, __u64 off, __
 
 /* vigil_data handles the exit of a data syscall on fd that moved ret bytes
  * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr);
- * g is the Go goroutine register, for Go's TLS calls (go.h).
+ * g is the Go goroutine register, for Go's TLS calls (go.h); sk is the
+ * socket with the socket-layer hooks, else 0.
  * The ciphertext of a connection a TLS library call used is not copied:
  * the library's uprobes deliver its plaintext. */
-static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g)
+static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g,
+				      struct sock *sk)
 {
 	if (ret <= 0)
 		return 0;
@@ -29,7 +31,7 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
 		return 0;
-	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd);
+	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd, sk);
 	if (!c)
 		return 0;
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);

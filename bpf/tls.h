@@ -107,7 +107,8 @@ static __always_inline bool vigil_tls_emit(struct vigil_tls_call *call, __u64 pi
 	__s32 fd = call->fd;
 	struct vigil_conn *c = 0;
 	if (fd >= 0) {
-		c = vigil_conn_get(cfg, pid_tgid, fd);
+		__u64 ck = vigil_key(pid_tgid >> 32, fd);
+		c = bpf_map_lookup_elem(&vigil_conns, &ck); /* opened by the I/O inside the call */
 	} else {
 		struct vigil_tls_key k;
 		__builtin_memset(&k, 0, sizeof(k));

@@ -65,6 +65,7 @@ It serves /metrics and /healthz on --listen.`,
 	f.IntSlice("port", nil, "trace only connections with this local or peer port (repeatable)")
 	f.Int("capture-bytes", agent.DefaultCaptureBytes, "bytes copied from each syscall buffer (64-16384)")
 	f.String("service-name", "", "service name of every traced process (default: the process name)")
+	f.String("hooks", "auto", "where socket I/O is observed: socket (socket-layer tracepoints, kernel 6.3+), syscall (syscall-exit tracepoint, 5.8+) or auto")
 	f.String("listen", "127.0.0.1:9464", "address of /metrics and /healthz (empty: none)")
 	f.String("log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&printSpans, "stdout", false, "also print each span as a JSON line on standard output")
@@ -94,6 +95,9 @@ func loadConfig(file string, cmd *cobra.Command) (config.Config, error) {
 	}
 	if f.Changed("service-name") {
 		c.Agent.ServiceName, _ = f.GetString("service-name")
+	}
+	if f.Changed("hooks") {
+		c.Agent.Hooks, _ = f.GetString("hooks")
 	}
 	if f.Changed("listen") {
 		c.Agent.Listen, _ = f.GetString("listen")

@@ -39,6 +39,8 @@ import (
 
 var discard, traceNothing, pin bool
 
+var hooks string
+
 // discardWriter counts spans and keeps none.
 type discardWriter struct{ n atomic.Int64 }
 
@@ -63,6 +65,7 @@ func main() {
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
+	flag.StringVar(&hooks, "hooks", "auto", "capture hooks: socket (socket-layer tracepoints), syscall (syscall-exit tracepoint) or auto")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
 	if *profile != "" {
@@ -192,6 +195,7 @@ func tracedRound(t *target, d time.Duration) (roundStats, error) {
 	}
 	defer db.Close()
 	cfg := config.DefaultAgent()
+	cfg.Hooks = hooks
 	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
 	if t.port != 0 {
 		cfg.PIDs, cfg.Ports = nil, []int{t.port}

@@ -48,6 +48,11 @@ type Agent struct {
 	Listen string `yaml:"listen"`
 	// IdleTimeout ends connections silent for this long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// Hooks chooses where socket I/O is observed: "socket" (the socket
+	// layer's tracepoints, kernel 6.3+: other syscalls pay nothing),
+	// "syscall" (the syscall-exit raw tracepoint, kernel 5.8+), or "auto"
+	// (socket where the kernel has it).
+	Hooks string `yaml:"hooks"`
 }
 
 // ServiceRule names the service of matching processes; see agent.ServiceRule.
@@ -97,6 +102,7 @@ func agentEnv(a *Agent) map[string]func(string) error {
 		"VIGIL_AGENT_NODE":          func(v string) error { a.Node = v; return nil },
 		"VIGIL_AGENT_PROC_ROOT":     func(v string) error { a.ProcRoot = v; return nil },
 		"VIGIL_AGENT_LISTEN":        func(v string) error { a.Listen = v; return nil },
+		"VIGIL_AGENT_HOOKS":         func(v string) error { a.Hooks = v; return nil },
 	}
 }
 
@@ -105,6 +111,11 @@ func (a Agent) Validate() error {
 	var errs []error
 	if a.CaptureBytes < 64 || a.CaptureBytes > 16384 {
 		errs = append(errs, fmt.Errorf("agent.capture_bytes (--capture-bytes) %d must be between 64 and 16384", a.CaptureBytes))
+	}
+	switch a.Hooks {
+	case "", "auto", "socket", "syscall":
+	default:
+		errs = append(errs, fmt.Errorf("agent.hooks (--hooks) %q must be auto, socket or syscall", a.Hooks))
 	}
 	if a.RingBufferBytes < 1<<16 || a.RingBufferBytes&(a.RingBufferBytes-1) != 0 {
 		errs = append(errs, fmt.Errorf("agent.ring_buffer_bytes %d must be a power of two of at least 65536", a.RingBufferBytes))
