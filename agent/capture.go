@@ -118,7 +118,8 @@ type Filter struct {
 type Capture struct {
 	final  *KernelStats // the counters when the programs were unloaded
 	objs   bpf.CaptureObjects
-	links  []link.Link
+	links  []link.Link // process exit and exec
+	io     []link.Link // socket I/O and connections: detached by Pause
 	reader *ringbuf.Reader
 	cfg    bpf.CaptureVigilConfig
 	log    *slog.Logger
@@ -211,14 +212,73 @@ func (c *Capture) attach() error {
 		if err != nil {
 			return fmt.Errorf("attaching to tracepoint %s/%s: %w", tp.group, tp.name, err)
 		}
-		c.links = append(c.links, l)
+		if tp.name == "sys_enter_close" {
+			c.io = append(c.io, l)
+		} else {
+			c.links = append(c.links, l)
+		}
 	}
+	return c.attachRaw()
+}
+
+func (c *Capture) attachRaw() error {
 	for name, p := range rawTracepoints(&c.objs.CapturePrograms, c.socket) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
 			return fmt.Errorf("attaching to the raw tracepoint %s (needs BTF): %w", name, err)
 		}
-		c.links = append(c.links, l)
+		c.io = append(c.io, l)
+	}
+	return nil
+}
+
+// Pause detaches the socket I/O hooks, so the machine runs as without the
+// agent (the benchmark's baseline windows), and forgets every connection:
+// bytes moved meanwhile are not seen, so after Resume each connection is
+// taken up again as joined mid-way. Not safe for concurrent use with Resume.
+func (c *Capture) Pause() error {
+	for _, l := range c.io {
+		_ = l.Close()
+	}
+	c.io = nil
+	for _, m := range []*ebpf.Map{c.objs.VigilConns, c.objs.VigilSkip, c.objs.VigilSocks, c.objs.VigilRoles} {
+		if err := clearMap(m); err != nil {
+			return fmt.Errorf("pausing the capture: %w", err)
+		}
+	}
+	return nil
+}
+
+// Resume attaches the socket I/O hooks again after Pause.
+func (c *Capture) Resume() error {
+	if c.socket {
+		return c.attachRaw()
+	}
+	l, err := link.Tracepoint("syscalls", "sys_enter_close", c.objs.VigilEnterClose, nil)
+	if err != nil {
+		return fmt.Errorf("resuming the capture: %w", err)
+	}
+	c.io = append(c.io, l)
+	return c.attachRaw()
+}
+
+// clearMap deletes every entry of a hash map with 8-byte keys.
+func clearMap(m *ebpf.Map) error {
+	var keys []uint64
+	var prev any // nil: the first key
+	for {
+		var k uint64
+		if err := m.NextKey(prev, &k); errors.Is(err, ebpf.ErrKeyNotExist) {
+			break
+		} else if err != nil {
+			return err
+		}
+		keys, prev = append(keys, k), k
+	}
+	for _, k := range keys {
+		if err := m.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return err
+		}
 	}
 	return nil
 }
@@ -380,7 +440,7 @@ func (c *Capture) Close() {
 	if c.reader != nil {
 		_ = c.reader.Close()
 	}
-	for _, l := range c.links {
+	for _, l := range append(c.links, c.io...) {
 		_ = l.Close()
 	}
 	_ = c.objs.Close()

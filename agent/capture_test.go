@@ -111,3 +111,185 @@ func dataEventsOf(t *testing.T, c *Capture, fd int32, want []byte) int {
 		}
 	}
 }
+
+// TestPauseDetachesCapture checks what the interleaved benchmark relies
+// on: a paused capture sees no I/O and forgets its connections, and after
+// Resume the same connection is captured again under a new connection id.
+func TestPauseDetachesCapture(t *testing.T) {
+	needBPF(t)
+	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	fd := connFD(t, client)
+	msg := []byte("GET /paused HTTP/1.1\r\n\r\n")
+	write := func() {
+		t.Helper()
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	write()
+	first := lookupConn(t, c, fd).Id
+	if n := dataEventsOf(t, c, fd, msg); n != 1 {
+		t.Fatalf("attached: %d data events, want 1", n)
+	}
+	if err := c.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	var v bpf.CaptureVigilConn
+	if err := c.objs.VigilConns.Lookup(uint64(os.Getpid())<<32|uint64(uint32(fd)), &v); err == nil {
+		t.Error("paused: the connection is still in vigil_conns")
+	}
+	write()
+	if n := dataEventsOf(t, c, fd, msg); n != 0 {
+		t.Errorf("paused: %d data events, want 0", n)
+	}
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	write()
+	if n := dataEventsOf(t, c, fd, msg); n != 1 {
+		t.Errorf("resumed: %d data events, want 1", n)
+	}
+	if again := lookupConn(t, c, fd).Id; again == first {
+		t.Error("resumed: the connection kept its id: user space would take the missed bytes for a contiguous stream")
+	}
+}
+
+// TestCaptureConnectionLifecycle checks the connection events with either
+// hooks: the role from connect/accept (or the TCP handshake), the end with
+// its final offsets, and a descriptor reused for another socket before its
+// first socket ended, which the socket-layer hooks tell by the socket.
+func TestCaptureConnectionLifecycle(t *testing.T) {
+	needBPF(t)
+	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			s, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- s
+		}
+	}()
+
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvA := <-accepted
+	defer srvA.Close() // kept open: a's socket outlives its descriptor
+	fdA := connFD(t, a)
+	if _, err := a.Write([]byte("PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(srvA, buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srvA.Write([]byte("+PONG\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(a, buf[:7-1]); err != nil {
+		t.Fatal(err)
+	}
+	evs := connEventsOf(t, c)
+	openA := findConnEvent(evs, evOpen, fdA)
+	if openA == nil || openA.Role != roleClient || openA.Local.Port() != uint16(a.LocalAddr().(*net.TCPAddr).Port) {
+		t.Fatalf("client open event of fd %d: %+v", fdA, openA)
+	}
+	if s := findConnEvent(evs, evOpen, connFD(t, srvA)); s == nil || s.Role != roleServer {
+		t.Errorf("server open event: %+v", s)
+	}
+
+	a.Close()
+	b, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	srvB := <-accepted
+	defer srvB.Close()
+	if fdB := connFD(t, b); fdB != fdA {
+		t.Skipf("the new connection got descriptor %d, not %d: reuse not exercised", fdB, fdA)
+	}
+	if _, err := b.Write([]byte("PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	evs = connEventsOf(t, c)
+	closeA := findConnEvent(evs, evClose, fdA)
+	if closeA == nil || closeA.ConnID != openA.ConnID || closeA.Off != [2]uint64{6, 6} {
+		t.Errorf("close of the first connection: %+v, want conn %d with offsets [6 6] (the reply was 7 bytes, 6 read)", closeA, openA.ConnID)
+	}
+	openB := findConnEvent(evs, evOpen, fdA)
+	if openB == nil || openB.ConnID == openA.ConnID || openB.Local.Port() != uint16(b.LocalAddr().(*net.TCPAddr).Port) {
+		t.Fatalf("open of the reused descriptor: %+v", openB)
+	}
+
+	// Both ends closed: each connection's end is reported.
+	fdSrvB := connFD(t, srvB)
+	if _, err := io.ReadFull(srvB, buf); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	srvB.Close()
+	evs = connEventsOf(t, c)
+	if e := findConnEvent(evs, evClose, fdA); e == nil || e.ConnID != openB.ConnID || e.Off != [2]uint64{0, 6} {
+		t.Errorf("close of the second connection: %+v, want conn %d with offsets [0 6]", e, openB.ConnID)
+	}
+	if e := findConnEvent(evs, evClose, fdSrvB); e == nil || e.Off != [2]uint64{6, 0} {
+		t.Errorf("close of the second connection's server end: %+v", e)
+	}
+}
+
+// connEventsOf drains the ring buffer and returns its connection events.
+func connEventsOf(t *testing.T, c *Capture) []connEvent {
+	t.Helper()
+	var rec ringbuf.Record
+	var out []connEvent
+	for c.Read(&rec, time.Now().Add(300*time.Millisecond)) == nil {
+		if len(rec.RawSample) == 0 || (rec.RawSample[0] != evOpen && rec.RawSample[0] != evClose) {
+			continue
+		}
+		var ev connEvent
+		if err := decodeConn(rec.RawSample, &ev); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func findConnEvent(evs []connEvent, typ uint8, fd int32) *connEvent {
+	for i := range evs {
+		if evs[i].Type == typ && evs[i].FD == fd && evs[i].TGID == uint32(os.Getpid()) {
+			return &evs[i]
+		}
+	}
+	return nil
+}

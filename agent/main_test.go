@@ -97,7 +97,7 @@ func TestMain(m *testing.M) {
 }
 
 // needBPF skips when this process cannot load BPF programs.
-func needBPF(t *testing.T) {
+func needBPF(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the agent's tests load BPF programs: run them as root (make test does on CI)")

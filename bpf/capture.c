@@ -1,13 +1,15 @@
 //go:build ignore
 
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* vigil capture: the syscall-exit raw tracepoint (tp_btf, no trace record
- * built) turns socket I/O of the traced processes into ring-buffer events;
- * close is followed at its entry. Work per syscall is tiny: a comparison for
- * syscalls vigil does not follow, one array and one hash lookup for
- * untraced processes, a cached negative answer for non-socket descriptors.
- * Only the exit is observed, so an event's start and end are both the
- * exit time. TLS libraries' plaintext comes from uprobes (ssl.h). */
+/* vigil capture: socket I/O of the traced processes becomes ring-buffer
+ * events, observed at the socket layer (sock.h: tracepoints inside
+ * sock_sendmsg/sock_recvmsg, kernel 6.3+) or, on older kernels, at the
+ * syscall exit (lifecycle.h: the raw tracepoint, close at its entry). User
+ * space attaches one set. Work per event is small: one array and one hash
+ * lookup for untraced processes, a cached negative answer for sockets not
+ * traced. Only the end of each call is observed, so an event's start and
+ * end are both that time. TLS libraries' plaintext comes from uprobes
+ * (ssl.h, go.h). */
 #include "vigil_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

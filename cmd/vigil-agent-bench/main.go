@@ -30,7 +30,6 @@ import (
 
 	"github.com/vigil-dev/vigil/agent"
 	"github.com/vigil-dev/vigil/agent/agentcli"
-	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -40,6 +39,11 @@ import (
 var discard, traceNothing, pin bool
 
 var hooks string
+
+var (
+	interleavePairs  int
+	interleaveWindow time.Duration
+)
 
 // discardWriter counts spans and keeps none.
 type discardWriter struct{ n atomic.Int64 }
@@ -65,6 +69,8 @@ func main() {
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
+	flag.IntVar(&interleavePairs, "interleave", 0, "instead of rounds, N traced windows between N+1 untraced ones in one continuous load (the agent paused and resumed)")
+	flag.DurationVar(&interleaveWindow, "window", time.Second, "length of an -interleave window (PostgreSQL: pgbench's 1 s reports)")
 	flag.StringVar(&hooks, "hooks", "auto", "capture hooks: socket (socket-layer tracepoints), syscall (syscall-exit tracepoint) or auto")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
@@ -121,6 +127,9 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		fmt.Printf("pinned: server and load generator on CPU 0; the agent on CPUs %s\n", otherCPUs())
 	} else {
 		fmt.Println("shared: server, load and the agent compete for every CPU")
+	}
+	if interleavePairs > 0 {
+		return interleaved(t, interleavePairs, interleaveWindow)
 	}
 
 	var base, traced, ratios, cpuRatios, serverRatios []float64
@@ -194,15 +203,7 @@ func tracedRound(t *target, d time.Duration) (roundStats, error) {
 		return st, err
 	}
 	defer db.Close()
-	cfg := config.DefaultAgent()
-	cfg.Hooks = hooks
-	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
-	if t.port != 0 {
-		cfg.PIDs, cfg.Ports = nil, []int{t.port}
-	}
-	if traceNothing {
-		cfg.PIDs = []int{1 << 30} // no such process
-	}
+	cfg := agentConfig(t)
 	reg := prometheus.NewRegistry()
 	cpu0 := cpuTime()
 	var w store.SpanWriter = db
@@ -315,29 +316,41 @@ func runWrk(url string, conns int, d time.Duration) (float64, time.Duration, err
 	return rps, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), err
 }
 
-func startServer() (*exec.Cmd, string, error) {
+func startServer() (*exec.Cmd, string, func() (uint64, error), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
+	counterFile, err := os.CreateTemp("", "vigil-bench-requests-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer os.Remove(counterFile.Name()) // both ends map it before it goes
+	counterFile.Close()
+	served, err := mapCounter(counterFile.Name())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	env := append(os.Environ(), "VIGIL_BENCH_SERVE=1", "VIGIL_BENCH_COUNTER="+counterFile.Name())
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), "VIGIL_BENCH_SERVE=1")
 	if pin {
 		cmd = exec.Command("taskset", "-c", "0", self)
-		cmd.Env = append(os.Environ(), "VIGIL_BENCH_SERVE=1", "GOMAXPROCS=1")
+		env = append(env, "GOMAXPROCS=1")
 	}
+	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the server address: %w", err)
+		return nil, "", nil, fmt.Errorf("reading the server address: %w", err)
 	}
-	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), nil
+	count := func() (uint64, error) { return atomic.LoadUint64(served), nil }
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), count, nil
 }
 
 // counters sums the counters of one family by a label: "none" when it

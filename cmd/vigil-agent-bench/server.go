@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-dev/vigil/agent/traffic"
 )
@@ -45,10 +53,64 @@ func serve(out io.Writer) error {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"page": page, "items": items})
 	})
+	var h http.Handler = mux
+	if path := os.Getenv("VIGIL_BENCH_COUNTER"); path != "" {
+		served, err := mapCounter(path)
+		if err != nil {
+			return err
+		}
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			atomic.AddUint64(served, 1)
+			mux.ServeHTTP(w, r)
+		})
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "listening %s\n", ln.Addr())
-	return http.Serve(ln, mux)
+	return http.Serve(ln, h)
+}
+
+// mapCounter maps the 8-byte request counter the server and the benchmark
+// share: counting and reading it take no syscall, so the traced server's
+// work is unchanged.
+func mapCounter(path string) (*uint64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := f.Truncate(8); err != nil {
+		return nil, err
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, 8, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping the request counter: %w", err)
+	}
+	return (*uint64)(unsafe.Pointer(&b[0])), nil
+}
+
+// redisCommands reads INFO stats' total_commands_processed (the INFO
+// command itself included).
+func redisCommands(port int) (uint64, error) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"); err != nil {
+		return 0, err
+	}
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return 0, fmt.Errorf("reading redis INFO: %w", err)
+		}
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		}
+	}
 }

@@ -17,8 +17,19 @@ type target struct {
 	port     int // when set, traced by port (PostgreSQL forks a backend per connection), else by pid
 	// run loads the server for about d and returns its throughput and the
 	// load generator's CPU time.
-	run  func(d time.Duration) (float64, time.Duration, error)
-	stop func()
+	run func(d time.Duration) (float64, time.Duration, error)
+	// continuous starts a load of about d in the background and returns
+	// how to measure it window by window, and how to end it early.
+	continuous func(d time.Duration) (meter, func(), error)
+	stop       func()
+}
+
+// background starts a load generator and returns how to stop it.
+func background(cmd *exec.Cmd) (func(), error) {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", cmd.Path, err)
+	}
+	return func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
 }
 
 var redisRPS = regexp.MustCompile(`"(SET|GET)","([0-9.]+)"`)
@@ -37,6 +48,14 @@ func redisTarget() (*target, error) {
 		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n <300,000 per second of -duration> -t set,get", port, srv.PID),
 		pid:      srv.PID,
 		stop:     srv.Stop,
+		continuous: func(d time.Duration) (meter, func(), error) {
+			n := int(d.Seconds() * 1_000_000)
+			stop, err := background(loadCommand("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "-q"))
+			if err != nil {
+				return nil, nil, err
+			}
+			return counterMeter{count: func() (uint64, error) { return redisCommands(port) }, w: interleaveWindow, settle: 100 * time.Millisecond}, stop, nil
+		},
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			n := int(d.Seconds() * 300_000) // requests per test: about d/2 each at this VM's rates
 			cmd := loadCommand("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "--csv")
@@ -80,6 +99,18 @@ func postgresTarget() (*target, error) {
 		pid:      srv.PID,
 		port:     port,
 		stop:     srv.Stop,
+		continuous: func(d time.Duration) (meter, func(), error) {
+			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-P", "1", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
+			progress, err := cmd.StderrPipe()
+			if err != nil {
+				return nil, nil, err
+			}
+			stop, err := background(cmd)
+			if err != nil {
+				return nil, nil, err
+			}
+			return lineMeter{rates: progressRates(progress)}, stop, nil
+		},
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
 			out, err := cmd.CombinedOutput()
@@ -101,7 +132,7 @@ func httpTarget(conns int, path string) (*target, error) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return nil, fmt.Errorf("needs wrk (apt-get install wrk): %w", err)
 	}
-	srv, addr, err := startServer()
+	srv, addr, count, err := startServer()
 	if err != nil {
 		return nil, err
 	}
@@ -111,5 +142,12 @@ func httpTarget(conns int, path string) (*target, error) {
 		pid:      srv.Process.Pid,
 		stop:     func() { _ = srv.Process.Kill(); _ = srv.Wait() },
 		run:      func(d time.Duration) (float64, time.Duration, error) { return runWrk(url, conns, d) },
+		continuous: func(d time.Duration) (meter, func(), error) {
+			stop, err := background(loadCommand("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", url))
+			if err != nil {
+				return nil, nil, err
+			}
+			return counterMeter{count: count, w: interleaveWindow, settle: 100 * time.Millisecond}, stop, nil
+		},
 	}, nil
 }

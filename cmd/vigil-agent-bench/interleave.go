@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-dev/vigil/agent/agentcli"
+	"github.com/vigil-dev/vigil/internal/config"
+	"github.com/vigil-dev/vigil/internal/redact"
+	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/sqlite"
+)
+
+// meter measures a target's throughput over one window of a continuous
+// load, starting after the agent was paused or resumed.
+type meter interface {
+	window() (rate float64, err error)
+}
+
+// counterMeter reads a count of served requests before and after a window.
+type counterMeter struct {
+	count  func() (uint64, error)
+	w      time.Duration
+	settle time.Duration // let the switch take effect
+}
+
+func (m counterMeter) window() (float64, error) {
+	time.Sleep(m.settle)
+	c0, err := m.count()
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	time.Sleep(m.w)
+	c1, err := m.count()
+	if err != nil {
+		return 0, err
+	}
+	return float64(c1-c0) / time.Since(t0).Seconds(), nil
+}
+
+// lineMeter takes the load generator's own per-second reports (pgbench
+// -P 1): the first report after a switch mixes both states and is skipped.
+type lineMeter struct{ rates <-chan float64 }
+
+func (m lineMeter) window() (float64, error) {
+	for range 2 {
+		select {
+		case <-m.rates:
+		case <-time.After(5 * time.Second):
+			return 0, fmt.Errorf("the load generator reported no progress for 5s")
+		}
+	}
+	select {
+	case r := <-m.rates:
+		return r, nil
+	case <-time.After(5 * time.Second):
+		return 0, fmt.Errorf("the load generator reported no progress for 5s")
+	}
+}
+
+var progressRe = regexp.MustCompile(`progress: [0-9.]+ s, ([0-9.]+) tps`)
+
+// progressRates turns pgbench -P 1 lines into rates; the channel holds
+// only the newest ones, so a slow reader sees fresh reports.
+func progressRates(r io.Reader) <-chan float64 {
+	ch := make(chan float64, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			m := progressRe.FindStringSubmatch(sc.Text())
+			if m == nil {
+				continue
+			}
+			v, _ := strconv.ParseFloat(m[1], 64)
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- v
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+// interleaved runs one continuous load and switches the agent's capture
+// off and on every window, so the baseline and traced windows see the same
+// process, connections and moment: on this VM the host's load changes
+// throughput by tens of percent over seconds, more than what is measured.
+// Each traced window is compared with the mean of the windows either side.
+func interleaved(t *target, pairs int, w time.Duration) error {
+	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cfg := agentConfig(t)
+	reg := prometheus.NewRegistry()
+	var sink store.SpanWriter = db
+	dw := &discardWriter{}
+	if discard {
+		sink = dw
+	}
+	emb, err := agentcli.Start(ctx, cfg, dir, sink, redact.MustNew(redact.Default()).Span, reg, nil, log)
+	if err != nil {
+		return err
+	}
+	defer emb.Stop()
+	capture := emb.Agent().Capture()
+
+	m, stopLoad, err := t.continuous(time.Duration(2*pairs+3) * 3 * w)
+	if err != nil {
+		return err
+	}
+	defer stopLoad()
+	var off, on, srvOff, srvOn []float64
+	for i := 0; i < 2*pairs+1; i++ {
+		traced := i%2 == 1
+		if traced {
+			err = capture.Resume()
+		} else {
+			err = capture.Pause()
+		}
+		if err != nil {
+			return err
+		}
+		cpu0 := procCPU(t.pid)
+		t0 := time.Now()
+		rate, err := m.window()
+		if err != nil {
+			return err
+		}
+		if rate == 0 {
+			return fmt.Errorf("window %d: no requests served: the load generator stopped", i+1)
+		}
+		// The server's CPU per request, over the settle time too: a rough
+		// view, for targets whose server is one process.
+		perReq := (procCPU(t.pid) - cpu0).Seconds() / (rate * time.Since(t0).Seconds())
+		if traced {
+			on, srvOn = append(on, rate), append(srvOn, perReq)
+		} else {
+			off, srvOff = append(off, rate), append(srvOff, perReq)
+		}
+	}
+	ks, _ := capture.Stats()
+	var ratios, srvRatios []float64
+	for i := range on {
+		ratios = append(ratios, on[i]/((off[i]+off[i+1])/2))
+		srvRatios = append(srvRatios, (srvOff[i]+srvOff[i+1])/2/srvOn[i])
+	}
+	fmt.Printf("interleaved: %d traced windows between %d untraced ones, about %s each, in one continuous load\n", len(on), len(off), w)
+	fmt.Printf("  window ratios: %s\n", percents(ratios))
+	fmt.Printf("throughput with the agent (interleaved): %.1f%% of baseline (median of %d; middle half %.1f%%–%.1f%%; medians %.0f vs %.0f per s; target >= 97%%)\n",
+		100*median(ratios), len(ratios), 100*quantile(ratios, 0.25), 100*quantile(ratios, 0.75), median(on), median(off))
+	if t.port == 0 {
+		fmt.Printf("  traced server's own CPU per request, baseline over traced: %.1f%% (median)\n", 100*median(srvRatios))
+	}
+	fmt.Printf("  agent: %d data events, %d ring-buffer drops, user-space drops %s, parse errors %s\n",
+		ks.DataEvents, ks.DataDrops+ks.CtrlDrops, counters(reg, "vigil_agent_dropped_total", "reason"), counters(reg, "vigil_agent_parse_errors_total", "reason"))
+	return nil
+}
+
+// agentConfig is the agent's configuration for a target: the server's
+// process, or its port where it forks a process per connection.
+func agentConfig(t *target) config.Agent {
+	cfg := config.DefaultAgent()
+	cfg.Hooks = hooks
+	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
+	if t.port != 0 {
+		cfg.PIDs, cfg.Ports = nil, []int{t.port}
+	}
+	if traceNothing {
+		cfg.PIDs = []int{1 << 30} // no such process
+	}
+	return cfg
+}
+
+func quantile(v []float64, q float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[int(q*float64(len(s)-1)+0.5)]
+}
