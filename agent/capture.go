@@ -313,6 +313,7 @@ func (c *Capture) SetFilter(f Filter) error {
 	if len(f.Ports) > 0 {
 		cfg.Flags |= 4
 	}
+	cfg.Generation++ // expires the CPUs' cached pid verdicts
 	if err := c.objs.VigilSettings.Put(uint32(0), cfg); err != nil {
 		return fmt.Errorf("writing the capture settings: %w", err)
 	}

@@ -150,6 +150,38 @@ static __always_inline __u64 vigil_cgroup_id(struct vigil_config *cfg)
 	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
+/* The last pid-filter verdict of each CPU: socket I/O comes in runs of one
+ * process, and an array slot costs less than the hash lookup. */
+struct vigil_verdict {
+	__u32 tgid;
+	__u32 generation;
+	__u32 traced;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_verdict);
+} vigil_verdicts SEC(".maps");
+
+/* vigil_pid_chosen looks tgid up in the pid filter, through the CPU's
+ * cached verdict while the filter is unchanged. */
+static __always_inline bool vigil_pid_chosen(struct vigil_config *cfg, __u32 tgid)
+{
+	__u32 zero = 0;
+	struct vigil_verdict *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
+	if (v && v->tgid == tgid && v->generation == cfg->generation)
+		return v->traced;
+	bool traced = bpf_map_lookup_elem(&vigil_pids, &tgid) != 0;
+	if (v) {
+		v->tgid = tgid;
+		v->generation = cfg->generation;
+		v->traced = traced;
+	}
+	return traced;
+}
+
 /* vigil_traced says whether the current process is chosen for capture. */
 static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 {
@@ -157,7 +189,7 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 		return false;
 	if (!(cfg->flags & (VIGIL_FILTER_PID | VIGIL_FILTER_CGROUP)))
 		return true;
-	if ((cfg->flags & VIGIL_FILTER_PID) && bpf_map_lookup_elem(&vigil_pids, &tgid))
+	if ((cfg->flags & VIGIL_FILTER_PID) && vigil_pid_chosen(cfg, tgid))
 		return true;
 	if (cfg->flags & VIGIL_FILTER_CGROUP) {
 		__u64 cg = vigil_cgroup_id(cfg);

@@ -69,7 +69,7 @@ struct vigil_config {
 	__u32 capture;      /* bytes copied per syscall, <= VIGIL_MAX_CAPTURE */
 	__u32 wakeup_bytes; /* wake the reader when one CPU queued this much */
 	__u32 cgroup_mode;  /* enum vigil_cgroup_mode */
-	__u32 _pad;
+	__u32 generation;   /* changes with the filter: cached verdicts expire */
 };
 
 struct vigil_conn {

@@ -20,7 +20,7 @@ type CaptureVigilConfig struct {
 	Capture     uint32
 	WakeupBytes uint32
 	CgroupMode  uint32
-	Pad         uint32
+	Generation  uint32
 }
 
 type CaptureVigilConn struct {
@@ -135,6 +135,13 @@ type CaptureVigilTlsSock struct {
 	Pad    uint32
 }
 
+type CaptureVigilVerdict struct {
+	_          structs.HostLayout
+	Tgid       uint32
+	Generation uint32
+	Traced     uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -153,6 +160,7 @@ const (
 	CaptureMapVigilStats                 = "vigil_stats"
 	CaptureMapVigilTlsCalls              = "vigil_tls_calls"
 	CaptureMapVigilTlsFds                = "vigil_tls_fds"
+	CaptureMapVigilVerdicts              = "vigil_verdicts"
 	CaptureProgVigilEnterClose           = "vigil_enter_close"
 	CaptureProgVigilGoTlsHandshake       = "vigil_go_tls_handshake"
 	CaptureProgVigilGoTlsHandshakeReturn = "vigil_go_tls_handshake_return"
@@ -254,6 +262,7 @@ type CaptureMapSpecs struct {
 	VigilStats      *ebpf.MapSpec `ebpf:"vigil_stats"`
 	VigilTlsCalls   *ebpf.MapSpec `ebpf:"vigil_tls_calls"`
 	VigilTlsFds     *ebpf.MapSpec `ebpf:"vigil_tls_fds"`
+	VigilVerdicts   *ebpf.MapSpec `ebpf:"vigil_verdicts"`
 }
 
 // CaptureVariableSpecs contains global variables before they are loaded into the kernel.
@@ -299,6 +308,7 @@ type CaptureMaps struct {
 	VigilStats      *ebpf.Map `ebpf:"vigil_stats"`
 	VigilTlsCalls   *ebpf.Map `ebpf:"vigil_tls_calls"`
 	VigilTlsFds     *ebpf.Map `ebpf:"vigil_tls_fds"`
+	VigilVerdicts   *ebpf.Map `ebpf:"vigil_verdicts"`
 }
 
 func (m *CaptureMaps) Close() error {
@@ -317,6 +327,7 @@ func (m *CaptureMaps) Close() error {
 		m.VigilStats,
 		m.VigilTlsCalls,
 		m.VigilTlsFds,
+		m.VigilVerdicts,
 	)
 }
 

@@ -180,12 +180,16 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 }
 
 // agentConfig is the agent's configuration for a target: the server's
-// process, or its port where it forks a process per connection.
+// process, or its cgroup (else port) where it forks a process per
+// connection.
 func agentConfig(t *target) config.Agent {
 	cfg := config.DefaultAgent()
 	cfg.Hooks = hooks
 	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
-	if t.port != 0 {
+	switch {
+	case t.cgroup != "":
+		cfg.PIDs, cfg.Cgroups = nil, []string{t.cgroup}
+	case t.port != 0:
 		cfg.PIDs, cfg.Ports = nil, []int{t.port}
 	}
 	if traceNothing {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -14,7 +16,8 @@ import (
 type target struct {
 	describe string
 	pid      int
-	port     int // when set, traced by port (PostgreSQL forks a backend per connection), else by pid
+	port     int    // when set, traced by port (PostgreSQL forks a backend per connection), else by pid
+	cgroup   string // when set, traced by this cgroup (the server and the children it forks)
 	// run loads the server for about d and returns its throughput and the
 	// load generator's CPU time.
 	run func(d time.Duration) (float64, time.Duration, error)
@@ -94,7 +97,7 @@ func postgresTarget() (*target, error) {
 		srv.Stop()
 		return nil, fmt.Errorf("pgbench -i: %v %s", err, out)
 	}
-	return &target{
+	t := &target{
 		describe: fmt.Sprintf("PostgreSQL on 127.0.0.1:%d (postmaster pid %d), load: pgbench -M prepared -c 4 -S -T <duration>", port, srv.PID),
 		pid:      srv.PID,
 		port:     port,
@@ -124,6 +127,42 @@ func postgresTarget() (*target, error) {
 			tps, err := strconv.ParseFloat(string(m[1]), 64)
 			return tps, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), err
 		},
+	}
+	// Traced by its cgroup, as a DaemonSet scoped to a container would:
+	// by port, pgbench's own connections would be traced too.
+	if cg, remove, err := serverCgroup(srv.PID); err == nil {
+		t.cgroup = cg
+		t.stop = func() { srv.Stop(); remove() }
+		t.describe += ", traced by its cgroup " + cg
+	} else {
+		t.describe += ", traced by port (client side too: " + err.Error() + ")"
+	}
+	return t, nil
+}
+
+// serverCgroup moves pid into a cgroup of its own (v1 memory hierarchy or
+// v2) and returns the cgroup's path and how to remove it once the server
+// and its children are gone.
+func serverCgroup(pid int) (string, func(), error) {
+	root := "/sys/fs/cgroup/memory"
+	if _, err := os.Stat(root); err != nil {
+		root = "/sys/fs/cgroup"
+	}
+	dir := filepath.Join(root, fmt.Sprintf("vigil-bench-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("creating a cgroup: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		_ = os.Remove(dir)
+		return "", nil, fmt.Errorf("moving the server into %s: %w", dir, err)
+	}
+	return dir, func() {
+		for range 50 { // the server's children exit after it
+			if os.Remove(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}, nil
 }
 
