@@ -44,9 +44,15 @@ test-short: deps
 bench: deps
 	@VIGIL_DEPS_BENCH=1 scripts/deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/... ./activities/...
-	$(GO) run ./cmd/vigil-agent-bench $(AGENT_BENCH_FLAGS)
-	$(GO) run ./cmd/vigil-agent-bench -target redis -rounds 3 $(AGENT_BENCH_FLAGS)
-	$(GO) run ./cmd/vigil-agent-bench -target postgres -rounds 3 $(AGENT_BENCH_FLAGS)
+	$(GO) build -o $(BIN)/vigil-agent-bench ./cmd/vigil-agent-bench
+	$(BIN)/vigil-agent-bench -interleave 20 $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 20 -pin $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 20 -pin -path '/api/products?page=3' $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target redis $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target redis -pin $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target postgres $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target postgres -pin $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -rounds 3 -duration 4s $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-browser-bench $(BROWSER_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
 

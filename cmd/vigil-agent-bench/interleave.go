@@ -161,6 +161,23 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 			off, srvOff = append(off, rate), append(srvOff, perReq)
 		}
 	}
+	// One more traced window with run-time statistics, which cost time
+	// themselves, for the kernel time per program run.
+	if err := capture.Resume(); err != nil {
+		return err
+	}
+	setBPFStats(true)
+	progs := capture.Programs()
+	before := programStats(progs)
+	ks0, _ := capture.Stats()
+	cpu0 := cpuTime()
+	if _, err := m.window(); err != nil {
+		setBPFStats(false)
+		return err
+	}
+	after := programStats(progs)
+	agentCPU := cpuTime() - cpu0
+	setBPFStats(false)
 	ks, _ := capture.Stats()
 	var ratios, srvRatios []float64
 	for i := range on {
@@ -176,6 +193,17 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 	}
 	fmt.Printf("  agent: %d data events, %d ring-buffer drops, user-space drops %s, parse errors %s\n",
 		ks.DataEvents, ks.DataDrops+ks.CtrlDrops, counters(reg, "vigil_agent_dropped_total", "reason"), counters(reg, "vigil_agent_parse_errors_total", "reason"))
+	if runs := after.runs - before.runs; runs > 0 {
+		fmt.Printf("kernel time per BPF program run (a last traced window with kernel.bpf_stats_enabled): %.0f ns (target <= 1000 ns); all programs' time per data event: %.0f ns\n",
+			float64(after.ns-before.ns)/float64(runs), float64(after.ns-before.ns)/float64(max(ks.DataEvents-ks0.DataEvents, 1)))
+		for _, name := range sortedKeys(after.each) {
+			a, b := after.each[name], before.each[name]
+			if n := a[1] - b[1]; n > 0 {
+				fmt.Printf("  %s %d runs %.0f ns\n", name, n, float64(a[0]-b[0])/float64(n))
+			}
+		}
+	}
+	fmt.Printf("agent process: max RSS %d MiB; CPU %.2f s in the last window (with its switch)\n", maxRSS()>>20, agentCPU.Seconds())
 	return nil
 }
 
@@ -202,4 +230,13 @@ func quantile(v []float64, q float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[int(q*float64(len(s)-1)+0.5)]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

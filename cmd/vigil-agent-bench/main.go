@@ -119,7 +119,11 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 	// measures the kernel time.
 	setBPFStats(false)
 	defer setBPFStats(false)
-	fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
+	if interleavePairs > 0 {
+		fmt.Printf("server: %s, %d CPUs\n", t.describe, runtime.NumCPU())
+	} else {
+		fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
+	}
 	if pin {
 		if err := pinTree(t.pid); err != nil {
 			return fmt.Errorf("pinning the server to CPU 0: %w", err)
