@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-dev/vigil/bpf"
 )
@@ -292,4 +293,59 @@ func findConnEvent(evs []connEvent, typ uint8, fd int32) *connEvent {
 		}
 	}
 	return nil
+}
+
+// TestCaptureCountsSplicedBytes: bytes a traced process moves through a
+// socket where the syscall's registers do not name the socket (splice
+// here, io_uring likewise) advance the stream offset uncopied, so user
+// space sees a gap rather than joining the bytes either side.
+func TestCaptureCountsSplicedBytes(t *testing.T) {
+	needBPF(t)
+	if testHooks() == HooksSyscall {
+		t.Skip("the syscall hooks do not follow splice (the socket-layer hooks do)")
+	}
+	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !c.socket {
+		t.Skip("the kernel has no socket-layer hooks (6.3+)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	fd := connFD(t, client)
+	head := []byte("GET /spliced HTTP/1.1\r\n")
+	if _, err := client.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	body := []byte("X-Spliced: 1\r\n\r\n")
+	if _, err := unix.Write(p[1], body); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.Splice(p[0], nil, int(fd), nil, len(body), 0)
+	if err != nil || n != int64(len(body)) {
+		t.Fatalf("splice: %d bytes, %v", n, err)
+	}
+	if _, err := client.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	if off, want := lookupConn(t, c, fd).Off[1], uint64(2*len(head)+len(body)); off != want {
+		t.Errorf("egress offset %d, want %d (the spliced bytes counted)", off, want)
+	}
 }

@@ -12,6 +12,26 @@
 #define VIGIL_TCP_CLOSE 7
 #define VIGIL_TCP_LAST_ACK 9
 
+/* vigil_sock_gap advances the stream offset of the traced TCP connection
+ * on sk by bytes moved where the registers do not name the descriptor and
+ * buffer (io_uring, splice): user space then sees a gap, never two pieces
+ * of a stream joined as if adjacent. */
+static __always_inline int vigil_sock_gap(struct sock *sk, int ret, __u8 dir)
+{
+	__u64 pid_tgid;
+	if (!vigil_current(&pid_tgid))
+		return 0;
+	__u64 p = (__u64)sk;
+	struct vigil_sock_owner *o = bpf_map_lookup_elem(&vigil_socks, &p);
+	if (!o)
+		return 0;
+	__u64 key = o->key;
+	struct vigil_conn *c = bpf_map_lookup_elem(&vigil_conns, &key);
+	if (c && c->cookie == o->cookie)
+		__sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
+	return 0;
+}
+
 /* vigil_sock_io handles ret bytes moved by sk in direction dir. */
 static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 {
@@ -37,7 +57,7 @@ static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 		case VIGIL_NR_SENDMMSG: /* which message this is is not known */
 			return vigil_data(fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
 		}
-		return 0; /* io_uring, splice: the descriptor is not in the registers */
+		return vigil_sock_gap(sk, ret, dir); /* io_uring, splice */
 	}
 	switch (nr) {
 	case VIGIL_NR_READ:
@@ -50,7 +70,7 @@ static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 	case VIGIL_NR_RECVMMSG:
 		return vigil_data(fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
 	}
-	return 0;
+	return vigil_sock_gap(sk, ret, dir);
 }
 
 SEC("tp_btf/sock_send_length")
