@@ -36,6 +36,45 @@ func TestCgroupFilter(t *testing.T) {
 	}
 }
 
+// TestCgroupFilterFollowsMoves: a process moved into a traced cgroup while
+// the agent runs is traced soon after (the kernel caches each CPU's last
+// verdict for a bounded number of socket calls).
+func TestCgroupFilterFollowsMoves(t *testing.T) {
+	needBPF(t)
+	srv := startServer(t)
+	other := startServer(t)
+	dir := testCgroup(t, other.cmd) // the traced cgroup, holding another server
+	a := startAgent(t, func(c *config.Agent) { c.Cgroups = []string{dir} })
+	isSrv := func(s *span.Span) bool { return s.Process.PID == srv.cmd.Process.Pid }
+	runClient(t, clientEnv(srv, "/hello", 20, 1)...)
+	runClient(t, clientEnv(other, "/hello", 4, 1)...)
+	a.waitSpans(t, 4, func(s *span.Span) bool { return s.Process.PID == other.cmd.Process.Pid })
+	if got := countSpans(a.sink.snapshot(), isSrv); got != 0 {
+		t.Fatalf("%d spans of the server outside the traced cgroup", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(srv.cmd.Process.Pid)), 0); err != nil {
+		t.Fatalf("moving the server into %s: %v", dir, err)
+	}
+	// 600 requests are over 1,000 socket calls of the server: well past
+	// the verdict's bound of 256 uses per CPU.
+	runClient(t, clientEnv(srv, "/hello", 600, 1)...)
+	got := a.waitSpans(t, 300, isSrv)
+	a.stop(t)
+	if len(got) < 300 {
+		t.Errorf("%d spans of the server once in the traced cgroup, want most of 600", len(got))
+	}
+}
+
+func countSpans(spans []span.Span, keep func(*span.Span) bool) int {
+	n := 0
+	for i := range spans {
+		if keep(&spans[i]) {
+			n++
+		}
+	}
+	return n
+}
+
 // testCgroup makes a cgroup for the test, moves cmd's process into it and
 // removes it when the test ends (after killing the process).
 func testCgroup(t *testing.T, cmd *exec.Cmd) string {

@@ -150,12 +150,20 @@ static __always_inline __u64 vigil_cgroup_id(struct vigil_config *cfg)
 	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
-/* The last pid-filter verdict of each CPU: socket I/O comes in runs of one
- * process, and an array slot costs less than the hash lookup. */
+/* The last filter verdict of each CPU: socket I/O comes in runs of one
+ * process, and an array slot costs less than the hash lookups (and, on
+ * cgroup v1, the walk to the task's cgroup). A verdict expires when the
+ * filter changes (generation) and, with a cgroup filter, after
+ * VIGIL_VERDICT_USES uses: a process moved to another cgroup (rare; a
+ * thread in another cgroup than its process, rarer) is judged again
+ * within that many socket calls. */
+#define VIGIL_VERDICT_USES 256
+
 struct vigil_verdict {
 	__u32 tgid;
 	__u32 generation;
 	__u32 traced;
+	__u32 uses;
 };
 
 struct {
@@ -165,21 +173,18 @@ struct {
 	__type(value, struct vigil_verdict);
 } vigil_verdicts SEC(".maps");
 
-/* vigil_pid_chosen looks tgid up in the pid filter, through the CPU's
- * cached verdict while the filter is unchanged. */
-static __always_inline bool vigil_pid_chosen(struct vigil_config *cfg, __u32 tgid)
+/* vigil_filter_chosen looks the current process up in the pid and cgroup
+ * filters. */
+static __always_inline bool vigil_filter_chosen(struct vigil_config *cfg, __u32 tgid)
 {
-	__u32 zero = 0;
-	struct vigil_verdict *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
-	if (v && v->tgid == tgid && v->generation == cfg->generation)
-		return v->traced;
-	bool traced = bpf_map_lookup_elem(&vigil_pids, &tgid) != 0;
-	if (v) {
-		v->tgid = tgid;
-		v->generation = cfg->generation;
-		v->traced = traced;
+	if ((cfg->flags & VIGIL_FILTER_PID) && bpf_map_lookup_elem(&vigil_pids, &tgid))
+		return true;
+	if (cfg->flags & VIGIL_FILTER_CGROUP) {
+		__u64 cg = vigil_cgroup_id(cfg);
+		if (bpf_map_lookup_elem(&vigil_cgroups, &cg))
+			return true;
 	}
-	return traced;
+	return false;
 }
 
 /* vigil_traced says whether the current process is chosen for capture. */
@@ -189,14 +194,19 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 		return false;
 	if (!(cfg->flags & (VIGIL_FILTER_PID | VIGIL_FILTER_CGROUP)))
 		return true;
-	if ((cfg->flags & VIGIL_FILTER_PID) && vigil_pid_chosen(cfg, tgid))
-		return true;
-	if (cfg->flags & VIGIL_FILTER_CGROUP) {
-		__u64 cg = vigil_cgroup_id(cfg);
-		if (bpf_map_lookup_elem(&vigil_cgroups, &cg))
-			return true;
-	}
-	return false;
+	__u32 zero = 0;
+	struct vigil_verdict *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
+	if (!v)
+		return vigil_filter_chosen(cfg, tgid);
+	if (v->tgid == tgid && v->generation == cfg->generation &&
+	    (!(cfg->flags & VIGIL_FILTER_CGROUP) || v->uses++ < VIGIL_VERDICT_USES))
+		return v->traced;
+	bool traced = vigil_filter_chosen(cfg, tgid);
+	v->tgid = tgid;
+	v->generation = cfg->generation;
+	v->traced = traced;
+	v->uses = 0;
+	return traced;
 }
 
 /* vigil_wakeup_flags batches wakeups per CPU: asking the ring how much is

@@ -140,6 +140,7 @@ type CaptureVigilVerdict struct {
 	Tgid       uint32
 	Generation uint32
 	Traced     uint32
+	Uses       uint32
 }
 
 // Names of all BPF objects in the ELF.

@@ -48,7 +48,7 @@ func redisTarget() (*target, error) {
 	}
 	port := srv.Port
 	return &target{
-		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -n <300,000 per second of -duration> -t set,get", port, srv.PID),
+		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -t set,get", port, srv.PID),
 		pid:      srv.PID,
 		stop:     srv.Stop,
 		continuous: func(d time.Duration) (meter, func(), error) {
