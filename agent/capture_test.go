@@ -19,13 +19,7 @@ import (
 // later I/O skips the TLS lookups) while one that opens with a TLS record
 // is not, and both keep producing data events with their bytes.
 func TestCaptureMarksPlainStreams(t *testing.T) {
-	needBPF(t)
-	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
-		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openSelfCapture(t)
 
 	tests := []struct {
 		name      string
@@ -39,16 +33,7 @@ func TestCaptureMarksPlainStreams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			client, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
+			client := dialLoopback(t)
 			fd := connFD(t, client)
 			for i := 0; i < 2; i++ {
 				if _, err := client.Write(tt.first); err != nil {
@@ -117,23 +102,8 @@ func dataEventsOf(t *testing.T, c *Capture, fd int32, want []byte) int {
 // on: a paused capture sees no I/O and forgets its connections, and after
 // Resume the same connection is captured again under a new connection id.
 func TestPauseDetachesCapture(t *testing.T) {
-	needBPF(t)
-	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
-		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	c := openSelfCapture(t)
+	client := dialLoopback(t)
 	fd := connFD(t, client)
 	msg := []byte("GET /paused HTTP/1.1\r\n\r\n")
 	write := func() {
@@ -176,13 +146,7 @@ func TestPauseDetachesCapture(t *testing.T) {
 // its final offsets, and a descriptor reused for another socket before its
 // first socket ended, which the socket-layer hooks tell by the socket.
 func TestCaptureConnectionLifecycle(t *testing.T) {
-	needBPF(t)
-	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
-		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openSelfCapture(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -313,16 +277,7 @@ func TestCaptureCountsSplicedBytes(t *testing.T) {
 	if !c.socket {
 		t.Skip("the kernel has no socket-layer hooks (6.3+)")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := dialLoopback(t)
 	fd := connFD(t, client)
 	head := []byte("GET /spliced HTTP/1.1\r\n")
 	if _, err := client.Write(head); err != nil {
@@ -348,4 +303,35 @@ func TestCaptureCountsSplicedBytes(t *testing.T) {
 	if off, want := lookupConn(t, c, fd).Off[1], uint64(2*len(head)+len(body)); off != want {
 		t.Errorf("egress offset %d, want %d (the spliced bytes counted)", off, want)
 	}
+}
+
+// openSelfCapture loads the capture with the tests' hooks, tracing this
+// test process only, and closes it when the test ends.
+func openSelfCapture(t *testing.T) *Capture {
+	t.Helper()
+	needBPF(t)
+	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// dialLoopback returns the client end of a loopback TCP connection whose
+// server end is never accepted (the kernel completes the handshake).
+func dialLoopback(t *testing.T) net.Conn {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
 }

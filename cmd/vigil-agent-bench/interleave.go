@@ -101,30 +101,12 @@ func progressRates(r io.Reader) <-chan float64 {
 // throughput by tens of percent over seconds, more than what is measured.
 // Each traced window is compared with the mean of the windows either side.
 func interleaved(t *target, pairs int, w time.Duration) error {
-	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
+	ba, err := startBenchAgent(t)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	cfg := agentConfig(t)
-	reg := prometheus.NewRegistry()
-	var sink store.SpanWriter = db
-	dw := &discardWriter{}
-	if discard {
-		sink = dw
-	}
-	emb, err := agentcli.Start(ctx, cfg, dir, sink, redact.MustNew(redact.Default()).Span, reg, nil, log)
-	if err != nil {
-		return err
-	}
-	defer emb.Stop()
+	defer ba.close()
+	emb, reg := ba.emb, ba.reg
 	capture := emb.Agent().Capture()
 
 	m, stopLoad, err := t.continuous(time.Duration(2*pairs+3) * 3 * w)
@@ -239,4 +221,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// benchAgent is an agent as `vigil agent` runs it (spool and embedded store
+// included, or spans discarded with -discard) capturing a target.
+type benchAgent struct {
+	emb     *agentcli.Embedded
+	reg     *prometheus.Registry
+	discard *discardWriter
+	stopped bool
+	close   func() // stops the agent, closes and removes its store
+}
+
+// stop stops the agent once, flushing its spans.
+func (ba *benchAgent) stop() error {
+	if ba.stopped {
+		return nil
+	}
+	ba.stopped = true
+	return ba.emb.Stop()
+}
+
+func startBenchAgent(t *target) (*benchAgent, error) {
+	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: log})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ba := &benchAgent{reg: prometheus.NewRegistry(), discard: &discardWriter{}}
+	var sink store.SpanWriter = db
+	if discard {
+		sink = ba.discard
+	}
+	ba.emb, err = agentcli.Start(ctx, agentConfig(t), dir, sink, redact.MustNew(redact.Default()).Span, ba.reg, nil, log)
+	if err != nil {
+		db.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ba.close = func() {
+		_ = ba.stop()
+		db.Close()
+		os.RemoveAll(dir)
+	}
+	return ba, nil
 }

@@ -12,11 +12,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -29,11 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-dev/vigil/agent"
-	"github.com/vigil-dev/vigil/agent/agentcli"
-	"github.com/vigil-dev/vigil/internal/redact"
 	"github.com/vigil-dev/vigil/internal/span"
-	"github.com/vigil-dev/vigil/internal/store"
-	"github.com/vigil-dev/vigil/internal/store/sqlite"
 )
 
 var discard, traceNothing, pin bool
@@ -195,40 +188,22 @@ type roundStats struct {
 // included, as `vigil agent` runs) captures the server's port.
 func tracedRound(t *target, d time.Duration) (roundStats, error) {
 	var st roundStats
-	dir, err := os.MkdirTemp("", "vigil-agent-bench-")
-	if err != nil {
-		return st, err
-	}
-	defer os.RemoveAll(dir)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"), sqlite.Options{Logger: log})
-	if err != nil {
-		return st, err
-	}
-	defer db.Close()
-	cfg := agentConfig(t)
-	reg := prometheus.NewRegistry()
 	cpu0 := cpuTime()
-	var w store.SpanWriter = db
-	dw := &discardWriter{}
-	if discard {
-		w = dw
-	}
-	emb, err := agentcli.Start(ctx, cfg, dir, w, redact.MustNew(redact.Default()).Span, reg, nil, log)
+	ba, err := startBenchAgent(t)
 	if err != nil {
 		return st, err
 	}
+	defer ba.close()
+	emb, reg, dw := ba.emb, ba.reg, ba.discard
 	progs := emb.Agent().Capture().Programs()
 	before := programStats(progs)
 	st.load, err = loadCPU(t, d)
 	if err != nil {
-		emb.Stop()
 		return st, err
 	}
 	after := programStats(progs)
 	ks, _ := emb.Agent().Capture().Stats()
-	if err := emb.Stop(); err != nil {
+	if err := ba.stop(); err != nil {
 		return st, err
 	}
 	sp := emb.SpoolStats()
