@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,51 +45,6 @@ func (m counterMeter) window() (float64, error) {
 		return 0, err
 	}
 	return float64(c1-c0) / time.Since(t0).Seconds(), nil
-}
-
-// lineMeter takes the load generator's own per-second reports (pgbench
-// -P 1): the first report after a switch mixes both states and is skipped.
-type lineMeter struct{ rates <-chan float64 }
-
-func (m lineMeter) window() (float64, error) {
-	for range 2 {
-		select {
-		case <-m.rates:
-		case <-time.After(5 * time.Second):
-			return 0, fmt.Errorf("the load generator reported no progress for 5s")
-		}
-	}
-	select {
-	case r := <-m.rates:
-		return r, nil
-	case <-time.After(5 * time.Second):
-		return 0, fmt.Errorf("the load generator reported no progress for 5s")
-	}
-}
-
-var progressRe = regexp.MustCompile(`progress: [0-9.]+ s, ([0-9.]+) tps`)
-
-// progressRates turns pgbench -P 1 lines into rates; the channel holds
-// only the newest ones, so a slow reader sees fresh reports.
-func progressRates(r io.Reader) <-chan float64 {
-	ch := make(chan float64, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			m := progressRe.FindStringSubmatch(sc.Text())
-			if m == nil {
-				continue
-			}
-			v, _ := strconv.ParseFloat(m[1], 64)
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- v
-		}
-		close(ch)
-	}()
-	return ch
 }
 
 // interleaved runs one continuous load and switches the agent's capture

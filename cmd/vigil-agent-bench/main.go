@@ -63,7 +63,7 @@ func main() {
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
 	flag.IntVar(&interleavePairs, "interleave", 0, "instead of rounds, N traced windows between N+1 untraced ones in one continuous load (the agent paused and resumed)")
-	flag.DurationVar(&interleaveWindow, "window", time.Second, "length of an -interleave window (PostgreSQL: pgbench's 1 s reports)")
+	flag.DurationVar(&interleaveWindow, "window", time.Second, "length of an -interleave window")
 	flag.StringVar(&hooks, "hooks", "auto", "capture hooks: socket (socket-layer tracepoints), syscall (syscall-exit tracepoint) or auto")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,16 +104,21 @@ func postgresTarget() (*target, error) {
 		port:     port,
 		stop:     srv.Stop,
 		continuous: func(d time.Duration) (meter, func(), error) {
-			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-P", "1", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
-			progress, err := cmd.StderrPipe()
+			// pgbench -l logs a line per transaction: counting them gives
+			// windows as exact as the other targets' counters.
+			logs, err := os.MkdirTemp("", "vigil-bench-pgbench-")
 			if err != nil {
 				return nil, nil, err
 			}
-			stop, err := background(cmd)
+			stop, err := background(loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-l", "--log-prefix", filepath.Join(logs, "tx"),
+				"-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres"))
 			if err != nil {
+				os.RemoveAll(logs)
 				return nil, nil, err
 			}
-			return lineMeter{rates: progressRates(progress)}, stop, nil
+			lc := &lineCounter{dir: logs}
+			return counterMeter{count: lc.count, w: interleaveWindow, settle: 100 * time.Millisecond},
+				func() { stop(); os.RemoveAll(logs) }, nil
 		},
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
@@ -189,4 +195,42 @@ func httpTarget(conns int, path string) (*target, error) {
 			return counterMeter{count: count, w: interleaveWindow, settle: 100 * time.Millisecond}, stop, nil
 		},
 	}, nil
+}
+
+// lineCounter counts the lines written so far to the files of a directory
+// (pgbench's transaction logs), reading only what was appended.
+type lineCounter struct {
+	dir   string
+	read  map[string]int64
+	lines uint64
+}
+
+func (c *lineCounter) count() (uint64, error) {
+	if c.read == nil {
+		c.read = map[string]int64{}
+	}
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 64<<10)
+	for _, e := range ents {
+		path := filepath.Join(c.dir, e.Name())
+		f, err := os.Open(path)
+		if err != nil {
+			return 0, err
+		}
+		off := c.read[path]
+		for {
+			n, err := f.ReadAt(buf, off)
+			c.lines += uint64(bytes.Count(buf[:n], []byte{'\n'}))
+			off += int64(n)
+			if err != nil {
+				break
+			}
+		}
+		c.read[path] = off
+		f.Close()
+	}
+	return c.lines, nil
 }
