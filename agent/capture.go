@@ -60,7 +60,22 @@ type CaptureOptions struct {
 }
 
 // OpenCapture loads the programs, sets the filter and attaches them.
+// With HooksAuto, socket-layer hooks that fail to load or attach give way
+// to the syscall hooks, with a warning.
 func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, error) {
+	socket, err := socketHooks(opts.Hooks)
+	if err != nil {
+		return nil, err
+	}
+	c, err := openCapture(opts, socket, f, log)
+	if err != nil && socket && (opts.Hooks == "" || opts.Hooks == HooksAuto) {
+		log.Warn("the socket-layer hooks failed: using the syscall hooks", "err", err)
+		return openCapture(opts, false, f, log)
+	}
+	return c, err
+}
+
+func openCapture(opts CaptureOptions, socket bool, f Filter, log *slog.Logger) (*Capture, error) {
 	if err := EnsureMounts(log); err != nil {
 		return nil, err
 	}
@@ -79,10 +94,7 @@ func OpenCapture(opts CaptureOptions, f Filter, log *slog.Logger) (*Capture, err
 	if opts.RingBytes > 0 {
 		spec.Maps["vigil_events"].MaxEntries = uint32(opts.RingBytes)
 	}
-	c := &Capture{log: log}
-	if c.socket, err = socketHooks(opts.Hooks); err != nil {
-		return nil, err
-	}
+	c := &Capture{log: log, socket: socket}
 	keepPrograms(spec, c.socket)
 	// uprobe_multi links (6.6+) detach in one grace period per program and
 	// file instead of one per probe; the programs must be loaded for them.

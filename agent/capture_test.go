@@ -335,3 +335,39 @@ func dialLoopback(t *testing.T) net.Conn {
 	t.Cleanup(func() { client.Close() })
 	return client
 }
+
+// TestCaptureFallsBackToSyscallHooks: when the socket-layer hooks cannot be
+// loaded, "auto" captures through the syscall hooks instead, and an
+// explicit "socket" says why it cannot start.
+func TestCaptureFallsBackToSyscallHooks(t *testing.T) {
+	needBPF(t)
+	if ok, _ := socketHooks(HooksAuto); !ok {
+		t.Skip("the kernel has no socket-layer hooks (6.3+): auto already uses the syscall hooks")
+	}
+	socketHookTarget = "vigil_no_such_tracepoint"
+	defer func() { socketHookTarget = "" }()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: HooksSocket},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, log); err == nil {
+		c.Close()
+		t.Fatal("socket hooks that cannot load: OpenCapture succeeded")
+	}
+	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: HooksAuto},
+		Filter{PIDs: []uint32{uint32(os.Getpid())}}, log)
+	if err != nil {
+		t.Fatalf("auto did not fall back: %v", err)
+	}
+	defer c.Close()
+	if c.socket {
+		t.Fatal("auto kept the socket-layer hooks")
+	}
+	client := dialLoopback(t)
+	fd := connFD(t, client)
+	msg := []byte("GET /fallback HTTP/1.1\r\n\r\n")
+	if _, err := client.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if n := dataEventsOf(t, c, fd, msg); n != 1 {
+		t.Errorf("%d data events through the syscall hooks, want 1", n)
+	}
+}

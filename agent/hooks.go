@@ -43,6 +43,10 @@ func rawTracepoints(p *bpf.CapturePrograms, socket bool) map[string]*ebpf.Progra
 	return map[string]*ebpf.Program{"sys_exit": p.VigilSysExit}
 }
 
+// socketHookTarget, when set, replaces the send program's tracepoint:
+// the tests make the socket-layer hooks fail with a name no kernel has.
+var socketHookTarget = ""
+
 // Hook choices (config.Agent.Hooks).
 const (
 	HooksAuto    = "auto"
@@ -81,6 +85,9 @@ func keepPrograms(spec *ebpf.CollectionSpec, socket bool) {
 	unused := []string{"vigil_sock_send", "vigil_sock_recv", "vigil_sock_state"}
 	if socket {
 		unused = []string{"vigil_sys_exit", "vigil_enter_close"}
+		if socketHookTarget != "" {
+			spec.Programs["vigil_sock_send"].AttachTo = socketHookTarget
+		}
 	}
 	for _, name := range unused {
 		p := spec.Programs["vigil_process_exit"].Copy()
