@@ -227,8 +227,8 @@ func TestCaptureConnectionLifecycle(t *testing.T) {
 	if e := findConnEvent(evs, evClose, fdA); e == nil || e.ConnID != openB.ConnID || e.Off != [2]uint64{0, 6} {
 		t.Errorf("close of the second connection: %+v, want conn %d with offsets [0 6]", e, openB.ConnID)
 	}
-	if e := findConnEvent(evs, evClose, fdSrvB); e == nil || e.Off != [2]uint64{6, 0} {
-		t.Errorf("close of the second connection's server end: %+v", e)
+	if e := findConnEvent(evs, evClose, fdSrvB); e == nil || e.Off != [2]uint64{6, 0} || e.TID == 0 {
+		t.Errorf("close of the second connection's server end: %+v, want offsets [6 0] and the closing thread", e)
 	}
 }
 

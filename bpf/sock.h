@@ -99,8 +99,12 @@ static __always_inline void vigil_sock_end(struct sock *sk)
 	bpf_map_delete_elem(&vigil_socks, &p);
 	struct vigil_config *cfg = vigil_cfg();
 	struct vigil_conn *c = bpf_map_lookup_elem(&vigil_conns, &key);
+	/* The thread, when the owner's own call ended it (close, shutdown);
+	 * 0 when it ended in softirq context, on the peer's packet. */
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (pid_tgid >> 32) == (key >> 32) ? (__u32)pid_tgid : 0;
 	if (cfg && c && c->cookie == cookie)
-		vigil_conn_end(cfg, key, c, 0);
+		vigil_conn_end(cfg, key, c, tid);
 }
 
 /* TCP state changes, for every TCP socket: runs a few times per
