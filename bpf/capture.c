@@ -156,21 +156,17 @@ static __always_inline __u64 vigil_cgroup_id(struct vigil_config *cfg)
  * filter changes (generation) and, with a cgroup filter, after
  * VIGIL_VERDICT_USES uses: a process moved to another cgroup (rare; a
  * thread in another cgroup than its process, rarer) is judged again
- * within that many socket calls. */
+ * within that many socket calls. The verdict is one 64-bit word, read and
+ * written whole, since a preemptible program (a uprobe's) on the same CPU
+ * may be interrupted halfway: tgid in the high half, then 16 bits of the
+ * generation, 15 of uses and the verdict itself. */
 #define VIGIL_VERDICT_USES 256
-
-struct vigil_verdict {
-	__u32 tgid;
-	__u32 generation;
-	__u32 traced;
-	__u32 uses;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vigil_verdict);
+	__type(value, __u64);
 } vigil_verdicts SEC(".maps");
 
 /* vigil_filter_chosen looks the current process up in the pid and cgroup
@@ -195,17 +191,22 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 	if (!(cfg->flags & (VIGIL_FILTER_PID | VIGIL_FILTER_CGROUP)))
 		return true;
 	__u32 zero = 0;
-	struct vigil_verdict *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
+	__u64 *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
 	if (!v)
 		return vigil_filter_chosen(cfg, tgid);
-	if (v->tgid == tgid && v->generation == cfg->generation &&
-	    (!(cfg->flags & VIGIL_FILTER_CGROUP) || v->uses++ < VIGIL_VERDICT_USES))
-		return v->traced;
+	__u64 tag = ((__u64)tgid << 32) | ((__u64)(cfg->generation & 0xffff) << 16);
+	volatile __u64 *slot = v;
+	__u64 cur = *slot;
+	if ((cur & ~0xffffULL) == tag) {
+		if (!(cfg->flags & VIGIL_FILTER_CGROUP))
+			return cur & 1;
+		if (((cur >> 1) & 0x7fff) < VIGIL_VERDICT_USES) {
+			*slot = cur + 2;
+			return cur & 1;
+		}
+	}
 	bool traced = vigil_filter_chosen(cfg, tgid);
-	v->tgid = tgid;
-	v->generation = cfg->generation;
-	v->traced = traced;
-	v->uses = 0;
+	*slot = tag | traced;
 	return traced;
 }
 

@@ -135,14 +135,6 @@ type CaptureVigilTlsSock struct {
 	Pad    uint32
 }
 
-type CaptureVigilVerdict struct {
-	_          structs.HostLayout
-	Tgid       uint32
-	Generation uint32
-	Traced     uint32
-	Uses       uint32
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
