@@ -91,6 +91,7 @@ func openCapture(opts CaptureOptions, socket bool, f Filter, log *slog.Logger) (
 		return nil, fmt.Errorf("counting CPUs: %w", err)
 	}
 	spec.Maps["vigil_scratchpad"].MaxEntries = uint32(cpus)
+	spec.Maps["vigil_tls_scratchpad"].MaxEntries = uint32(cpus)
 	if opts.RingBytes > 0 {
 		spec.Maps["vigil_events"].MaxEntries = uint32(opts.RingBytes)
 	}
@@ -234,6 +235,9 @@ type KernelStats struct {
 	// TLS: plaintext events and bytes from the library uprobes, plaintext
 	// calls whose socket was never seen, ciphertext bytes not copied.
 	TLSEvents, TLSBytes, TLSNoFD, TLSCipherBytes uint64
+	// TLSBusy: plaintext dropped because another TLS call on the same CPU,
+	// preempted, held its copy buffer.
+	TLSBusy uint64
 }
 
 // Stats reads the kernel counters.
@@ -242,9 +246,11 @@ func (c *Capture) Stats() (KernelStats, error) {
 		return *c.final, nil
 	}
 	var s KernelStats
-	// In the order of enum vigil_stat.
+	// In the order of enum vigil_stat; the wakeup byte count (9) is not a
+	// counter.
+	var unwoken uint64
 	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns,
-		&s.TLSEvents, &s.TLSBytes, &s.TLSNoFD, &s.TLSCipherBytes}
+		&s.TLSEvents, &s.TLSBytes, &s.TLSNoFD, &s.TLSCipherBytes, &unwoken, &s.TLSBusy}
 	for i, d := range dst {
 		var per []uint64
 		if err := c.objs.VigilStats.Lookup(uint32(i), &per); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -293,4 +294,49 @@ func TestTLSCgroupFilter(t *testing.T) {
 	if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "go"); got != 1 {
 		t.Errorf("%v Go programs probed, want 1: the server's", got)
 	}
+}
+
+// TestTLSBusyScratchDropsPlaintext: while another TLS call on the same CPU
+// holds the TLS copy buffer (a preempted uprobe program, simulated here by
+// marking every CPU's buffer in use), plaintext is dropped and counted,
+// never built in a buffer someone else is filling; once free, spans come
+// back.
+func TestTLSBusyScratchDropsPlaintext(t *testing.T) {
+	curl := lookPathOrSkip(t, "curl")
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	url := "https://" + srv.addr + "/hello"
+	onPort := func(port int) func(*span.Span) bool {
+		return func(s *span.Span) bool { return s.Span.Kind == span.KindClient && s.Source.Port == port }
+	}
+	a.waitSpans(t, 1, onPort(curlHTTPS(t, curl, url, 200))) // the probes are attached
+
+	c := a.agent.Capture()
+	setBusy := func(v byte) {
+		t.Helper()
+		m := c.objs.VigilTlsScratchpad
+		for cpu := uint32(0); cpu < m.MaxEntries(); cpu++ {
+			slot := make([]byte, m.ValueSize())
+			if err := m.Lookup(cpu, &slot); err != nil {
+				t.Fatal(err)
+			}
+			slot[0] = v
+			if err := m.Update(cpu, slot, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	setBusy(1)
+	before, _ := c.Stats()
+	busyPort := curlHTTPS(t, curl, url, 200)
+	time.Sleep(500 * time.Millisecond)
+	after, _ := c.Stats()
+	if after.TLSBusy <= before.TLSBusy {
+		t.Errorf("busy buffers: %d plaintext drops counted, want some", after.TLSBusy-before.TLSBusy)
+	}
+	if n := countSpans(a.sink.snapshot(), onPort(busyPort)); n != 0 {
+		t.Errorf("%d client spans built while every TLS buffer was busy", n)
+	}
+	setBusy(0)
+	a.waitSpans(t, 1, onPort(curlHTTPS(t, curl, url, 200)))
 }

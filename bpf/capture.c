@@ -109,6 +109,24 @@ struct {
 	__type(value, struct vigil_scratch);
 } vigil_scratchpad SEC(".maps");
 
+/* The TLS paths' own scratch events. Uprobe programs run with migration,
+ * not preemption, disabled: a socket hook of another task on the same CPU
+ * must not overwrite their half-built event, and busy makes a second user
+ * of the slot (another preempted uprobe) drop its event instead of
+ * sharing it. */
+struct vigil_tls_scratch {
+	__u32 busy;
+	__u32 _pad;
+	struct vigil_scratch s;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct vigil_tls_scratch);
+} vigil_tls_scratchpad SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);

@@ -104,7 +104,8 @@ const (
 	CaptureVigilStatVIGIL_STAT_TLS_NO_FD     CaptureVigilStat = 7
 	CaptureVigilStatVIGIL_STAT_TLS_CIPHER    CaptureVigilStat = 8
 	CaptureVigilStatVIGIL_STAT_UNWOKEN       CaptureVigilStat = 9
-	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 10
+	CaptureVigilStatVIGIL_STAT_TLS_BUSY      CaptureVigilStat = 10
+	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 11
 )
 
 type CaptureVigilTlsCall struct {
@@ -126,6 +127,13 @@ type CaptureVigilTlsKey struct {
 	Ssl  uint64
 	Tgid uint32
 	Pad  uint32
+}
+
+type CaptureVigilTlsScratch struct {
+	_    structs.HostLayout
+	Busy uint32
+	Pad  uint32
+	S    CaptureVigilScratch
 }
 
 type CaptureVigilTlsSock struct {
@@ -153,6 +161,7 @@ const (
 	CaptureMapVigilStats                 = "vigil_stats"
 	CaptureMapVigilTlsCalls              = "vigil_tls_calls"
 	CaptureMapVigilTlsFds                = "vigil_tls_fds"
+	CaptureMapVigilTlsScratchpad         = "vigil_tls_scratchpad"
 	CaptureMapVigilVerdicts              = "vigil_verdicts"
 	CaptureProgVigilEnterClose           = "vigil_enter_close"
 	CaptureProgVigilGoTlsHandshake       = "vigil_go_tls_handshake"
@@ -241,21 +250,22 @@ type CaptureProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type CaptureMapSpecs struct {
-	VigilCgroups    *ebpf.MapSpec `ebpf:"vigil_cgroups"`
-	VigilConns      *ebpf.MapSpec `ebpf:"vigil_conns"`
-	VigilEvents     *ebpf.MapSpec `ebpf:"vigil_events"`
-	VigilGoCalls    *ebpf.MapSpec `ebpf:"vigil_go_calls"`
-	VigilPids       *ebpf.MapSpec `ebpf:"vigil_pids"`
-	VigilPorts      *ebpf.MapSpec `ebpf:"vigil_ports"`
-	VigilRoles      *ebpf.MapSpec `ebpf:"vigil_roles"`
-	VigilScratchpad *ebpf.MapSpec `ebpf:"vigil_scratchpad"`
-	VigilSettings   *ebpf.MapSpec `ebpf:"vigil_settings"`
-	VigilSkip       *ebpf.MapSpec `ebpf:"vigil_skip"`
-	VigilSocks      *ebpf.MapSpec `ebpf:"vigil_socks"`
-	VigilStats      *ebpf.MapSpec `ebpf:"vigil_stats"`
-	VigilTlsCalls   *ebpf.MapSpec `ebpf:"vigil_tls_calls"`
-	VigilTlsFds     *ebpf.MapSpec `ebpf:"vigil_tls_fds"`
-	VigilVerdicts   *ebpf.MapSpec `ebpf:"vigil_verdicts"`
+	VigilCgroups       *ebpf.MapSpec `ebpf:"vigil_cgroups"`
+	VigilConns         *ebpf.MapSpec `ebpf:"vigil_conns"`
+	VigilEvents        *ebpf.MapSpec `ebpf:"vigil_events"`
+	VigilGoCalls       *ebpf.MapSpec `ebpf:"vigil_go_calls"`
+	VigilPids          *ebpf.MapSpec `ebpf:"vigil_pids"`
+	VigilPorts         *ebpf.MapSpec `ebpf:"vigil_ports"`
+	VigilRoles         *ebpf.MapSpec `ebpf:"vigil_roles"`
+	VigilScratchpad    *ebpf.MapSpec `ebpf:"vigil_scratchpad"`
+	VigilSettings      *ebpf.MapSpec `ebpf:"vigil_settings"`
+	VigilSkip          *ebpf.MapSpec `ebpf:"vigil_skip"`
+	VigilSocks         *ebpf.MapSpec `ebpf:"vigil_socks"`
+	VigilStats         *ebpf.MapSpec `ebpf:"vigil_stats"`
+	VigilTlsCalls      *ebpf.MapSpec `ebpf:"vigil_tls_calls"`
+	VigilTlsFds        *ebpf.MapSpec `ebpf:"vigil_tls_fds"`
+	VigilTlsScratchpad *ebpf.MapSpec `ebpf:"vigil_tls_scratchpad"`
+	VigilVerdicts      *ebpf.MapSpec `ebpf:"vigil_verdicts"`
 }
 
 // CaptureVariableSpecs contains global variables before they are loaded into the kernel.
@@ -287,21 +297,22 @@ func (o *CaptureObjects) Close() error {
 //
 // It can be passed to LoadCaptureObjects or ebpf.CollectionSpec.LoadAndAssign.
 type CaptureMaps struct {
-	VigilCgroups    *ebpf.Map `ebpf:"vigil_cgroups"`
-	VigilConns      *ebpf.Map `ebpf:"vigil_conns"`
-	VigilEvents     *ebpf.Map `ebpf:"vigil_events"`
-	VigilGoCalls    *ebpf.Map `ebpf:"vigil_go_calls"`
-	VigilPids       *ebpf.Map `ebpf:"vigil_pids"`
-	VigilPorts      *ebpf.Map `ebpf:"vigil_ports"`
-	VigilRoles      *ebpf.Map `ebpf:"vigil_roles"`
-	VigilScratchpad *ebpf.Map `ebpf:"vigil_scratchpad"`
-	VigilSettings   *ebpf.Map `ebpf:"vigil_settings"`
-	VigilSkip       *ebpf.Map `ebpf:"vigil_skip"`
-	VigilSocks      *ebpf.Map `ebpf:"vigil_socks"`
-	VigilStats      *ebpf.Map `ebpf:"vigil_stats"`
-	VigilTlsCalls   *ebpf.Map `ebpf:"vigil_tls_calls"`
-	VigilTlsFds     *ebpf.Map `ebpf:"vigil_tls_fds"`
-	VigilVerdicts   *ebpf.Map `ebpf:"vigil_verdicts"`
+	VigilCgroups       *ebpf.Map `ebpf:"vigil_cgroups"`
+	VigilConns         *ebpf.Map `ebpf:"vigil_conns"`
+	VigilEvents        *ebpf.Map `ebpf:"vigil_events"`
+	VigilGoCalls       *ebpf.Map `ebpf:"vigil_go_calls"`
+	VigilPids          *ebpf.Map `ebpf:"vigil_pids"`
+	VigilPorts         *ebpf.Map `ebpf:"vigil_ports"`
+	VigilRoles         *ebpf.Map `ebpf:"vigil_roles"`
+	VigilScratchpad    *ebpf.Map `ebpf:"vigil_scratchpad"`
+	VigilSettings      *ebpf.Map `ebpf:"vigil_settings"`
+	VigilSkip          *ebpf.Map `ebpf:"vigil_skip"`
+	VigilSocks         *ebpf.Map `ebpf:"vigil_socks"`
+	VigilStats         *ebpf.Map `ebpf:"vigil_stats"`
+	VigilTlsCalls      *ebpf.Map `ebpf:"vigil_tls_calls"`
+	VigilTlsFds        *ebpf.Map `ebpf:"vigil_tls_fds"`
+	VigilTlsScratchpad *ebpf.Map `ebpf:"vigil_tls_scratchpad"`
+	VigilVerdicts      *ebpf.Map `ebpf:"vigil_verdicts"`
 }
 
 func (m *CaptureMaps) Close() error {
@@ -320,6 +331,7 @@ func (m *CaptureMaps) Close() error {
 		m.VigilStats,
 		m.VigilTlsCalls,
 		m.VigilTlsFds,
+		m.VigilTlsScratchpad,
 		m.VigilVerdicts,
 	)
 }
