@@ -235,9 +235,10 @@ type KernelStats struct {
 	// TLS: plaintext events and bytes from the library uprobes, plaintext
 	// calls whose socket was never seen, ciphertext bytes not copied.
 	TLSEvents, TLSBytes, TLSNoFD, TLSCipherBytes uint64
-	// TLSBusy: plaintext dropped because another TLS call on the same CPU,
-	// preempted, held its copy buffer.
-	TLSBusy uint64
+	// Preempted: events dropped because a preempted program on the same
+	// CPU held the scratch they are built in (uprobes; syscall tracepoints
+	// on kernels where they are faultable).
+	Preempted uint64
 }
 
 // Stats reads the kernel counters.
@@ -250,7 +251,7 @@ func (c *Capture) Stats() (KernelStats, error) {
 	// counter.
 	var unwoken uint64
 	dst := []*uint64{&s.DataEvents, &s.DataDrops, &s.CtrlDrops, &s.DroppedBytes, &s.Conns,
-		&s.TLSEvents, &s.TLSBytes, &s.TLSNoFD, &s.TLSCipherBytes, &unwoken, &s.TLSBusy}
+		&s.TLSEvents, &s.TLSBytes, &s.TLSNoFD, &s.TLSCipherBytes, &unwoken, &s.Preempted}
 	for i, d := range dst {
 		var per []uint64
 		if err := c.objs.VigilStats.Lookup(uint32(i), &per); err != nil {

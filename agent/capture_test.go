@@ -371,3 +371,50 @@ func TestCaptureFallsBackToSyscallHooks(t *testing.T) {
 		t.Errorf("%d data events through the syscall hooks, want 1", n)
 	}
 }
+
+// TestCaptureScratchGuard: with the syscall hooks, which may run
+// preemptible, a data event whose CPU scratch is held (simulated by
+// marking every CPU's in use) is dropped and counted, never built in a
+// buffer someone else is filling; the socket-layer hooks run with
+// preemption disabled and take no guard.
+func TestCaptureScratchGuard(t *testing.T) {
+	c := openSelfCapture(t)
+	client := dialLoopback(t)
+	fd := connFD(t, client)
+	msg := []byte("GET /guarded HTTP/1.1\r\n\r\n")
+	setBusy := func(v byte) {
+		t.Helper()
+		m := c.objs.VigilScratchpad
+		for cpu := uint32(0); cpu < m.MaxEntries(); cpu++ {
+			slot := make([]byte, m.ValueSize())
+			if err := m.Lookup(cpu, &slot); err != nil {
+				t.Fatal(err)
+			}
+			slot[0] = v
+			if err := m.Update(cpu, slot, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	setBusy(1)
+	before, _ := c.Stats()
+	if _, err := client.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	n := dataEventsOf(t, c, fd, msg)
+	after, _ := c.Stats()
+	if c.socket {
+		if n != 1 || after.Preempted != before.Preempted {
+			t.Errorf("socket-layer hooks: %d events, %d counted preempted; want 1 and 0", n, after.Preempted-before.Preempted)
+		}
+	} else if n != 0 || after.Preempted == before.Preempted {
+		t.Errorf("syscall hooks, scratch busy: %d events, %d counted preempted; want 0 and some", n, after.Preempted-before.Preempted)
+	}
+	setBusy(0)
+	if _, err := client.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if n := dataEventsOf(t, c, fd, msg); n != 1 {
+		t.Errorf("scratch free again: %d events, want 1", n)
+	}
+}

@@ -171,12 +171,12 @@ var (
 	descTLSEvents    = prometheus.NewDesc("vigil_agent_tls_plaintext_events_total", "Plaintext data events the TLS library uprobes queued.", nil, nil)
 	descTLSBytes     = prometheus.NewDesc("vigil_agent_tls_plaintext_bytes_total", "Plaintext bytes the traced TLS library calls moved.", nil, nil)
 	descTLSNoFD      = prometheus.NewDesc("vigil_agent_tls_unbound_calls_total", "TLS library calls whose socket was never seen (memory BIOs, calls before capture): their plaintext is lost.", nil, nil)
-	descTLSBusy      = prometheus.NewDesc("vigil_agent_tls_preempted_calls_total", "TLS library calls whose plaintext was dropped because a preempted call on the same CPU held the copy buffer.", nil, nil)
+	descPreempted    = prometheus.NewDesc("vigil_agent_preempted_events_total", "Data events dropped in the kernel because a preempted program on the same CPU held the buffer they are built in (TLS uprobes; syscall tracepoints where faultable).", nil, nil)
 	descTLSCipher    = prometheus.NewDesc("vigil_agent_tls_ciphertext_bytes_skipped_total", "Encrypted bytes of connections followed in plaintext, not copied.", nil, nil)
 )
 
 func (kernelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns, descTLSEvents, descTLSBytes, descTLSNoFD, descTLSCipher, descTLSBusy} {
+	for _, d := range []*prometheus.Desc{descKernelEvents, descRingDrops, descDropBytes, descKernelConns, descTLSEvents, descTLSBytes, descTLSNoFD, descTLSCipher, descPreempted} {
 		ch <- d
 	}
 }
@@ -195,5 +195,5 @@ func (c kernelCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descTLSBytes, prometheus.CounterValue, float64(s.TLSBytes))
 	ch <- prometheus.MustNewConstMetric(descTLSNoFD, prometheus.CounterValue, float64(s.TLSNoFD))
 	ch <- prometheus.MustNewConstMetric(descTLSCipher, prometheus.CounterValue, float64(s.TLSCipherBytes))
-	ch <- prometheus.MustNewConstMetric(descTLSBusy, prometheus.CounterValue, float64(s.TLSBusy))
+	ch <- prometheus.MustNewConstMetric(descPreempted, prometheus.CounterValue, float64(s.Preempted))
 }

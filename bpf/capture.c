@@ -102,30 +102,42 @@ struct vigil_scratch {
 	__u8 data[2 * VIGIL_MAX_CAPTURE];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, struct vigil_scratch);
-} vigil_scratchpad SEC(".maps");
-
-/* The TLS paths' own scratch events. Uprobe programs run with migration,
- * not preemption, disabled: a socket hook of another task on the same CPU
- * must not overwrite their half-built event, and busy makes a second user
- * of the slot (another preempted uprobe) drop its event instead of
- * sharing it. */
-struct vigil_tls_scratch {
+/* A scratch event guarded by busy, for programs that may be preempted:
+ * uprobes run with migration, not preemption, disabled, and so may syscall
+ * tracepoints (faultable since 6.14). Another program on the same CPU
+ * finding it busy drops its event (counted) rather than share it. The
+ * socket-layer hooks run with preemption disabled and need no guard. */
+struct vigil_guarded {
 	__u32 busy;
 	__u32 _pad;
 	struct vigil_scratch s;
 };
 
+/* The data path's scratch events. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 256);
 	__type(key, __u32);
-	__type(value, struct vigil_tls_scratch);
+	__type(value, struct vigil_guarded);
+} vigil_scratchpad SEC(".maps");
+
+/* The TLS paths' own: a socket hook of another task on the same CPU never
+ * overwrites a preempted uprobe's half-built event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct vigil_guarded);
 } vigil_tls_scratchpad SEC(".maps");
+
+/* vigil_claim takes a guarded scratch; false when another program holds it
+ * (counted). vigil_release gives it back: the same CPU, so program order
+ * suffices. */
+static __always_inline bool vigil_claim(struct vigil_guarded *g);
+static __always_inline void vigil_release(struct vigil_guarded *g)
+{
+	*(volatile __u32 *)&g->busy = 0;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -144,6 +156,15 @@ static __always_inline void vigil_count(__u32 idx, __u64 n)
 	__u64 *v = bpf_map_lookup_elem(&vigil_stats, &idx);
 	if (v)
 		*v += n;
+}
+
+static __always_inline bool vigil_claim(struct vigil_guarded *g)
+{
+	if (__sync_lock_test_and_set(&g->busy, 1)) {
+		vigil_count(VIGIL_STAT_PREEMPTED, 1);
+		return false;
+	}
+	return true;
 }
 
 static __always_inline struct vigil_config *vigil_cfg(void)

@@ -48,7 +48,7 @@ enum vigil_stat {
 	VIGIL_STAT_TLS_NO_FD = 7,     /* plaintext whose socket was never seen: lost */
 	VIGIL_STAT_TLS_CIPHER = 8,    /* ciphertext bytes not copied: plaintext is */
 	VIGIL_STAT_UNWOKEN = 9,       /* bytes this CPU queued since it last woke the reader */
-	VIGIL_STAT_TLS_BUSY = 10,     /* plaintext dropped: the CPU's TLS scratch was in use */
+	VIGIL_STAT_PREEMPTED = 10,    /* events dropped: a preempted program held the CPU's scratch */
 	VIGIL_STAT_COUNT = 11,
 };
 

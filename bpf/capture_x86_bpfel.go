@@ -79,10 +79,15 @@ type CaptureVigilGoKey struct {
 	Pad  uint32
 }
 
-type CaptureVigilScratch struct {
+type CaptureVigilGuarded struct {
 	_    structs.HostLayout
-	Ev   CaptureVigilDataEvent
-	Data [32768]uint8
+	Busy uint32
+	Pad  uint32
+	S    struct {
+		_    structs.HostLayout
+		Ev   CaptureVigilDataEvent
+		Data [32768]uint8
+	}
 }
 
 type CaptureVigilSockOwner struct {
@@ -104,7 +109,7 @@ const (
 	CaptureVigilStatVIGIL_STAT_TLS_NO_FD     CaptureVigilStat = 7
 	CaptureVigilStatVIGIL_STAT_TLS_CIPHER    CaptureVigilStat = 8
 	CaptureVigilStatVIGIL_STAT_UNWOKEN       CaptureVigilStat = 9
-	CaptureVigilStatVIGIL_STAT_TLS_BUSY      CaptureVigilStat = 10
+	CaptureVigilStatVIGIL_STAT_PREEMPTED     CaptureVigilStat = 10
 	CaptureVigilStatVIGIL_STAT_COUNT         CaptureVigilStat = 11
 )
 
@@ -127,13 +132,6 @@ type CaptureVigilTlsKey struct {
 	Ssl  uint64
 	Tgid uint32
 	Pad  uint32
-}
-
-type CaptureVigilTlsScratch struct {
-	_    structs.HostLayout
-	Busy uint32
-	Pad  uint32
-	S    CaptureVigilScratch
 }
 
 type CaptureVigilTlsSock struct {

@@ -51,9 +51,13 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	__u64 conn_id = c->id;
 
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct vigil_scratch *s = bpf_map_lookup_elem(&vigil_scratchpad, &cpu);
-	if (!s)
+	struct vigil_guarded *gs = bpf_map_lookup_elem(&vigil_scratchpad, &cpu);
+	if (!gs)
 		return 0;
+	bool guard = !sk; /* the syscall hooks may be preempted (capture.c) */
+	if (guard && !vigil_claim(gs))
+		return 0; /* the offset moved on: a gap */
+	struct vigil_scratch *s = &gs->s;
 	__u32 want = cfg->capture;
 	if ((__u64)ret < want)
 		want = (__u32)ret;
@@ -61,5 +65,7 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	vigil_note_plain(c, off, cap, s->data[0]);
 	__u64 now = bpf_ktime_get_ns(); /* the exit alone is observed: see capture.c */
 	vigil_output(cfg, s, pid_tgid, fd, conn_id, off, now, now, ret, cap, dir, 0);
+	if (guard)
+		vigil_release(gs);
 	return 0;
 }

@@ -136,21 +136,19 @@ static __always_inline bool vigil_tls_emit(struct vigil_tls_call *call, __u64 pi
 	__u64 conn_id = c->id;
 
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct vigil_tls_scratch *ts = bpf_map_lookup_elem(&vigil_tls_scratchpad, &cpu);
+	struct vigil_guarded *ts = bpf_map_lookup_elem(&vigil_tls_scratchpad, &cpu);
 	if (!ts)
 		return true;
 	vigil_count(VIGIL_STAT_TLS_BYTES, n);
-	if (__sync_lock_test_and_set(&ts->busy, 1)) {
-		vigil_count(VIGIL_STAT_TLS_BUSY, 1); /* the offset moved on: a gap */
-		return true;
-	}
+	if (!vigil_claim(ts))
+		return true; /* the offset moved on: a gap */
 	__u32 want = cfg->capture;
 	if ((__u64)n < want)
 		want = (__u32)n;
 	__u32 cap = vigil_copy_buf(&ts->s, call->buf, want);
 	if (vigil_output(cfg, &ts->s, pid_tgid, fd, conn_id, off, call->start, bpf_ktime_get_ns(), n, cap, dir, VIGIL_DATA_TLS))
 		vigil_count(VIGIL_STAT_TLS_EVENTS, 1);
-	*(volatile __u32 *)&ts->busy = 0; /* the same CPU: program order suffices */
+	vigil_release(ts);
 	return true;
 }
 
