@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,31 +34,27 @@ func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call, al
 	}
 	// The agent's clock conversion may be off by a few microseconds.
 	const slack = 200 * time.Microsecond
-	sort.Slice(spans, func(i, j int) bool { return spans[i].Timestamp.Before(spans[j].Timestamp) })
-	sort.Slice(calls, func(i, j int) bool { return calls[i].End < calls[j].End })
-	used := make([]bool, len(calls))
-	for i, s := range spans {
-		if s.HTTP == nil {
-			t.Errorf("span %d has no http fields", i)
-			continue
+	fits := func(s *span.Span, c traffic.Call) bool {
+		return s.HTTP.Request.Method == c.Method && s.HTTP.Request.Path == c.Path && s.HTTP.Response.StatusCode == c.Status &&
+			!s.Timestamp.Before(time.Unix(0, c.Start).Add(-slack)) && !s.End().After(time.Unix(0, c.End).Add(slack))
+	}
+	for i := range spans {
+		if spans[i].HTTP == nil {
+			t.Fatalf("span %d (%s) has no http fields", i, spans[i].Span.Name)
 		}
-		match := -1
-		for j, c := range calls {
-			if used[j] || s.HTTP.Request.Method != c.Method || s.HTTP.Request.Path != c.Path || s.HTTP.Response.StatusCode != c.Status {
-				continue
-			}
-			if !s.Timestamp.Before(time.Unix(0, c.Start).Add(-slack)) && !s.End().After(time.Unix(0, c.End).Add(slack)) {
-				match = j
-				break
-			}
-		}
-		if match < 0 {
+	}
+	// Each span must be one request the client made: a perfect matching of
+	// spans to calls that fit them (concurrent calls of one path overlap,
+	// so a first-fit choice could take a call another span needs).
+	match := matchSpans(len(spans), len(calls), func(i, j int) bool { return fits(&spans[i], calls[j]) })
+	for i := range spans {
+		s := &spans[i]
+		if match[i] < 0 {
 			t.Errorf("span %d (%s %s status %d, %s..%s) matches no request the client made", i, s.HTTP.Request.Method, s.HTTP.Request.Path,
 				s.HTTP.Response.StatusCode, s.Timestamp.Format(time.StampMicro), s.End().Format(time.StampMicro))
 			continue
 		}
-		used[match] = true
-		c := calls[match]
+		c := calls[match[i]]
 		lostFraming := s.Vigil.Incomplete && strings.Contains(s.Vigil.Reason, "framing")
 		if allowLostFraming && lostFraming {
 			if s.HTTP.Response.BodyBytes != 0 {
@@ -77,6 +72,53 @@ func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call, al
 			t.Errorf("span %d: duration %dµs", i, s.Span.Duration.US)
 		}
 	}
+}
+
+// matchSpans finds a maximum matching of n spans to m calls where fit(i,
+// j) says span i may be call j (augmenting paths); match[i] is -1 for a
+// span left without a call.
+func matchSpans(n, m int, fit func(i, j int) bool) []int {
+	cand := make([][]int, n)
+	for i := range n {
+		for j := range m {
+			if fit(i, j) {
+				cand[i] = append(cand[i], j)
+			}
+		}
+	}
+	owner := make([]int, m)
+	for j := range owner {
+		owner[j] = -1
+	}
+	var seen []bool
+	var try func(i int) bool
+	try = func(i int) bool {
+		for _, j := range cand[i] {
+			if seen[j] {
+				continue
+			}
+			seen[j] = true
+			if owner[j] < 0 || try(owner[j]) {
+				owner[j] = i
+				return true
+			}
+		}
+		return false
+	}
+	for i := range n {
+		seen = make([]bool, m)
+		try(i)
+	}
+	match := make([]int, n)
+	for i := range match {
+		match[i] = -1
+	}
+	for j, i := range owner {
+		if i >= 0 {
+			match[i] = j
+		}
+	}
+	return match
 }
 
 func clientEnv(srv *server, paths string, requests, conns int, extra ...string) []string {

@@ -91,7 +91,8 @@ func TestGarbageIsNotHTTP(t *testing.T) {
 		t.Fatalf("got %d spans, want the 2 real requests only: %+v", len(got), got)
 	}
 	if v := counterWith(t, a.reg, "vigil_agent_unknown_protocol_connections_total", "", ""); v < 1 {
-		t.Errorf("unknown protocol connections = %v, want at least 1", v)
+		ks, _ := a.agent.Capture().Stats()
+		t.Errorf("unknown protocol connections = %v, want at least 1 (kernel: %+v)", v, ks)
 	}
 }
 

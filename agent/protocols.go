@@ -161,11 +161,11 @@ func (c *conn) startWith(d *detector, dir reassembly.Direction, p reassembly.Pie
 	c.held = [2][]reassembly.Piece{}
 	if len(held) == 0 {
 		c.proto.Feed(dir, p)
-		return
 	}
 	for _, hp := range held {
 		c.proto.Feed(dir, hp)
 	}
+	c.rejectedFirst()
 }
 
 func clonePiece(p reassembly.Piece) reassembly.Piece {

@@ -204,9 +204,17 @@ func (c *conn) piece(dir reassembly.Direction, p reassembly.Piece) {
 		c.detect(dir, p)
 	case !c.proto.Stopped():
 		c.proto.Feed(dir, p)
-		if c.proto.Stopped() && c.proto.Name() == "http" && c.index == 0 {
-			c.markUnknown() // looked like HTTP, was not
-		}
+		c.rejectedFirst()
+	}
+}
+
+// rejectedFirst counts a connection whose parser stopped before its first
+// exchange as of no known protocol: its first bytes looked like the
+// protocol, the rest was not. TLS ciphertext stops its record parser at
+// once by design (the plaintext, if any, comes from the library probes).
+func (c *conn) rejectedFirst() {
+	if _, tls := c.proto.(tlsRecords); !tls && c.proto.Stopped() && c.index == 0 {
+		c.markUnknown()
 	}
 }
 
