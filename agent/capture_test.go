@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
@@ -382,20 +383,7 @@ func TestCaptureScratchGuard(t *testing.T) {
 	client := dialLoopback(t)
 	fd := connFD(t, client)
 	msg := []byte("GET /guarded HTTP/1.1\r\n\r\n")
-	setBusy := func(v byte) {
-		t.Helper()
-		m := c.objs.VigilScratchpad
-		for cpu := uint32(0); cpu < m.MaxEntries(); cpu++ {
-			slot := make([]byte, m.ValueSize())
-			if err := m.Lookup(cpu, &slot); err != nil {
-				t.Fatal(err)
-			}
-			slot[0] = v
-			if err := m.Update(cpu, slot, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setBusy := func(v byte) { setScratchBusy(t, c.objs.VigilScratchpad, v) }
 	setBusy(1)
 	before, _ := c.Stats()
 	if _, err := client.Write(msg); err != nil {
@@ -416,5 +404,21 @@ func TestCaptureScratchGuard(t *testing.T) {
 	}
 	if n := dataEventsOf(t, c, fd, msg); n != 1 {
 		t.Errorf("scratch free again: %d events, want 1", n)
+	}
+}
+
+// setScratchBusy marks every CPU's guarded scratch in m held (1) or free
+// (0), as a preempted program holding it would.
+func setScratchBusy(t *testing.T, m *ebpf.Map, v byte) {
+	t.Helper()
+	for cpu := uint32(0); cpu < m.MaxEntries(); cpu++ {
+		slot := make([]byte, m.ValueSize())
+		if err := m.Lookup(cpu, &slot); err != nil {
+			t.Fatal(err)
+		}
+		slot[0] = v
+		if err := m.Update(cpu, slot, 0); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -312,20 +312,7 @@ func TestTLSBusyScratchDropsPlaintext(t *testing.T) {
 	a.waitSpans(t, 1, onPort(curlHTTPS(t, curl, url, 200))) // the probes are attached
 
 	c := a.agent.Capture()
-	setBusy := func(v byte) {
-		t.Helper()
-		m := c.objs.VigilTlsScratchpad
-		for cpu := uint32(0); cpu < m.MaxEntries(); cpu++ {
-			slot := make([]byte, m.ValueSize())
-			if err := m.Lookup(cpu, &slot); err != nil {
-				t.Fatal(err)
-			}
-			slot[0] = v
-			if err := m.Update(cpu, slot, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setBusy := func(v byte) { setScratchBusy(t, c.objs.VigilTlsScratchpad, v) }
 	setBusy(1)
 	before, _ := c.Stats()
 	busyPort := curlHTTPS(t, curl, url, 200)
