@@ -19,17 +19,19 @@ const detectLimit = 64 << 10
 
 // Parser follows one connection. It is not safe for concurrent use.
 type Parser struct {
-	emit    func(Exchange)
-	state   State
-	joined  bool // the connection began before capture: resync is expected
-	reqDir  reassembly.Direction
-	halves  [2]*half // by direction, once known
-	queue   []message
-	interim message // 1xx responses before the final one
-	hasInt  bool
-	seen    [2]uint64 // bytes looked at while detecting
-	pending [2][]reassembly.Piece
-	Stats   Stats
+	emit     func(Exchange)
+	state    State
+	joined   bool // the connection began before capture: resync is expected
+	reqDir   reassembly.Direction
+	halves   [2]*half // by direction, once known
+	queue    []message
+	interim  message // 1xx responses before the final one
+	hasInt   bool
+	early    message // a response that came before its request (see responseDone)
+	hasEarly bool
+	seen     [2]uint64 // bytes looked at while detecting
+	pending  [2][]reassembly.Piece
+	Stats    Stats
 }
 
 // NewParser returns a parser for a connection; joined says it was found
@@ -183,6 +185,11 @@ func (p *Parser) requestDone(m *message) {
 		p.send(&old, nil, "no response before later requests")
 	}
 	p.queue = append(p.queue, *m)
+	if p.hasEarly && len(p.queue) == 1 {
+		early := p.early
+		p.early, p.hasEarly = message{}, false
+		p.responseDone(&early)
+	}
 }
 
 // pop takes the oldest queued request. An emptied queue restarts at its
@@ -236,7 +243,19 @@ func (p *Parser) responseDone(m *message) {
 		p.hasInt = false
 	}
 	if len(p.queue) == 0 {
-		p.Stats.add("response without request")
+		// On a connection seen from its start a response cannot precede
+		// its request, but its event can: events are queued when each call
+		// ends, and a writing thread can end after another has read the
+		// answer. It waits for the next request; a second response, or
+		// the end, shows it had none.
+		if p.hasEarly {
+			p.Stats.add("response without request")
+		}
+		if p.joined {
+			p.Stats.add("response without request")
+			return
+		}
+		p.early, p.hasEarly = *m, true
 		return
 	}
 	req := p.pop()
@@ -284,6 +303,10 @@ func (p *Parser) Close(ts uint64) {
 	}
 	p.halves[p.reqDir].close()
 	p.halves[p.reqDir^1].close()
+	if p.hasEarly {
+		p.Stats.add("response without request")
+		p.hasEarly = false
+	}
 	for len(p.queue) > 0 {
 		req := p.pop()
 		p.send(&req, nil, "connection closed before the response")

@@ -46,6 +46,16 @@ func TestParser(t *testing.T) {
 		{name: "server keep-alive", steps: []wire{{in, get, 0, 0}, {out, ok, 0, 0}, {in, get, 0, 0}, {out, ok, 0, 0}},
 			want: []string{"GET /a?x=1 200 5 false", "GET /a?x=1 200 5 false"}, state: StateHTTP},
 		{name: "client", steps: []wire{{out, get, 0, 0}, {in, ok, 0, 0}}, want: []string{"GET /a?x=1 200 5 false"}},
+		// Events are queued as calls end: a client's write can end after
+		// its other thread read the answer, so the answer arrives first.
+		{name: "answer queued before its request", steps: []wire{{out, get, 0, 0}, {in, ok, 0, 0},
+			{in, strings.Replace(ok, "200 OK", "404 Not Found", 1), 0, 0}, {out, strings.Replace(get, "/a?x=1", "/b", 1), 0, 0},
+			{out, strings.Replace(get, "/a?x=1", "/c", 1), 0, 0}, {in, strings.Replace(ok, "200 OK", "503 Busy", 1), 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false", "GET /b 404 5 false", "GET /c 503 5 false"}},
+		{name: "joined: an answer first has no request", joined: true, steps: []wire{{in, ok, 0, 0}, {out, get, 0, 0}, {in, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false"}},
+		{name: "two answers without a request", steps: []wire{{out, get, 0, 0}, {in, ok, 0, 0}, {in, ok, 0, 0}, {in, ok, 0, 0}},
+			want: []string{"GET /a?x=1 200 5 false"}},
 		{name: "pipelined", steps: []wire{{in, get + strings.Replace(get, "/a?x=1", "/b", 1), 0, 0}, {out, ok + strings.Replace(ok, "200 OK", "404 Not Found", 1), 0, 0}},
 			want: []string{"GET /a?x=1 200 5 false", "GET /b 404 5 false"}},
 		{name: "chunked", steps: []wire{{in, get, 0, 0}, {out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n", 0, 0},
