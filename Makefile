@@ -29,19 +29,14 @@ run: build
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 # The agent's tests load BPF programs: they run as root (CI does) and skip,
-# saying so, otherwise. The fallback syscall hooks run again the tests of
-# what differs between the two (capture, connections, filters, TLS binding,
-# bad input, protocols); their HTTP span suite can pair a request with the
-# next response when the host delays a write's exit past the reply's read
-# (exit-only timestamps; see README), so it is run by hand:
-# VIGIL_TEST_HOOKS=syscall go test ./agent/
-SYSCALL_HOOK_TESTS := TestCapture|TestPause|TestCgroup|TestPIDFilter|TestServerDies|TestGarbage|TestRequestSplit|TestFullRing|TestStopDrains|TestIPv6|TestTLS|TestGoTLS|TestRedis|TestPostgres|TestPgx|TestMySQL|TestGoMySQL|TestDNS|TestGRPC
+# saying so, otherwise. They run a second time with the fallback syscall
+# hooks.
 test: deps
 	@scripts/check-bpf.sh
 	$(GO) vet ./...
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	$(GO) test $(TEST_FLAGS) ./...
-	VIGIL_TEST_HOOKS=syscall $(GO) test $(TEST_FLAGS) -run '$(SYSCALL_HOOK_TESTS)' ./agent/
+	VIGIL_TEST_HOOKS=syscall $(GO) test $(TEST_FLAGS) ./agent/
 
 test-short: deps
 	$(GO) test -short ./...
