@@ -290,8 +290,11 @@ func (c *Capture) Programs() map[string]Program {
 		out["uprobe_"+name] = p
 	}
 	out["uretprobe_ssl"] = c.objs.VigilSslReturn
-	for _, tp := range tracepoints(&c.objs.CapturePrograms, c.socket) {
+	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
 		out[tp.name] = tp.prog
+	}
+	if !c.socket {
+		out["sys_enter_close"] = c.objs.VigilEnterClose
 	}
 	return out
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/vigil-dev/vigil/bpf"
 )
 
-// tracepoints lists the classic tracepoints capture.c attaches to with the
-// given hooks; raw tracepoints (tp_btf) are attached apart.
-func tracepoints(p *bpf.CapturePrograms, socket bool) []struct {
+// tracepoints lists the classic tracepoints capture.c attaches to for the
+// whole capture's life; the socket I/O hooks are attached apart (ioHooks).
+func tracepoints(p *bpf.CapturePrograms) []struct {
 	group, name string
 	prog        *ebpf.Program
 } {
@@ -21,14 +21,10 @@ func tracepoints(p *bpf.CapturePrograms, socket bool) []struct {
 		group, name string
 		prog        *ebpf.Program
 	}
-	tps := []tp{
+	return []tp{
 		{"sched", "sched_process_exit", p.VigilProcessExit},
 		{"sched", "sched_process_exec", p.VigilProcessExec},
 	}
-	if !socket {
-		tps = append(tps, tp{"syscalls", "sys_enter_close", p.VigilEnterClose})
-	}
-	return tps
 }
 
 // rawTracepoints lists the tp_btf programs of the given hooks by the
@@ -59,22 +55,17 @@ const (
 // I/O only, where any syscall tracepoint switches every process on the
 // machine to the kernel's slow syscall path.
 func socketHooks(choice string) (bool, error) {
-	kernel, err := btf.LoadKernelSpec()
-	have := err == nil
-	if have {
-		_, err = kernel.AnyTypeByName("btf_trace_sock_send_length")
-		have = err == nil
-	}
-	switch choice {
-	case HooksSyscall:
+	if choice == HooksSyscall {
 		return false, nil
-	case HooksSocket:
-		if !have {
-			return false, fmt.Errorf("socket-layer hooks chosen but the kernel has no sock_send_length tracepoint (6.3+) in its BTF: %w", err)
-		}
-		return true, nil
 	}
-	return have, nil
+	kernel, err := btf.LoadKernelSpec()
+	if err == nil {
+		_, err = kernel.AnyTypeByName("btf_trace_sock_send_length")
+	}
+	if err != nil && choice == HooksSocket {
+		return false, fmt.Errorf("socket-layer hooks chosen but the kernel has no sock_send_length tracepoint (6.3+) in its BTF: %w", err)
+	}
+	return err == nil, nil
 }
 
 // keepPrograms replaces the programs of the hooks not chosen by copies of
@@ -97,21 +88,26 @@ func keepPrograms(spec *ebpf.CollectionSpec, socket bool) {
 }
 
 func (c *Capture) attach() error {
-	for _, tp := range tracepoints(&c.objs.CapturePrograms, c.socket) {
+	for _, tp := range tracepoints(&c.objs.CapturePrograms) {
 		l, err := link.Tracepoint(tp.group, tp.name, tp.prog, nil)
 		if err != nil {
 			return fmt.Errorf("attaching to tracepoint %s/%s: %w", tp.group, tp.name, err)
 		}
-		if tp.name == "sys_enter_close" {
-			c.io = append(c.io, l)
-		} else {
-			c.links = append(c.links, l)
-		}
+		c.links = append(c.links, l)
 	}
-	return c.attachRaw()
+	return c.attachIO()
 }
 
-func (c *Capture) attachRaw() error {
+// attachIO attaches the socket I/O hooks chosen: the raw tracepoints, and
+// with the syscall hooks the close entry tracepoint.
+func (c *Capture) attachIO() error {
+	if !c.socket {
+		l, err := link.Tracepoint("syscalls", "sys_enter_close", c.objs.VigilEnterClose, nil)
+		if err != nil {
+			return fmt.Errorf("attaching to tracepoint syscalls/sys_enter_close: %w", err)
+		}
+		c.io = append(c.io, l)
+	}
 	for name, p := range rawTracepoints(&c.objs.CapturePrograms, c.socket) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
@@ -141,15 +137,10 @@ func (c *Capture) Pause() error {
 
 // Resume attaches the socket I/O hooks again after Pause.
 func (c *Capture) Resume() error {
-	if c.socket {
-		return c.attachRaw()
-	}
-	l, err := link.Tracepoint("syscalls", "sys_enter_close", c.objs.VigilEnterClose, nil)
-	if err != nil {
+	if err := c.attachIO(); err != nil {
 		return fmt.Errorf("resuming the capture: %w", err)
 	}
-	c.io = append(c.io, l)
-	return c.attachRaw()
+	return nil
 }
 
 // clearMap deletes every entry of a hash map with 8-byte keys.

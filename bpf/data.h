@@ -16,21 +16,16 @@ static __always_inline void vigil_note_plain(struct vigil_conn *c, __u64 off, __
 		c->plain = 1;
 }
 
-/* vigil_data handles the exit of a data syscall on fd that moved ret bytes
+/* vigil_data_of handles, for the chosen process cfg and pid_tgid name, the
+ * end of a data call on fd that moved ret (> 0) bytes
  * from or to ptr (a buffer, an iovec array of cnt entries, or a msghdr);
  * g is the Go goroutine register, for Go's TLS calls (go.h); sk is the
  * socket with the socket-layer hooks, else 0.
  * The ciphertext of a connection a TLS library call used is not copied:
  * the library's uprobes deliver its plaintext. */
-static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g,
-				      struct sock *sk)
+static __always_inline int vigil_data_of(struct vigil_config *cfg, __u64 pid_tgid, __s32 fd, __u64 ptr, __u64 cnt,
+					 __s64 ret, __u8 kind, __u8 dir, __u64 g, struct sock *sk)
 {
-	if (ret <= 0)
-		return 0;
-	__u64 pid_tgid;
-	struct vigil_config *cfg = vigil_current(&pid_tgid);
-	if (!cfg)
-		return 0;
 	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd, sk);
 	if (!c)
 		return 0;
@@ -68,4 +63,18 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	if (guard)
 		vigil_release(gs);
 	return 0;
+}
+
+/* vigil_data is vigil_data_of for the syscall hooks: the current process
+ * is checked against the filter first. */
+static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g,
+				      struct sock *sk)
+{
+	if (ret <= 0)
+		return 0;
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
+	if (!cfg)
+		return 0;
+	return vigil_data_of(cfg, pid_tgid, fd, ptr, cnt, ret, kind, dir, g, sk);
 }

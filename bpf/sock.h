@@ -18,9 +18,6 @@
  * of a stream joined as if adjacent. */
 static __always_inline int vigil_sock_gap(struct sock *sk, int ret, __u8 dir)
 {
-	__u64 pid_tgid;
-	if (!vigil_current(&pid_tgid))
-		return 0;
 	__u64 p = (__u64)sk;
 	struct vigil_sock_owner *o = bpf_map_lookup_elem(&vigil_socks, &p);
 	if (!o)
@@ -32,10 +29,15 @@ static __always_inline int vigil_sock_gap(struct sock *sk, int ret, __u8 dir)
 	return 0;
 }
 
-/* vigil_sock_io handles ret bytes moved by sk in direction dir. */
+/* vigil_sock_io handles ret bytes moved by sk in direction dir. Untraced
+ * processes leave at the filter, before the registers are looked at. */
 static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 {
 	if (ret <= 0)
+		return 0;
+	__u64 pid_tgid;
+	struct vigil_config *cfg = vigil_current(&pid_tgid);
+	if (!cfg)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -48,27 +50,27 @@ static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 		switch (nr) {
 		case VIGIL_NR_WRITE:
 		case VIGIL_NR_SENDTO:
-			return vigil_data(fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, dir, g, sk);
+			return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, dir, g, sk);
 		case VIGIL_NR_WRITEV:
-			return vigil_data(fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, dir, g, sk);
+			return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, dir, g, sk);
 		case VIGIL_NR_SENDMSG:
-			return vigil_data(fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
+			return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
 		case VIGIL_NR_SENDFILE:
 		case VIGIL_NR_SENDMMSG: /* which message this is is not known */
-			return vigil_data(fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
+			return vigil_data_of(cfg, pid_tgid, fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
 		}
 		return vigil_sock_gap(sk, ret, dir); /* io_uring, splice */
 	}
 	switch (nr) {
 	case VIGIL_NR_READ:
 	case VIGIL_NR_RECVFROM:
-		return vigil_data(fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, dir, g, sk);
+		return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, dir, g, sk);
 	case VIGIL_NR_READV:
-		return vigil_data(fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, dir, g, sk);
+		return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, dir, g, sk);
 	case VIGIL_NR_RECVMSG:
-		return vigil_data(fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
+		return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
 	case VIGIL_NR_RECVMMSG:
-		return vigil_data(fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
+		return vigil_data_of(cfg, pid_tgid, fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
 	}
 	return vigil_sock_gap(sk, ret, dir);
 }
