@@ -80,7 +80,7 @@ func New(opts Options) (*Agent, error) {
 	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
 	a.tls = newTLSProbes(capture, cfg.ProcRoot, filter, m, log)
 	a.tls.start()
-	a.exporter = newExporter(opts.Sink, opts.Stdout, 64, m, log)
+	a.exporter = newExporter(opts.Sink, opts.Stdout, exportQueue(cfg.ExportQueueSpans, cfg.BatchSize), m, log)
 	a.exporter.filter = opts.Filter
 	a.tracker = newTracker(trackerOptions{
 		node: node, procs: procs, clock: newClock(), metrics: m, log: log,

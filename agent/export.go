@@ -32,7 +32,18 @@ type exporter struct {
 }
 
 func newExporter(sink SpanSink, stdout io.Writer, queue int, m *Metrics, log *slog.Logger) *exporter {
-	return &exporter{sink: sink, stdout: stdout, queue: make(chan []span.Span, queue), free: make(chan []span.Span, queue), metrics: m, log: log}
+	return &exporter{sink: sink, stdout: stdout, queue: make(chan []span.Span, queue), free: make(chan []span.Span, min(queue, keptBatches)), metrics: m, log: log}
+}
+
+// keptBatches is how many written batches are kept for reuse: enough for
+// the event loop never to allocate one in steady state, few enough that a
+// burst's batches do not stay in memory after it.
+const keptBatches = 4
+
+// exportQueue is the queue length, in batches, that holds at most spans
+// spans of batches of batchSize (at least two: one written, one filling).
+func exportQueue(spans, batchSize int) int {
+	return max(2, spans/max(batchSize, 1))
 }
 
 func (e *exporter) start(ctx context.Context) {

@@ -111,6 +111,7 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 	}
 	after := programStats(progs)
 	agentCPU := cpuTime() - cpu0
+	writeHeapProfile()
 	setBPFStats(false)
 	ks, _ := capture.Stats()
 	var ratios, srvRatios []float64
@@ -147,6 +148,12 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 func agentConfig(t *target) config.Agent {
 	cfg := config.DefaultAgent()
 	cfg.Hooks = hooks
+	if ringBytes > 0 {
+		cfg.RingBufferBytes = ringBytes
+	}
+	if wakeupBytes >= 0 {
+		cfg.WakeupBytes = wakeupBytes
+	}
 	cfg.PIDs = []int{t.pid} // the server only, as a DaemonSet scoped to the app would
 	switch {
 	case t.cgroup != "":

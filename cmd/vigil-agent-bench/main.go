@@ -33,6 +33,26 @@ var discard, traceNothing, pin bool
 
 var hooks string
 
+var ringBytes, wakeupBytes int
+
+var memProfile string
+
+// writeHeapProfile writes the heap profile -memprofile asks for.
+func writeHeapProfile() {
+	if memProfile == "" {
+		return
+	}
+	f, err := os.Create(memProfile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench: heap profile:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench: heap profile:", err)
+	}
+}
+
 var (
 	interleavePairs  int
 	interleaveWindow time.Duration
@@ -59,12 +79,15 @@ func main() {
 	rounds := flag.Int("rounds", 5, "baseline/agent round pairs")
 	path := flag.String("path", "/hello", "request path: /hello (17 bytes, the worst case) or /api/products?page=3 (a 2.5 KB JSON page)")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
+	flag.StringVar(&memProfile, "memprofile", "", "write the agent process's heap profile here, taken at the end of the last traced window")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
 	flag.IntVar(&interleavePairs, "interleave", 0, "instead of rounds, N traced windows between N+1 untraced ones in one continuous load (the agent paused and resumed)")
 	flag.DurationVar(&interleaveWindow, "window", time.Second, "length of an -interleave window")
 	flag.StringVar(&hooks, "hooks", "auto", "capture hooks: socket (socket-layer tracepoints), syscall (syscall-exit tracepoint) or auto")
+	flag.IntVar(&ringBytes, "ring", 0, "agent ring buffer bytes (0: the default)")
+	flag.IntVar(&wakeupBytes, "wakeup", -1, "agent wakeup threshold in bytes (-1: the default)")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
 	if *profile != "" {

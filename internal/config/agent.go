@@ -29,6 +29,11 @@ type Agent struct {
 	// Spans go to the store in batches of BatchSize or every BatchInterval.
 	BatchSize     int           `yaml:"batch_size"`
 	BatchInterval time.Duration `yaml:"batch_interval"`
+	// ExportQueueSpans bounds the spans built but not yet taken by the
+	// store or spool (about 1 KB each in memory): beyond it, while the
+	// store falls behind, new batches are dropped and counted rather than
+	// the agent's memory growing.
+	ExportQueueSpans int `yaml:"export_queue_spans"`
 	// SpoolMaxBytes bounds the on-disk spool that holds spans while the
 	// store is unreachable.
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
@@ -66,16 +71,17 @@ type ServiceRule struct {
 // DefaultAgent is the agent's configuration before files, env and flags.
 func DefaultAgent() Agent {
 	return Agent{
-		CaptureBytes:    1024,
-		RingBufferBytes: 32 << 20,
-		WakeupBytes:     256 << 10,
-		FlushInterval:   50 * time.Millisecond,
-		BatchSize:       2000,
-		BatchInterval:   time.Second,
-		SpoolMaxBytes:   256 << 20,
-		ProcRoot:        "/proc",
-		IdleTimeout:     5 * time.Minute,
-		Listen:          "127.0.0.1:9464",
+		CaptureBytes:     1024,
+		RingBufferBytes:  32 << 20,
+		WakeupBytes:      256 << 10,
+		FlushInterval:    50 * time.Millisecond,
+		BatchSize:        2000,
+		BatchInterval:    time.Second,
+		ExportQueueSpans: 16384,
+		SpoolMaxBytes:    256 << 20,
+		ProcRoot:         "/proc",
+		IdleTimeout:      5 * time.Minute,
+		Listen:           "127.0.0.1:9464",
 	}
 }
 
@@ -128,6 +134,9 @@ func (a Agent) Validate() error {
 	}
 	if a.BatchSize < 1 || a.BatchInterval <= 0 {
 		errs = append(errs, errors.New("agent.batch_size must be at least 1 and agent.batch_interval positive"))
+	}
+	if a.ExportQueueSpans < a.BatchSize {
+		errs = append(errs, fmt.Errorf("agent.export_queue_spans %d must be at least agent.batch_size (%d)", a.ExportQueueSpans, a.BatchSize))
 	}
 	if a.SpoolMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("agent.spool_max_bytes %d must be at least 1 MiB", a.SpoolMaxBytes))

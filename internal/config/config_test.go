@@ -109,3 +109,29 @@ func TestTracesFromFileAndEnv(t *testing.T) {
 		t.Errorf("valid config rejected: %v", err)
 	}
 }
+
+func TestValidateAgent(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Agent)
+		want   string
+	}{
+		{"capture too large", func(a *Agent) { a.CaptureBytes = 1 << 20 }, "agent.capture_bytes"},
+		{"ring not a power of two", func(a *Agent) { a.RingBufferBytes = 3 << 20 }, "agent.ring_buffer_bytes"},
+		{"export queue below one batch", func(a *Agent) { a.ExportQueueSpans = a.BatchSize - 1 }, "agent.export_queue_spans"},
+		{"unknown hooks", func(a *Agent) { a.Hooks = "kprobe" }, "agent.hooks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := DefaultAgent()
+			tt.mutate(&a)
+			err := a.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want error containing %q, got %v", tt.want, err)
+			}
+		})
+	}
+	if err := DefaultAgent().Validate(); err != nil {
+		t.Fatalf("the agent's defaults must be valid: %v", err)
+	}
+}
