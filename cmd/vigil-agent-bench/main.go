@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -36,6 +37,8 @@ var hooks string
 var ringBytes, wakeupBytes int
 
 var memProfile string
+
+var paceRate float64
 
 // writeHeapProfile writes the heap profile -memprofile asks for.
 func writeHeapProfile() {
@@ -74,11 +77,19 @@ func main() {
 		}
 		return
 	}
+	if ok, err := paceFromEnv(); ok {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vigil-agent-bench: paced load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	duration := flag.Duration("duration", 6*time.Second, "length of each wrk run")
 	conns := flag.Int("conns", 16, "wrk connections")
 	rounds := flag.Int("rounds", 5, "baseline/agent round pairs")
 	path := flag.String("path", "/hello", "request path: /hello (17 bytes, the worst case) or /api/products?page=3 (a 2.5 KB JSON page)")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
+	flag.Float64Var(&paceRate, "rate", 0, "instead of saturating the HTTP server, send it this many requests per second and report the agent's CPU share and the server's CPU per request (windows as -interleave, default 10)")
 	flag.StringVar(&memProfile, "memprofile", "", "write the agent process's heap profile here, taken at the end of the last traced window")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
@@ -147,6 +158,12 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		fmt.Printf("pinned: server and load generator on CPU 0; the agent on CPUs %s\n", otherCPUs())
 	} else {
 		fmt.Println("shared: server, load and the agent compete for every CPU")
+	}
+	if paceRate > 0 {
+		if t.url == "" {
+			return fmt.Errorf("-rate paces the HTTP target only")
+		}
+		return paced(t, t.url, paceRate, cmp.Or(interleavePairs, 10), interleaveWindow)
 	}
 	if interleavePairs > 0 {
 		return interleaved(t, interleavePairs, interleaveWindow)

@@ -19,6 +19,10 @@ type target struct {
 	pid      int
 	port     int    // when set, traced by port (PostgreSQL forks a backend per connection), else by pid
 	cgroup   string // when set, traced by this cgroup (the server and the children it forks)
+	// url and counter, for the HTTP target: what is requested, and the
+	// count of requests the server served so far.
+	url     string
+	counter func() (uint64, error)
 	// run loads the server for about d and returns its throughput and the
 	// load generator's CPU time.
 	run func(d time.Duration) (float64, time.Duration, error)
@@ -185,6 +189,8 @@ func httpTarget(conns int, path string) (*target, error) {
 	return &target{
 		describe: fmt.Sprintf("Go net/http on %s (pid %d), load: wrk -t1 -c%d %s", addr, srv.Process.Pid, conns, url),
 		pid:      srv.Process.Pid,
+		url:      url,
+		counter:  count,
 		stop:     func() { _ = srv.Process.Kill(); _ = srv.Wait() },
 		run:      func(d time.Duration) (float64, time.Duration, error) { return runWrk(url, conns, d) },
 		continuous: func(d time.Duration) (meter, func(), error) {
