@@ -61,6 +61,11 @@ type tlsProbes struct {
 	seenMu  sync.Mutex
 	scanned map[uint32]bool
 
+	// sigs, of the run goroutine only: each process's signature when its
+	// maps were last read (tlsscan.go).
+	sigs     map[uint32]procSig
+	mapsRead int // maps files read, for tests
+
 	mu     sync.Mutex
 	files  map[fileID]bool // attached, or failed and not retried
 	links  []link.Link
@@ -71,7 +76,7 @@ func newTLSProbes(c *Capture, procRoot string, f Filter, m *Metrics, log *slog.L
 	p := &tlsProbes{
 		progs: &c.objs.CapturePrograms, multi: c.uprobeMulti, procRoot: procRoot, pids: map[uint32]bool{}, every: tlsRescanEvery,
 		metrics: m, log: log, wake: make(chan uint32, 256),
-		files: map[fileID]bool{}, scanned: map[uint32]bool{},
+		files: map[fileID]bool{}, scanned: map[uint32]bool{}, sigs: map[uint32]procSig{},
 	}
 	for _, pid := range f.PIDs {
 		p.pids[pid] = true
@@ -106,7 +111,7 @@ func (p *tlsProbes) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case pid := <-p.wake:
-			p.scanPID(pid)
+			p.scanSigned(pid, true) // new, or just exec'd
 		case <-tick.C:
 			p.scanAll()
 		}
@@ -151,9 +156,11 @@ func (p *tlsProbes) forget(pid uint32) {
 }
 
 func (p *tlsProbes) scanAll() {
+	seen := make(map[uint32]bool, len(p.sigs))
+	defer p.sweepSigs(seen)
 	if len(p.pids) > 0 && len(p.cgroups) == 0 {
 		for pid := range p.pids {
-			p.scanPID(pid)
+			p.rescan(pid, seen)
 		}
 		return
 	}
@@ -168,7 +175,7 @@ func (p *tlsProbes) scanAll() {
 		if err != nil || pid == self {
 			continue
 		}
-		p.scanPID(uint32(pid))
+		p.rescan(uint32(pid), seen)
 	}
 }
 
@@ -184,6 +191,7 @@ func (p *tlsProbes) scanPID(pid uint32) {
 	if err != nil {
 		return // exited, or a kernel thread
 	}
+	p.mapsRead++
 	libs := mappedLibSSL(f)
 	f.Close()
 	for _, lib := range libs {

@@ -110,11 +110,10 @@ func TestTLSOpenSSLBothEnds(t *testing.T) {
 	}
 }
 
-// TestTLSLibraryOfLaterProcess: a process started after the agent that
-// maps its own copy of libssl (not the system's, probed at start) gets
-// the uprobes from the scan its exec triggers, before its first request.
-func TestTLSLibraryOfLaterProcess(t *testing.T) {
-	python := lookPathOrSkip(t, "python3")
+// copyLibSSL copies the system's libssl into a directory of its own and
+// returns that directory, for LD_LIBRARY_PATH: a file no probe is on yet.
+func copyLibSSL(t *testing.T) string {
+	t.Helper()
 	libs := systemLibSSL("/")
 	if len(libs) == 0 {
 		t.Skip("no system libssl to copy")
@@ -131,6 +130,76 @@ func TestTLSLibraryOfLaterProcess(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(libDir, filepath.Base(lib)), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return libDir
+}
+
+// TestTLSLibraryLoadedLater: a process that maps its libssl long after its
+// start (Python imports ssl when first needed) is found by the periodic
+// rescan, which reads a process's maps again only when its virtual size or
+// start time changed (tlsscan.go): loading the library changes it.
+func TestTLSLibraryLoadedLater(t *testing.T) {
+	python := lookPathOrSkip(t, "python3")
+	libDir := copyLibSSL(t)
+	saved := tlsRescanEvery
+	tlsRescanEvery = 300 * time.Millisecond
+	t.Cleanup(func() { tlsRescanEvery = saved })
+	srv := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl")
+
+	var paths []string
+	for _, r := range tlsRequests {
+		paths = append(paths, r.path)
+	}
+	// The client waits for a line, imports ssl (mapping the copy), says so,
+	// and waits for another before its requests.
+	script := "import sys\nsys.stdin.readline()\nimport ssl\nprint('loaded', flush=True)\nsys.stdin.readline()\n" + pythonHTTPS
+	cmd := exec.Command(python, "-c", script, "https://"+srv.addr, strings.Join(paths, ","))
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Past the scans its exec triggers (up to 1 s), and several rescans
+	// that find its maps unchanged.
+	time.Sleep(1500 * time.Millisecond)
+	if got := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl"); got != before {
+		t.Fatalf("%v libraries probed before the process loaded one, want %v", got, before)
+	}
+	if _, err := io.WriteString(stdin, "load\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewReader(stdout)
+	if line, err := out.ReadString('\n'); err != nil || line != "loaded\n" {
+		t.Fatalf("python: %q %v", line, err)
+	}
+	loaded := time.Now()
+	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl") < before+1 {
+		if time.Since(loaded) > 3*time.Second {
+			t.Fatalf("the libssl loaded later was not probed within 3s (rescans every %s)", tlsRescanEvery)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the libssl loaded later was probed %v after", time.Since(loaded).Round(time.Millisecond))
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(out)
+	if err != nil || cmd.Wait() != nil {
+		t.Fatalf("python: %v %s", err, rest)
+	}
+	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, rest))
+}
+
+// TestTLSLibraryOfLaterProcess: a process started after the agent that
+// maps its own copy of libssl (not the system's, probed at start) gets
+// the uprobes from the scan its exec triggers, before its first request.
+func TestTLSLibraryOfLaterProcess(t *testing.T) {
+	python := lookPathOrSkip(t, "python3")
+	libDir := copyLibSSL(t)
 	srv := startServerKind(t, "tls-server")
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
 	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl")
