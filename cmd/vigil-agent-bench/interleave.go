@@ -69,12 +69,7 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 	var off, on, srvOff, srvOn []float64
 	for i := 0; i < 2*pairs+1; i++ {
 		traced := i%2 == 1
-		if traced {
-			err = capture.Resume()
-		} else {
-			err = capture.Pause()
-		}
-		if err != nil {
+		if err := setTraced(capture, traced); err != nil {
 			return err
 		}
 		cpu0 := procCPU(t.pid)

@@ -104,40 +104,17 @@ func paced(t *target, url string, rate float64, pairs int, w time.Duration) erro
 	defer stopLoad()
 	fmt.Printf("paced: %.0f requests/s over %d keep-alive connections (a Go client), %d traced windows of %s between %d untraced ones\n",
 		rate, pacedConns, pairs, w, pairs+1)
-	me := os.Getpid()
 	var srvOff, srvOn, agentOff, agentOn, rates []float64
 	for i := 0; i < 2*pairs+1; i++ {
 		traced := i%2 == 1
+		m, err := pacedWindow(t, capture, traced, w)
+		if err != nil {
+			return fmt.Errorf("window %d: %w", i+1, err)
+		}
 		if traced {
-			err = capture.Resume()
+			srvOn, agentOn, rates = append(srvOn, m.server), append(agentOn, m.agent), append(rates, m.rate)
 		} else {
-			err = capture.Pause()
-		}
-		if err != nil {
-			return err
-		}
-		time.Sleep(200 * time.Millisecond) // let the switch take effect
-		c0, err := t.counter()
-		if err != nil {
-			return err
-		}
-		s0, a0, t0 := taskRuntime(t.pid), taskRuntime(me), time.Now()
-		time.Sleep(w)
-		c1, err := t.counter()
-		if err != nil {
-			return err
-		}
-		el := time.Since(t0).Seconds()
-		n := float64(c1 - c0)
-		if n == 0 {
-			return fmt.Errorf("window %d: no requests served: the load generator stopped", i+1)
-		}
-		srv := (taskRuntime(t.pid) - s0).Seconds() / n
-		agent := (taskRuntime(me) - a0).Seconds() / el
-		if traced {
-			srvOn, agentOn, rates = append(srvOn, srv), append(agentOn, agent), append(rates, n/el)
-		} else {
-			srvOff, agentOff = append(srvOff, srv), append(agentOff, agent)
+			srvOff, agentOff = append(srvOff, m.server), append(agentOff, m.agent)
 		}
 	}
 	var srvRatios []float64
@@ -152,6 +129,50 @@ func paced(t *target, url string, rate float64, pairs int, w time.Duration) erro
 		1e6*median(srvOff), 1e6*median(srvOn), 100*median(srvRatios), len(srvRatios), 100*quantile(srvRatios, 0.25), 100*quantile(srvRatios, 0.75))
 	fmt.Printf("  agent: %d data events, %d ring-buffer drops; max RSS %d MiB\n", ks.DataEvents, ks.DataDrops+ks.CtrlDrops, maxRSS()>>20)
 	return nil
+}
+
+// switcher turns the capture off and on (agent.Capture).
+type switcher interface {
+	Pause() error
+	Resume() error
+}
+
+// setTraced resumes the capture when traced, else pauses it.
+func setTraced(c switcher, traced bool) error {
+	if traced {
+		return c.Resume()
+	}
+	return c.Pause()
+}
+
+// windowCPU is what one paced window measured: requests served per
+// second, the server's CPU seconds per request, the agent process's CPU
+// share of one core.
+type windowCPU struct{ rate, server, agent float64 }
+
+// pacedWindow pauses or resumes the capture and measures one window of w.
+func pacedWindow(t *target, capture switcher, traced bool, w time.Duration) (windowCPU, error) {
+	if err := setTraced(capture, traced); err != nil {
+		return windowCPU{}, err
+	}
+	time.Sleep(200 * time.Millisecond) // let the switch take effect
+	c0, err := t.counter()
+	if err != nil {
+		return windowCPU{}, err
+	}
+	me := os.Getpid()
+	s0, a0, t0 := taskRuntime(t.pid), taskRuntime(me), time.Now()
+	time.Sleep(w)
+	c1, err := t.counter()
+	if err != nil {
+		return windowCPU{}, err
+	}
+	el := time.Since(t0).Seconds()
+	n := float64(c1 - c0)
+	if n == 0 {
+		return windowCPU{}, fmt.Errorf("no requests served: the load generator stopped")
+	}
+	return windowCPU{rate: n / el, server: (taskRuntime(t.pid) - s0).Seconds() / n, agent: (taskRuntime(me) - a0).Seconds() / el}, nil
 }
 
 // paceFromEnv runs the paced load child when the bench started one.
