@@ -47,11 +47,12 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./agent/... ./activities/...
 	$(GO) build -o $(BIN)/vigil-agent-bench ./cmd/vigil-agent-bench
 	$(BIN)/vigil-agent-bench -interleave 20 $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 20 -split $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 20 -pin $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 20 -pin -path '/api/products?page=3' $(AGENT_BENCH_FLAGS)
-	$(BIN)/vigil-agent-bench -interleave 10 -target redis $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target redis -split $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 10 -target redis -pin $(AGENT_BENCH_FLAGS)
-	$(BIN)/vigil-agent-bench -interleave 10 -target postgres $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 10 -target postgres -split $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 10 -target postgres -pin $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -rounds 3 -duration 4s $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -rate 1000 -interleave 8 $(AGENT_BENCH_FLAGS)

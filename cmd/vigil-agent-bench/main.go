@@ -30,7 +30,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/span"
 )
 
-var discard, traceNothing, pin bool
+var discard, traceNothing, pin, split bool
 
 var hooks string
 
@@ -93,6 +93,7 @@ func main() {
 	flag.StringVar(&memProfile, "memprofile", "", "write the agent process's heap profile here, taken at the end of the last traced window")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
+	flag.BoolVar(&split, "split", false, "the server (GOMAXPROCS=1 for Go) on CPU 0, its load generator on CPU 1, the agent on every CPU: the agent still competes with both, but the scheduler no longer decides whether server and client share a CPU (a placement that moves Redis's baseline by tens of percent)")
 	flag.BoolVar(&traceNothing, "trace-nothing", false, "attach the programs but trace no process (isolates the tracepoints' own cost)")
 	flag.IntVar(&interleavePairs, "interleave", 0, "instead of rounds, N traced windows between N+1 untraced ones in one continuous load (the agent paused and resumed)")
 	flag.DurationVar(&interleaveWindow, "window", time.Second, "length of an -interleave window")
@@ -106,6 +107,10 @@ func main() {
 		if err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
 		}
+	}
+	if pin && split {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench: -pin and -split are two layouts: choose one")
+		os.Exit(2)
 	}
 	if pin {
 		if err := pinSelf(); err != nil {
@@ -151,12 +156,17 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 	} else {
 		fmt.Printf("server: %s, %s per run, %d rounds, %d CPUs\n", t.describe, d, rounds, runtime.NumCPU())
 	}
-	if pin {
+	if pin || split {
 		if err := pinTree(t.pid); err != nil {
 			return fmt.Errorf("pinning the server to CPU 0: %w", err)
 		}
+	}
+	switch {
+	case pin:
 		fmt.Printf("pinned: server and load generator on CPU 0; the agent on CPUs %s\n", otherCPUs())
-	} else {
+	case split:
+		fmt.Printf("split: server on CPU 0, load generator on CPUs %s, the agent on every CPU\n", otherCPUs())
+	default:
 		fmt.Println("shared: server, load and the agent compete for every CPU")
 	}
 	if paceRate > 0 {
@@ -352,7 +362,7 @@ func startServer() (*exec.Cmd, string, func() (uint64, error), error) {
 	}
 	env := append(os.Environ(), "VIGIL_BENCH_SERVE=1", "VIGIL_BENCH_COUNTER="+counterFile.Name())
 	cmd := exec.Command(self)
-	if pin {
+	if pin || split {
 		cmd = exec.Command("taskset", "-c", "0", self)
 		env = append(env, "GOMAXPROCS=1")
 	}
@@ -423,11 +433,14 @@ func percents(v []float64) string {
 	return strings.Join(s, ", ")
 }
 
-// loadCommand runs a load generator, on CPU 0 beside the server when
-// pinned.
+// loadCommand runs a load generator: on CPU 0 beside the server when
+// pinned, on the other CPUs when split.
 func loadCommand(name string, args ...string) *exec.Cmd {
-	if pin {
+	switch {
+	case pin:
 		return exec.Command("taskset", append([]string{"-c", "0", name}, args...)...)
+	case split:
+		return exec.Command("taskset", append([]string{"-c", otherCPUs(), name}, args...)...)
 	}
 	return exec.Command(name, args...)
 }
