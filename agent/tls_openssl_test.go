@@ -133,6 +133,53 @@ func copyLibSSL(t *testing.T) string {
 	return libDir
 }
 
+// pythonWithLib starts pythonHTTPS after prelude (which reads stdin as it
+// needs), with libDir first on the library path, for tlsRequests against
+// srv; it returns the process, its stdin and its stdout.
+func pythonWithLib(t *testing.T, python, libDir, prelude string, srv *server) (*exec.Cmd, io.Writer, *bufio.Reader) {
+	t.Helper()
+	var paths []string
+	for _, r := range tlsRequests {
+		paths = append(paths, r.path)
+	}
+	cmd := exec.Command(python, "-c", prelude+pythonHTTPS, "https://"+srv.addr, strings.Join(paths, ","))
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, stdin, bufio.NewReader(stdout)
+}
+
+// waitLibraryProbed waits until more than before OpenSSL libraries are
+// probed, at most limit after since, and says how long it took.
+func waitLibraryProbed(t *testing.T, a *running, before float64, since time.Time, limit time.Duration, what string) {
+	t.Helper()
+	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl") <= before {
+		if time.Since(since) > limit {
+			t.Fatalf("%s was not probed within %s", what, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%s was probed %v after", what, time.Since(since).Round(time.Millisecond))
+}
+
+// finishPython lets the client make its requests and checks their spans.
+func finishPython(t *testing.T, cmd *exec.Cmd, stdin io.Writer, stdout *bufio.Reader, a *running, srv *server) {
+	t.Helper()
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(stdout)
+	if err != nil || cmd.Wait() != nil {
+		t.Fatalf("python: %v %s", err, out)
+	}
+	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, out))
+}
+
 // TestTLSLibraryLoadedLater: a process that maps its libssl long after its
 // start (Python imports ssl when first needed) is found by the periodic
 // rescan, which reads a process's maps again only when its virtual size or
@@ -146,23 +193,10 @@ func TestTLSLibraryLoadedLater(t *testing.T) {
 	srv := startServerKind(t, "tls-server")
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
 	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl")
-
-	var paths []string
-	for _, r := range tlsRequests {
-		paths = append(paths, r.path)
-	}
 	// The client waits for a line, imports ssl (mapping the copy), says so,
 	// and waits for another before its requests.
-	script := "import sys\nsys.stdin.readline()\nimport ssl\nprint('loaded', flush=True)\nsys.stdin.readline()\n" + pythonHTTPS
-	cmd := exec.Command(python, "-c", script, "https://"+srv.addr, strings.Join(paths, ","))
-	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	cmd, stdin, stdout := pythonWithLib(t, python, libDir,
+		"import sys\nsys.stdin.readline()\nimport ssl\nprint('loaded', flush=True)\nsys.stdin.readline()\n", srv)
 	// Past the scans its exec triggers (up to 1 s), and several rescans
 	// that find its maps unchanged.
 	time.Sleep(1500 * time.Millisecond)
@@ -172,26 +206,11 @@ func TestTLSLibraryLoadedLater(t *testing.T) {
 	if _, err := io.WriteString(stdin, "load\n"); err != nil {
 		t.Fatal(err)
 	}
-	out := bufio.NewReader(stdout)
-	if line, err := out.ReadString('\n'); err != nil || line != "loaded\n" {
+	if line, err := stdout.ReadString('\n'); err != nil || line != "loaded\n" {
 		t.Fatalf("python: %q %v", line, err)
 	}
-	loaded := time.Now()
-	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl") < before+1 {
-		if time.Since(loaded) > 3*time.Second {
-			t.Fatalf("the libssl loaded later was not probed within 3s (rescans every %s)", tlsRescanEvery)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Logf("the libssl loaded later was probed %v after", time.Since(loaded).Round(time.Millisecond))
-	if _, err := io.WriteString(stdin, "go\n"); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(out)
-	if err != nil || cmd.Wait() != nil {
-		t.Fatalf("python: %v %s", err, rest)
-	}
-	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, rest))
+	waitLibraryProbed(t, a, before, time.Now(), 3*time.Second, "the libssl loaded later")
+	finishPython(t, cmd, stdin, stdout, a, srv)
 }
 
 // TestTLSLibraryOfLaterProcess: a process started after the agent that
@@ -203,37 +222,10 @@ func TestTLSLibraryOfLaterProcess(t *testing.T) {
 	srv := startServerKind(t, "tls-server")
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
 	before := counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl")
-
-	var paths []string
-	for _, r := range tlsRequests {
-		paths = append(paths, r.path)
-	}
 	// The client imports ssl (mapping the copy), then waits for a line.
-	script := "import ssl, sys\nsys.stdin.readline()\n" + pythonHTTPS
-	cmd := exec.Command(python, "-c", script, "https://"+srv.addr, strings.Join(paths, ","))
-	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libDir)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for counterWith(t, a.reg, "vigil_agent_tls_libraries", "kind", "openssl") < before+1 {
-		if time.Since(started) > 4*time.Second { // under the 5 s periodic rescan
-			maps, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/maps")
-			t.Fatalf("the copy of libssl was not attached within 4s; python maps it: %v", strings.Contains(string(maps), libDir))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Logf("the process's own libssl was probed %v after its start", time.Since(started).Round(time.Millisecond))
-	if _, err := io.WriteString(stdin, "go\n"); err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(stdout)
-	if err != nil || cmd.Wait() != nil {
-		t.Fatalf("python: %v %s", err, out)
-	}
-	checkTLSSpans(t, a, srv, "python3", checkPythonOutput(t, out))
+	cmd, stdin, stdout := pythonWithLib(t, python, libDir, "import ssl, sys\nsys.stdin.readline()\n", srv)
+	// Under the 5 s periodic rescan: the scans its exec triggers found it.
+	waitLibraryProbed(t, a, before, started, 4*time.Second, "the process's own libssl")
+	finishPython(t, cmd, stdin, stdout, a, srv)
 }
