@@ -136,16 +136,21 @@ func (a *Agent) Run(ctx context.Context) error {
 	}()
 	var rec ringbuf.Record
 	now := time.Now()
-	deadline, lastFlush := now.Add(a.cfg.FlushInterval), now
+	wait := a.cfg.FlushInterval
+	deadline, lastFlush := now.Add(wait), now
+	events := 0 // read since the last deadline
 	for n := 0; ; n++ {
 		err := a.capture.Read(&rec, deadline)
 		switch {
 		case err == nil:
 			a.tracker.handle(rec.RawSample)
+			events++
 			if n&255 != 0 {
 				continue // the clock and ctx are read once per 256 events
 			}
 		case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, ringbuf.ErrFlushed):
+			wait = nextWait(wait, events > 0, a.cfg.FlushInterval, a.cfg.BatchInterval)
+			events = 0
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
 		default:
@@ -155,7 +160,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			break
 		}
 		now = time.Now()
-		deadline = now.Add(a.cfg.FlushInterval)
+		deadline = now.Add(wait)
 		if now.Sub(lastFlush) >= a.cfg.BatchInterval {
 			a.tracker.flush()
 			a.tracker.sweep(now.Add(-a.cfg.IdleTimeout))
@@ -166,6 +171,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.tracker.closeAll()
 	a.tracker.flush()
 	return nil
+}
+
+// nextWait is how long the reader waits for events after a wait that saw
+// some (busy) or none: flush while events flow, doubling while idle up to
+// the batch interval, which bounds a span's delay anyway. An idle agent
+// then wakes about once a second instead of 20 times; exec and exit events
+// wake it at once (BPF_RB_FORCE_WAKEUP) whatever the wait.
+func nextWait(wait time.Duration, busy bool, flush, batch time.Duration) time.Duration {
+	if busy {
+		return flush
+	}
+	return min(2*wait, max(flush, batch))
 }
 
 // drain handles what the ring buffer still holds when the agent stops (a

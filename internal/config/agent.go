@@ -23,7 +23,8 @@ type Agent struct {
 	// RingBufferBytes sizes the kernel ring buffer (a power of two).
 	RingBufferBytes int `yaml:"ring_buffer_bytes"`
 	// WakeupBytes batches wakeups: the reader is woken once this much is
-	// queued, and otherwise polls every FlushInterval.
+	// queued, and otherwise polls every FlushInterval while events flow,
+	// backing off to BatchInterval while none come.
 	WakeupBytes   int           `yaml:"wakeup_bytes"`
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	// Spans go to the store in batches of BatchSize or every BatchInterval.
