@@ -22,6 +22,7 @@ type Parser struct {
 	emit     func(Exchange)
 	state    State
 	joined   bool // the connection began before capture: resync is expected
+	asked    bool // a request was seen (see responseDone)
 	reqDir   reassembly.Direction
 	halves   [2]*half // by direction, once known
 	queue    []message
@@ -185,6 +186,7 @@ func (p *Parser) requestDone(m *message) {
 		p.send(&old, nil, "no response before later requests")
 	}
 	p.queue = append(p.queue, *m)
+	p.asked = true
 	if p.hasEarly && len(p.queue) == 1 {
 		early := p.early
 		p.early, p.hasEarly = message{}, false
@@ -252,7 +254,14 @@ func (p *Parser) responseDone(m *message) {
 			p.Stats.add("response without request")
 		}
 		if p.joined {
-			p.Stats.add("response without request")
+			// Before any request, it answers one sent before capture
+			// began: expected after the agent (re)starts, and counted
+			// apart from a real mismatch.
+			if p.asked {
+				p.Stats.add("response without request")
+			} else {
+				p.Stats.add("response to a request from before capture")
+			}
 			return
 		}
 		p.early, p.hasEarly = *m, true

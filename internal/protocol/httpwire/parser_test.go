@@ -180,3 +180,22 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedAnswersCountedApart: on a connection found mid-way, answers to
+// requests sent before capture began are expected (the agent restarted)
+// and counted under their own reason; an answer without request after the
+// first request seen is a mismatch.
+func TestJoinedAnswersCountedApart(t *testing.T) {
+	get := "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	got, p := feed(t, true, []wire{{in, ok, 0, 0}, {in, ok, 0, 0}, {out, get, 0, 0}, {in, ok, 0, 0}, {in, ok, 0, 0}})
+	if len(got) != 1 || got[0].Status != 200 {
+		t.Fatalf("exchanges %+v, want one GET /a 200", got)
+	}
+	want := map[string]uint64{"response to a request from before capture": 2, "response without request": 1}
+	for reason, n := range want {
+		if p.Stats.Errors[reason] != n {
+			t.Errorf("%q counted %d times, want %d (all: %v)", reason, p.Stats.Errors[reason], n, p.Stats.Errors)
+		}
+	}
+}
