@@ -15,10 +15,10 @@ func (p *Parser) requestDone(f *frame) {
 	}
 	if !p.sync {
 		if !p.quiet {
-			p.Stats.add("command while unsynchronised")
+			p.Stats.add(p.unsynced("command"))
 			return
 		}
-		p.sync = true
+		p.sync, p.synced = true, true
 	}
 	name, key, ok := command(f)
 	h := pending{x: Exchange{Command: name, Key: key, Args: f.elems - 1, Pipelined: p.piped,
@@ -175,13 +175,12 @@ func (p *Parser) replyDone(f *frame) {
 	}
 	p.flushNoReply()
 	if !p.sync {
-		p.Stats.add("reply while unsynchronised")
+		p.Stats.add(p.unsynced("reply"))
 		return
 	}
 	h := p.head()
 	if h == nil {
-		p.Stats.add("reply without command")
-		p.desync("reply without command")
+		p.desync("reply without command") // counted there, matching being on
 		return
 	}
 	hh := p.pop()

@@ -45,6 +45,7 @@ type Parser struct {
 	q       []pending
 	qh      int
 	sync    bool
+	synced  bool // matching was on once: before, a joined connection is still joining
 	quiet   bool // the command being read began at a quiet point
 	piped   bool // the command being read was pipelined
 	everPip bool
@@ -149,6 +150,7 @@ func (p *Parser) begin(reqDir reassembly.Direction) {
 	p.state = Redis
 	p.reqDir = reqDir
 	p.sync = !p.joined
+	p.synced = p.sync
 	p.subKnown = !p.joined
 	p.rd[reqDir] = reader{isReq: true, done: p.requestDone, started: p.requestStarted,
 		lost: func(why string) { p.desync("requests: " + why) }}
@@ -191,6 +193,16 @@ func (p *Parser) requestStarted(f *frame) {
 	rep := &p.rd[p.reqDir^1]
 	p.quiet = !p.sync && f.atPieceStart && !p.everPip && !rep.open && rep.st == rsLine &&
 		rep.lineLen == 0 && p.lastReplyEnd <= f.start
+}
+
+// unsynced is the reason a command or reply (what) is not matched while
+// matching is off: a connection found mid-way that never synchronised is
+// still joining (expected after the agent starts), else it lost framing.
+func (p *Parser) unsynced(what string) string {
+	if p.synced {
+		return what + " while unsynchronised"
+	}
+	return what + " while joining"
 }
 
 // desync emits every waiting command Incomplete and stops matching.

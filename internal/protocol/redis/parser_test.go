@@ -223,3 +223,26 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestJoiningCountedApart: on a connection found mid-way, what comes before
+// the first quiet point is counted as joining (expected after the agent
+// starts); once matching was on, lost framing counts as unsynchronised.
+func TestJoiningCountedApart(t *testing.T) {
+	get := cmd("GET", "k1")
+	got, p := feed(true, []wire{
+		{in, "$1\r\nv\r\n", 0, 0},                   // a reply to a command sent before capture: the reply side resyncs on it
+		{out, get, 0, 0}, {in, "$1\r\nv\r\n", 0, 0}, // joining: no quiet point yet
+		{out, get, 0, 0}, {in, "$1\r\nv\r\n", 0, 0}, // a quiet point: matched
+		{in, "+OK\r\n", 0, 0},                    // a reply without command: matching off
+		{in, "$5\r\nab", 0, 0}, {out, get, 0, 0}, // not at a quiet point
+	})
+	if len(got) != 1 || short(got[0]) != `GET "k1" 1 bulk` {
+		t.Fatalf("exchanges %v, want the GET at the quiet point", got)
+	}
+	want := map[string]uint64{"reply while joining": 1, "command while joining": 1, "reply without command": 1, "command while unsynchronised": 1}
+	for reason, n := range want {
+		if got := p.Stats.Dropped[reason]; got != n {
+			t.Errorf("%q counted %d times, want %d (all: %v)", reason, got, n, p.Stats.Dropped)
+		}
+	}
+}
