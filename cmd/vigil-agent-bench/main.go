@@ -89,7 +89,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "baseline/agent round pairs")
 	path := flag.String("path", "/hello", "request path: /hello (17 bytes, the worst case) or /api/products?page=3 (a 2.5 KB JSON page)")
 	profile := flag.String("cpuprofile", "", "write the agent process's CPU profile here")
-	flag.Float64Var(&paceRate, "rate", 0, "instead of saturating the HTTP server, send it this many requests per second and report the agent's CPU share and the server's CPU per request (windows as -interleave, default 10)")
+	flag.Float64Var(&paceRate, "rate", 0, "instead of saturating the server, send it this many requests per second (HTTP GETs, Redis GETs, pgbench -R transactions) and report the agent's CPU share and the server's CPU per request (windows as -interleave, default 10)")
 	flag.StringVar(&memProfile, "memprofile", "", "write the agent process's heap profile here, taken at the end of the last traced window")
 	flag.BoolVar(&discard, "discard", false, "drop spans instead of storing them (isolates capture and parsing)")
 	flag.BoolVar(&pin, "pin", false, "the application (server, GOMAXPROCS=1 for Go, and its load generator) on CPU 0, the agent alone on the other CPUs, as a DaemonSet given its own CPU: measures what the traced application pays")
@@ -170,10 +170,7 @@ func run(kind string, d time.Duration, conns, rounds int, path string) error {
 		fmt.Println("shared: server, load and the agent compete for every CPU")
 	}
 	if paceRate > 0 {
-		if t.url == "" {
-			return fmt.Errorf("-rate paces the HTTP target only")
-		}
-		return paced(t, t.url, paceRate, cmp.Or(interleavePairs, 10), interleaveWindow)
+		return paced(t, paceRate, cmp.Or(interleavePairs, 10), interleaveWindow)
 	}
 	if interleavePairs > 0 {
 		return interleaved(t, interleavePairs, interleaveWindow)

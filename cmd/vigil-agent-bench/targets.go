@@ -19,10 +19,9 @@ type target struct {
 	pid      int
 	port     int    // when set, traced by port (PostgreSQL forks a backend per connection), else by pid
 	cgroup   string // when set, traced by this cgroup (the server and the children it forks)
-	// url and counter, for the HTTP target: what is requested, and the
-	// count of requests the server served so far.
-	url     string
-	counter func() (uint64, error)
+	// paced starts a load of rate requests per second and returns the
+	// count of requests the server served so far, and how to stop it.
+	paced func(rate float64) (count func() (uint64, error), stop func(), err error)
 	// run loads the server for about d and returns its throughput and the
 	// load generator's CPU time.
 	run func(d time.Duration) (float64, time.Duration, error)
@@ -56,6 +55,10 @@ func redisTarget() (*target, error) {
 		describe: fmt.Sprintf("redis-server on 127.0.0.1:%d (pid %d), load: redis-benchmark -P 16 -c 16 -t set,get", port, srv.PID),
 		pid:      srv.PID,
 		stop:     srv.Stop,
+		paced: func(rate float64) (func() (uint64, error), func(), error) {
+			stop, err := pacedChild("redis", "127.0.0.1:"+strconv.Itoa(port), rate)
+			return func() (uint64, error) { return redisCommands(port) }, stop, err
+		},
 		continuous: func(d time.Duration) (meter, func(), error) {
 			n := int(d.Seconds() * 1_000_000)
 			stop, err := background(loadCommand("redis-benchmark", "-p", strconv.Itoa(port), "-P", "16", "-c", "16", "-n", strconv.Itoa(n), "-t", "set,get", "-q"))
@@ -124,6 +127,20 @@ func postgresTarget() (*target, error) {
 			return counterMeter{count: lc.count, w: interleaveWindow, settle: 100 * time.Millisecond},
 				func() { stop(); os.RemoveAll(logs) }, nil
 		},
+		paced: func(rate float64) (func() (uint64, error), func(), error) {
+			logs, err := os.MkdirTemp("", "vigil-bench-pgbench-")
+			if err != nil {
+				return nil, nil, err
+			}
+			stop, err := background(loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-R", strconv.FormatFloat(rate, 'f', -1, 64),
+				"-l", "--log-prefix", filepath.Join(logs, "tx"), "-T", "3600", "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres"))
+			if err != nil {
+				os.RemoveAll(logs)
+				return nil, nil, err
+			}
+			lc := &lineCounter{dir: logs}
+			return lc.count, func() { stop(); os.RemoveAll(logs) }, nil
+		},
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
 			out, err := cmd.CombinedOutput()
@@ -189,10 +206,12 @@ func httpTarget(conns int, path string) (*target, error) {
 	return &target{
 		describe: fmt.Sprintf("Go net/http on %s (pid %d), load: wrk -t1 -c%d %s", addr, srv.Process.Pid, conns, url),
 		pid:      srv.Process.Pid,
-		url:      url,
-		counter:  count,
-		stop:     func() { _ = srv.Process.Kill(); _ = srv.Wait() },
-		run:      func(d time.Duration) (float64, time.Duration, error) { return runWrk(url, conns, d) },
+		paced: func(rate float64) (func() (uint64, error), func(), error) {
+			stop, err := pacedChild("http", url, rate)
+			return count, stop, err
+		},
+		stop: func() { _ = srv.Process.Kill(); _ = srv.Wait() },
+		run:  func(d time.Duration) (float64, time.Duration, error) { return runWrk(url, conns, d) },
 		continuous: func(d time.Duration) (meter, func(), error) {
 			stop, err := background(loadCommand("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", url))
 			if err != nil {
