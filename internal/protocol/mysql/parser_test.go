@@ -148,3 +148,21 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedResponsesCountedApart: on a connection joined mid-way, a
+// response before any command answers one sent before capture: skipped
+// while the framing resynchronises, not counted as an error; after a
+// command was seen, one without command is a mismatch.
+func TestJoinedResponsesCountedApart(t *testing.T) {
+	got, p := run(true, []wire{
+		{in, pkt(1, okPkt), 0, 0},                             // answers a command from before capture
+		{out, query("DO 1"), 0, 0}, {in, pkt(1, okPkt), 0, 0}, // matched
+		{in, pkt(1, okPkt), 0, 0},                             // no command: a mismatch
+	})
+	if len(got) != 1 {
+		t.Fatalf("exchanges %q, want the DO 1", got)
+	}
+	if len(p.Stats.Errors) != 1 || p.Stats.Errors["response without command"] != 1 {
+		t.Errorf("errors %v, want one response without command", p.Stats.Errors)
+	}
+}
