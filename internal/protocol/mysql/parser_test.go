@@ -157,7 +157,7 @@ func TestJoinedResponsesCountedApart(t *testing.T) {
 	got, p := run(true, []wire{
 		{in, pkt(1, okPkt), 0, 0},                             // answers a command from before capture
 		{out, query("DO 1"), 0, 0}, {in, pkt(1, okPkt), 0, 0}, // matched
-		{in, pkt(1, okPkt), 0, 0},                             // no command: a mismatch
+		{in, pkt(1, okPkt), 0, 0}, // no command: a mismatch
 	})
 	if len(got) != 1 {
 		t.Fatalf("exchanges %q, want the DO 1", got)
