@@ -269,12 +269,7 @@ func TestCaptureCountsSplicedBytes(t *testing.T) {
 	if testHooks() == HooksSyscall {
 		t.Skip("the syscall hooks do not follow splice (the socket-layer hooks do)")
 	}
-	c, err := OpenCapture(CaptureOptions{CaptureBytes: 1024, RingBytes: 1 << 20, TraceSelf: true, Hooks: testHooks()},
-		Filter{PIDs: []uint32{uint32(os.Getpid())}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openSelfCapture(t)
 	if !c.socket {
 		t.Skip("the kernel has no socket-layer hooks (6.3+)")
 	}

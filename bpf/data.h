@@ -66,9 +66,8 @@ static __always_inline int vigil_data_of(struct vigil_config *cfg, __u64 pid_tgi
 }
 
 /* vigil_data is vigil_data_of for the syscall hooks: the current process
- * is checked against the filter first. */
-static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g,
-				      struct sock *sk)
+ * is checked against the filter first, and the socket comes from fd. */
+static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret, __u8 kind, __u8 dir, __u64 g)
 {
 	if (ret <= 0)
 		return 0;
@@ -76,5 +75,5 @@ static __always_inline int vigil_data(__s32 fd, __u64 ptr, __u64 cnt, __s64 ret,
 	struct vigil_config *cfg = vigil_current(&pid_tgid);
 	if (!cfg)
 		return 0;
-	return vigil_data_of(cfg, pid_tgid, fd, ptr, cnt, ret, kind, dir, g, sk);
+	return vigil_data_of(cfg, pid_tgid, fd, ptr, cnt, ret, kind, dir, g, 0);
 }

@@ -18,27 +18,27 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 {
 	switch (VIGIL_SYSCALL_NR(regs)) {
 	case VIGIL_NR_READ:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_WRITE:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_READV:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_INGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_WRITEV:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_EGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, VIGIL_ARG_IOV, VIGIL_EGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_SENDTO:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_EGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_RECVFROM:
 		if (VIGIL_ARG3(regs) & VIGIL_MSG_PEEK) /* moves no bytes out of the stream */
 			return 0;
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_BUF, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_SENDMSG:
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_EGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_EGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_RECVMSG:
 		if (VIGIL_ARG2(regs) & VIGIL_MSG_PEEK)
 			return 0;
-		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_INGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_SENDFILE:
-		return vigil_data(VIGIL_ARG0(regs), 0, 0, ret, VIGIL_ARG_NOCAP, VIGIL_EGRESS, VIGIL_GOG(regs), 0);
+		return vigil_data(VIGIL_ARG0(regs), 0, 0, ret, VIGIL_ARG_NOCAP, VIGIL_EGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_CONNECT:
 		if (ret != 0 && ret != -VIGIL_EINPROGRESS)
 			return 0;

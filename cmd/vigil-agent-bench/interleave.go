@@ -109,11 +109,7 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 	writeHeapProfile()
 	setBPFStats(false)
 	ks, _ := capture.Stats()
-	var ratios, srvRatios []float64
-	for i := range on {
-		ratios = append(ratios, on[i]/((off[i]+off[i+1])/2))
-		srvRatios = append(srvRatios, (srvOff[i]+srvOff[i+1])/2/srvOn[i])
-	}
+	ratios, srvRatios := perWindow(on, off, tracedOverBase), perWindow(srvOn, srvOff, baseOverTraced)
 	fmt.Printf("interleaved: %d traced windows between %d untraced ones, about %s each, in one continuous load\n", len(on), len(off), w)
 	fmt.Printf("  window ratios: %s\n", percents(ratios))
 	fmt.Printf("throughput with the agent (interleaved): %.1f%% of baseline (median of %d; middle half %.1f%%–%.1f%%; medians %.0f vs %.0f per s; target >= 97%%)\n",
@@ -161,6 +157,20 @@ func agentConfig(t *target) config.Agent {
 	}
 	return cfg
 }
+
+// perWindow applies f to each traced window's value and the mean of the
+// untraced windows either side of it (off has one more).
+func perWindow(on, off []float64, f func(traced, base float64) float64) []float64 {
+	r := make([]float64, len(on))
+	for i := range on {
+		r[i] = f(on[i], (off[i]+off[i+1])/2)
+	}
+	return r
+}
+
+// Throughput is compared traced over baseline; a cost, baseline over traced.
+func tracedOverBase(traced, base float64) float64 { return traced / base }
+func baseOverTraced(traced, base float64) float64 { return base / traced }
 
 func quantile(v []float64, q float64) float64 {
 	s := append([]float64(nil), v...)

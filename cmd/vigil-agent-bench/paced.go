@@ -180,10 +180,7 @@ func paced(t *target, rate float64, pairs int, w time.Duration) error {
 			srvOff, agentOff = append(srvOff, m.server), append(agentOff, m.agent)
 		}
 	}
-	var srvRatios []float64
-	for i := range srvOn {
-		srvRatios = append(srvRatios, (srvOff[i]+srvOff[i+1])/2/srvOn[i])
-	}
+	srvRatios := perWindow(srvOn, srvOff, baseOverTraced)
 	ks, _ := capture.Stats()
 	fmt.Printf("  served %.0f requests/s (median of the traced windows)\n", median(rates))
 	fmt.Printf("  agent process CPU: %.2f%% of one core while capturing, %.2f%% paused (medians; %.1f µs per request)\n",

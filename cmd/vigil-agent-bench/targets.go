@@ -88,6 +88,25 @@ func redisTarget() (*target, error) {
 	}, nil
 }
 
+// loggedPgbench starts pgbench -M prepared -S against the server on port
+// with extra arguments, logging a line per transaction (-l): counting them
+// gives windows as exact as the other targets' counters. It returns the
+// count so far and how to stop it.
+func loggedPgbench(pgbench, port string, extra ...string) (func() (uint64, error), func(), error) {
+	logs, err := os.MkdirTemp("", "vigil-bench-pgbench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	args := append([]string{"-M", "prepared", "-c", "4", "-S", "-n", "-l", "--log-prefix", filepath.Join(logs, "tx")}, extra...)
+	stop, err := background(loadCommand(pgbench, append(args, "-h", "127.0.0.1", "-p", port, "-U", "postgres", "postgres")...))
+	if err != nil {
+		os.RemoveAll(logs)
+		return nil, nil, err
+	}
+	lc := &lineCounter{dir: logs}
+	return lc.count, func() { stop(); os.RemoveAll(logs) }, nil
+}
+
 var pgTPS = regexp.MustCompile(`tps = ([0-9.]+)`)
 
 // postgresTarget is a throwaway cluster loaded by pgbench -M prepared.
@@ -111,35 +130,11 @@ func postgresTarget() (*target, error) {
 		port:     port,
 		stop:     srv.Stop,
 		continuous: func(d time.Duration) (meter, func(), error) {
-			// pgbench -l logs a line per transaction: counting them gives
-			// windows as exact as the other targets' counters.
-			logs, err := os.MkdirTemp("", "vigil-bench-pgbench-")
-			if err != nil {
-				return nil, nil, err
-			}
-			stop, err := background(loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-l", "--log-prefix", filepath.Join(logs, "tx"),
-				"-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres"))
-			if err != nil {
-				os.RemoveAll(logs)
-				return nil, nil, err
-			}
-			lc := &lineCounter{dir: logs}
-			return counterMeter{count: lc.count, w: interleaveWindow, settle: 100 * time.Millisecond},
-				func() { stop(); os.RemoveAll(logs) }, nil
+			count, stop, err := loggedPgbench(pgbench, p, "-T", strconv.Itoa(int(d.Seconds())))
+			return counterMeter{count: count, w: interleaveWindow, settle: 100 * time.Millisecond}, stop, err
 		},
 		paced: func(rate float64) (func() (uint64, error), func(), error) {
-			logs, err := os.MkdirTemp("", "vigil-bench-pgbench-")
-			if err != nil {
-				return nil, nil, err
-			}
-			stop, err := background(loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-R", strconv.FormatFloat(rate, 'f', -1, 64),
-				"-l", "--log-prefix", filepath.Join(logs, "tx"), "-T", "3600", "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres"))
-			if err != nil {
-				os.RemoveAll(logs)
-				return nil, nil, err
-			}
-			lc := &lineCounter{dir: logs}
-			return lc.count, func() { stop(); os.RemoveAll(logs) }, nil
+			return loggedPgbench(pgbench, p, "-R", strconv.FormatFloat(rate, 'f', -1, 64), "-T", "3600")
 		},
 		run: func(d time.Duration) (float64, time.Duration, error) {
 			cmd := loadCommand(pgbench, "-M", "prepared", "-c", "4", "-S", "-n", "-T", strconv.Itoa(int(d.Seconds())), "-h", "127.0.0.1", "-p", p, "-U", "postgres", "postgres")
