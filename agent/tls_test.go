@@ -40,6 +40,25 @@ func TestTLSCurl(t *testing.T) {
 	checkTLSSpans(t, a, srv, "curl", localPorts)
 }
 
+// TestTLSFilteredPortIsNotUnbound: OpenSSL calls on a connection the port
+// filter leaves out (another process's HTTPS, another port) are not traced
+// and not counted as plaintext without a socket; the chosen port's are
+// traced as usual.
+func TestTLSFilteredPortIsNotUnbound(t *testing.T) {
+	curl := lookPathOrSkip(t, "curl")
+	srv := startServerKind(t, "tls-server")
+	other := startServerKind(t, "tls-server")
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.port()} })
+	for range 5 {
+		curlHTTPS(t, curl, "https://"+other.addr+"/hello", 200)
+	}
+	var localPorts []int
+	for _, r := range tlsRequests {
+		localPorts = append(localPorts, curlHTTPS(t, curl, "https://"+srv.addr+r.path, r.status))
+	}
+	checkTLSSpans(t, a, srv, "curl", localPorts) // also wants no unbound call
+}
+
 // TestTLSPythonURLLib: Python's urllib (the ssl module: SSL_read_ex and
 // SSL_write_ex) against the same server, an unverified context, one
 // connection per request.

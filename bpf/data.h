@@ -27,8 +27,13 @@ static __always_inline int vigil_data_of(struct vigil_config *cfg, __u64 pid_tgi
 					 __s64 ret, __u8 kind, __u8 dir, __u64 g, struct sock *sk)
 {
 	struct vigil_conn *c = vigil_conn_get(cfg, pid_tgid, fd, sk);
-	if (!c)
+	if (!c) {
+		/* A socket left out by the port filter: a TLS call on it is
+		 * not traced, rather than unbound (vigil_tls_emit). */
+		if (cfg->flags & VIGIL_FILTER_PORT)
+			vigil_tls_note_fd(pid_tgid, fd, g, 0);
 		return 0;
+	}
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
 	struct vigil_tls_call *tc = 0;
 	if (!c->plain)

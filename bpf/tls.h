@@ -22,7 +22,8 @@ struct vigil_tls_key {
 };
 
 /* The socket a library connection object used last, and which connection
- * it was: objects are freed and their addresses reused, descriptors too. */
+ * it was: objects are freed and their addresses reused, descriptors too.
+ * conn_id 0: a socket vigil does not trace (a filtered port). */
 struct vigil_tls_sock {
 	__u64 conn_id;
 	__s32 fd;
@@ -68,9 +69,10 @@ static __always_inline struct vigil_go_key vigil_go_key_of(__u64 pid_tgid, __u64
 	return k;
 }
 
-/* vigil_tls_note_fd is called for socket I/O of a traced connection: inside
- * a TLS call (of this thread, or of the Go goroutine g names) it binds the
- * call and its object to fd and returns the call. */
+/* vigil_tls_note_fd is called for socket I/O of a traced connection, and
+ * (conn_id 0) of a socket the port filter leaves out: inside a TLS call (of
+ * this thread, or of the Go goroutine g names) it binds the call and its
+ * object to fd and returns the call. */
 static __always_inline struct vigil_tls_call *vigil_tls_note_fd(__u64 pid_tgid, __s32 fd, __u64 g, __u64 conn_id)
 {
 	struct vigil_tls_call *tc = bpf_map_lookup_elem(&vigil_tls_calls, &pid_tgid);
@@ -115,6 +117,8 @@ static __always_inline bool vigil_tls_emit(struct vigil_tls_call *call, __u64 pi
 		k.ssl = call->ssl;
 		k.tgid = pid_tgid >> 32;
 		struct vigil_tls_sock *sock = bpf_map_lookup_elem(&vigil_tls_fds, &k);
+		if (sock && !sock->conn_id)
+			return true; /* on a socket vigil does not trace */
 		if (sock) {
 			fd = sock->fd;
 			__u64 ck = vigil_key(pid_tgid >> 32, fd);
