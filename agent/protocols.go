@@ -111,8 +111,15 @@ func (c *conn) detect(dir reassembly.Direction, p reassembly.Piece) {
 	case d != nil: // too long to gather more: let the parser judge
 		c.startWith(d, dir, p)
 	default:
+		// No detector takes the data and no more can be gathered: on a
+		// connection seen from its start, as good as every one rejecting
+		// it (a server's answer must not make the rest look like it).
 		c.held[dir] = nil
 		c.seen += uint64(len(data)) + uint64(p.Skipped)
+		if !c.joined {
+			c.markUnknown()
+			return
+		}
 		c.giveUpIfLong()
 	}
 }
