@@ -59,6 +59,8 @@ bench: deps
 	$(BIN)/vigil-agent-bench -rate 5000 -interleave 8 $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -rate 2000 -interleave 8 -target redis $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -rate 2000 -interleave 8 -target postgres $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -ramp $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -ramp -discard $(AGENT_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-browser-bench $(BROWSER_BENCH_FLAGS)
 	$(GO) run ./cmd/vigil-bench $(BENCH_FLAGS)
 

@@ -77,6 +77,10 @@ func main() {
 		}
 		return
 	}
+	if ok, err := blastFromEnv(); ok {
+		fmt.Fprintln(os.Stderr, "vigil-agent-bench: ramp load:", err)
+		os.Exit(1)
+	}
 	if ok, err := paceFromEnv(); ok {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "vigil-agent-bench: paced load:", err)
@@ -100,6 +104,7 @@ func main() {
 	flag.StringVar(&hooks, "hooks", "auto", "capture hooks: socket (socket-layer tracepoints), syscall (syscall-exit tracepoint) or auto")
 	flag.IntVar(&ringBytes, "ring", 0, "agent ring buffer bytes (0: the default)")
 	flag.IntVar(&wakeupBytes, "wakeup", -1, "agent wakeup threshold in bytes (-1: the default)")
+	rampMode := flag.Bool("ramp", false, "instead of a server, raise a traced loopback HTTP exchange rate step by step (steps of -window) and report the highest event rate the agent takes with zero drops")
 	kind := flag.String("target", "http", "traced server: http (Go server, wrk), redis (redis-server, redis-benchmark -P 16) or postgres (pgbench -M prepared -S)")
 	flag.Parse()
 	if *profile != "" {
@@ -118,7 +123,11 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := run(*kind, *duration, *conns, *rounds, *path); err != nil {
+	runIt := func() error { return run(*kind, *duration, *conns, *rounds, *path) }
+	if *rampMode {
+		runIt = func() error { return ramp(interleaveWindow) }
+	}
+	if err := runIt(); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil-agent-bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -377,6 +386,20 @@ func startServer() (*exec.Cmd, string, func() (uint64, error), error) {
 	}
 	count := func() (uint64, error) { return atomic.LoadUint64(served), nil }
 	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "listening ")), count, nil
+}
+
+// counterSum is the sum of a counter family's series.
+func counterSum(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 // counters sums the counters of one family by a label: "none" when it
