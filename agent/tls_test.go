@@ -108,9 +108,9 @@ func lookPathOrSkip(t *testing.T, name string) string {
 
 // curlHTTPS fetches url with curl (certificate not checked), wants
 // status, and returns curl's local port.
-func curlHTTPS(t *testing.T, curl, url string, status int) int {
+func curlHTTPS(t *testing.T, curl, url string, status int, args ...string) int {
 	t.Helper()
-	out, err := exec.Command(curl, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", url).Output()
+	out, err := exec.Command(curl, append(args, "-k", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", url)...).Output()
 	if err != nil {
 		t.Fatalf("curl %s: %v", url, err)
 	}
