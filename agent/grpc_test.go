@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -20,15 +22,70 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
 )
 
+// streamDesc is an in-test gRPC service of two streaming methods, with
+// HealthCheckRequest as its message type so no generated code is needed:
+// Items answers one request with itemsPerCall messages (server streaming),
+// Chat echoes each message until the client closes its side (bidirectional).
+var streamDesc = grpc.ServiceDesc{
+	ServiceName: "vigil.test.Stock",
+	HandlerType: (*any)(nil),
+	Streams: []grpc.StreamDesc{
+		{StreamName: "Items", ServerStreams: true, Handler: func(_ any, st grpc.ServerStream) error {
+			in := new(healthpb.HealthCheckRequest)
+			if err := st.RecvMsg(in); err != nil {
+				return err
+			}
+			for i := range itemsPerCall {
+				if err := st.SendMsg(itemMsg(in.Service, i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{StreamName: "Chat", ServerStreams: true, ClientStreams: true, Handler: func(_ any, st grpc.ServerStream) error {
+			for {
+				in := new(healthpb.HealthCheckRequest)
+				if err := st.RecvMsg(in); errors.Is(err, io.EOF) {
+					return nil
+				} else if err != nil {
+					return err
+				}
+				if err := st.SendMsg(in); err != nil {
+					return err
+				}
+			}
+		}},
+	},
+}
+
+const itemsPerCall = 5
+
+var chatMsgs = []string{"a", "bb", "ccc"}
+
+func itemMsg(prefix string, i int) *healthpb.HealthCheckRequest {
+	return &healthpb.HealthCheckRequest{Service: fmt.Sprint(prefix, "-item-", i)}
+}
+
+// grpcBodyBytes is what messages take in DATA frames: each a 5-byte
+// prefix (compression flag, length) and its encoding.
+func grpcBodyBytes(msgs ...*healthpb.HealthCheckRequest) int64 {
+	var n int64
+	for _, m := range msgs {
+		n += 5 + int64(proto.Size(m))
+	}
+	return n
+}
+
 // grpcServe is the child process that serves gRPC health checks: the
-// service "shop" is SERVING; any other is NOT_FOUND. With withTLS, over
-// TLS with a fresh self-signed certificate.
+// service "shop" is SERVING; any other is NOT_FOUND; and streamDesc. With
+// withTLS, over TLS with a fresh self-signed certificate.
 func grpcServe(withTLS bool) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,12 +103,14 @@ func grpcServe(withTLS bool) error {
 	h := health.NewServer()
 	h.SetServingStatus("shop", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, h)
+	s.RegisterService(&streamDesc, struct{}{})
 	fmt.Println(ln.Addr().String())
 	return s.Serve(ln)
 }
 
-// grpcCall is the child process that calls it: n checks of "shop", then one
-// of "missing"; withTLS without verifying the certificate.
+// grpcCall is the child process that calls it: n checks of "shop", one of
+// "missing", one Items and one Chat call; withTLS without verifying the
+// certificate.
 func grpcCall(addr string, n int, withTLS bool) error {
 	creds := insecure.NewCredentials()
 	if withTLS {
@@ -73,13 +132,70 @@ func grpcCall(addr string, n int, withTLS bool) error {
 	if _, err := c.Check(ctx, &healthpb.HealthCheckRequest{Service: "missing"}); status.Code(err) != codes.NotFound {
 		return fmt.Errorf("check of a missing service: %v", err)
 	}
+	if err := callItems(ctx, cc); err != nil {
+		return fmt.Errorf("Items: %w", err)
+	}
+	if err := callChat(ctx, cc); err != nil {
+		return fmt.Errorf("Chat: %w", err)
+	}
+	return nil
+}
+
+func callItems(ctx context.Context, cc *grpc.ClientConn) error {
+	st, err := cc.NewStream(ctx, &streamDesc.Streams[0], "/vigil.test.Stock/Items")
+	if err != nil {
+		return err
+	}
+	if err := st.SendMsg(&healthpb.HealthCheckRequest{Service: "shelf"}); err != nil {
+		return err
+	}
+	if err := st.CloseSend(); err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		m := new(healthpb.HealthCheckRequest)
+		if err := st.RecvMsg(m); errors.Is(err, io.EOF) {
+			if i != itemsPerCall {
+				return fmt.Errorf("got %d messages, want %d", i, itemsPerCall)
+			}
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+func callChat(ctx context.Context, cc *grpc.ClientConn) error {
+	st, err := cc.NewStream(ctx, &streamDesc.Streams[1], "/vigil.test.Stock/Chat")
+	if err != nil {
+		return err
+	}
+	for _, m := range chatMsgs {
+		if err := st.SendMsg(&healthpb.HealthCheckRequest{Service: m}); err != nil {
+			return err
+		}
+		got := new(healthpb.HealthCheckRequest)
+		if err := st.RecvMsg(got); err != nil {
+			return err
+		}
+		if got.Service != m {
+			return fmt.Errorf("echo of %q: %q", m, got.Service)
+		}
+	}
+	if err := st.CloseSend(); err != nil {
+		return err
+	}
+	if err := st.RecvMsg(new(healthpb.HealthCheckRequest)); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("after the last echo: %v", err)
+	}
 	return nil
 }
 
 // TestGRPCSpans traces a grpc-go client and server (two processes): every
-// call is one client and one server span named by service and method, with
-// its grpc-status; over TLS too, through the probes of Go's crypto/tls
-// (HTTP/2 parsed from the plaintext).
+// call, unary, server streaming or bidirectional, is one client and one
+// server span named by service and method, with its grpc-status and the
+// bytes of all its messages; over TLS too, through the probes of Go's
+// crypto/tls (HTTP/2 parsed from the plaintext).
 func TestGRPCSpans(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -121,7 +237,18 @@ func testGRPCSpans(t *testing.T, withTLS bool) {
 		t.Fatalf("grpc client: %v %s", err, b)
 	}
 	isGRPC := func(s *span.Span) bool { return s.Span.Subtype == "grpc" }
-	got := a.waitSpans(t, 2*(calls+1), isGRPC)
+	var items, chat []*healthpb.HealthCheckRequest
+	for i := range itemsPerCall {
+		items = append(items, itemMsg("shelf", i))
+	}
+	for _, m := range chatMsgs {
+		chat = append(chat, &healthpb.HealthCheckRequest{Service: m})
+	}
+	streamBytes := map[string][2]int64{ // request, response
+		"vigil.test.Stock/Items": {grpcBodyBytes(&healthpb.HealthCheckRequest{Service: "shelf"}), grpcBodyBytes(items...)},
+		"vigil.test.Stock/Chat":  {grpcBodyBytes(chat...), grpcBodyBytes(chat...)},
+	}
+	got := a.waitSpans(t, 2*(calls+3), isGRPC)
 	a.stop(t)
 	count := map[string]int{}
 	for _, s := range got {
@@ -130,12 +257,20 @@ func testGRPCSpans(t *testing.T, withTLS bool) {
 		if s.Vigil.Incomplete {
 			t.Errorf("incomplete span %s: %s", s.Span.Name, s.Vigil.Reason)
 		}
+		if want, ok := streamBytes[s.Span.Name]; ok && (s.HTTP.Request.BodyBytes != want[0] || s.HTTP.Response.BodyBytes != want[1]) {
+			t.Errorf("%s span %s: request %d response %d bytes, want %d and %d", s.Span.Kind, s.Span.Name,
+				s.HTTP.Request.BodyBytes, s.HTTP.Response.BodyBytes, want[0], want[1])
+		}
 	}
 	want := map[string]int{
 		"server grpc.health.v1.Health/Check grpc-status 0 success": calls,
 		"client grpc.health.v1.Health/Check grpc-status 0 success": calls,
 		"server grpc.health.v1.Health/Check grpc-status 5 success": 1, // NOT_FOUND is the caller's problem
 		"client grpc.health.v1.Health/Check grpc-status 5 failure": 1,
+		"server vigil.test.Stock/Items grpc-status 0 success":      1,
+		"client vigil.test.Stock/Items grpc-status 0 success":      1,
+		"server vigil.test.Stock/Chat grpc-status 0 success":       1,
+		"client vigil.test.Stock/Chat grpc-status 0 success":       1,
 	}
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		// What the agent counted helps tell a lost stream from a parser fault.
