@@ -40,6 +40,7 @@ type Options struct {
 // Result sums up a run.
 type Result struct {
 	Requests, Failed int
+	Failures         []string // why the first checkouts that failed did
 	Elapsed          time.Duration
 	Truth            string // the merged truth file
 	DataDir          string // the agent's store
@@ -145,7 +146,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		url("gateway"), url("users"), url("cart"), url("orders"), redis.Addr(), pg.Addr())
 	res.Requests = o.Requests
 	start := time.Now()
-	res.Failed = load(ctx, url("gateway"), o.Requests, o.Concurrency)
+	res.Failed, res.Failures = load(ctx, url("gateway"), o.Requests, o.Concurrency)
 	res.Elapsed = time.Since(start)
 	time.Sleep(time.Second) // the last responses' spans
 	for _, p := range procs {
@@ -223,11 +224,21 @@ func createSchema(ctx context.Context, dsn string) error {
 }
 
 // load sends n checkouts from c clients, each for a random user and a
-// fresh order id, and returns how many failed.
-func load(ctx context.Context, gateway string, n, c int) int {
+// fresh order id, and returns how many failed and why the first did.
+func load(ctx context.Context, gateway string, n, c int) (int, []string) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: c}}
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var why []string
+	fail := func(reason string) {
+		failed.Add(1)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(why) < 3 {
+			why = append(why, reason)
+		}
+	}
 	for range c {
 		wg.Add(1)
 		go func() {
@@ -237,19 +248,20 @@ func load(ctx context.Context, gateway string, n, c int) int {
 				order := fmt.Sprintf("ord-%d%08d", 1000+rand.IntN(9000), i)
 				resp, err := client.Get(fmt.Sprintf("%s/checkout/%d?order=%s", gateway, user, order))
 				if err != nil {
-					failed.Add(1)
+					fail(err.Error())
 					continue
 				}
+				body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
-					failed.Add(1)
+					fail(fmt.Sprintf("%s: %q", resp.Status, body))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return int(failed.Load())
+	return int(failed.Load()), why
 }
 
 func mergeTruth(out string, path func(string) string, names ...string) error {

@@ -66,12 +66,14 @@ func readTruth(t *testing.T, path string) []accuracy.TruthSpan {
 func TestRunWritesTheTruth(t *testing.T) {
 	needTools(t)
 	self := buildBinary(t, "./examples/demo-app/cmd/demo-topology", "demo-topology")
-	res, err := Run(context.Background(), Options{Out: t.TempDir(), Self: self, Python: "python3", Requests: 40, Concurrency: 8, Stdout: io.Discard})
+	out := t.TempDir()
+	res, err := Run(context.Background(), Options{Out: out, Self: self, Python: "python3", Requests: 40, Concurrency: 8, Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Failed != 0 {
-		t.Fatalf("%d of %d checkouts failed", res.Failed, res.Requests)
+		logTails(t, out)
+		t.Fatalf("%d of %d checkouts failed; the first: %q", res.Failed, res.Requests, res.Failures)
 	}
 	truth := readTruth(t, res.Truth)
 	byTrace := map[string][]accuracy.TruthSpan{}
@@ -160,5 +162,18 @@ func TestAccuracyUnderTheAgent(t *testing.T) {
 	}
 	if fifo.TraceAccuracy() >= full.TraceAccuracy() {
 		t.Errorf("FIFO baseline %.2f%% is not below the correlator's %.2f%%", 100*fifo.TraceAccuracy(), 100*full.TraceAccuracy())
+	}
+}
+
+// logTails logs the end of each service's log in dir.
+func logTails(t *testing.T, dir string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		t.Logf("%s (last 1000 bytes):\n%s", filepath.Base(l), b[max(0, len(b)-1000):])
 	}
 }

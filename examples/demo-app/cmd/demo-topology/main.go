@@ -61,6 +61,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("%d checkouts (%d failed) from %d clients in %s (%.0f/s); truth %s, agent store %s\n",
 		res.Requests, res.Failed, o.Concurrency, res.Elapsed.Round(1e6), float64(res.Requests)/res.Elapsed.Seconds(), res.Truth, res.DataDir)
+	for _, f := range res.Failures {
+		fmt.Printf("  a failed checkout: %s\n", f)
+	}
 	return nil
 }
 
