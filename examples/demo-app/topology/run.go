@@ -1,13 +1,13 @@
 package topology
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,19 +50,40 @@ type proc struct {
 	name string
 	cmd  *exec.Cmd
 	log  *os.File
+	done chan struct{} // closed when the process has exited
 }
 
 func (p *proc) stop(sig os.Signal, wait time.Duration) {
 	_ = p.cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(wait):
 		_ = p.cmd.Process.Kill()
-		<-done
+		<-p.done
 	}
 	p.log.Close()
+}
+
+// waitReady waits for the process to print its "ready" line (it listens);
+// an exit first, as when another process took its port, is an error.
+func (p *proc) waitReady(timeout time.Duration) error {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, _ := os.ReadFile(p.log.Name())
+		if bytes.Contains(b, []byte("ready\n")) {
+			return nil
+		}
+		select {
+		case <-p.done:
+			b, _ = os.ReadFile(p.log.Name()) // all it wrote before it exited
+			return fmt.Errorf("%s exited: %s", p.name, bytes.TrimSpace(b[max(0, len(b)-500):]))
+		case <-deadline:
+			return fmt.Errorf("%s printed no ready line in %s", p.name, timeout)
+		case <-tick.C:
+		}
+	}
 }
 
 // Run starts Redis, PostgreSQL and the four services, the agent tracing
@@ -89,25 +110,24 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	ports := map[string]int{}
-	for _, s := range []string{"gateway", "users", "cart", "orders"} {
-		if ports[s], err = testserver.FreePort(); err != nil {
-			return res, err
-		}
-	}
 	url := func(s string) string { return "http://127.0.0.1:" + strconv.Itoa(ports[s]) }
 	truth := func(s string) string { return filepath.Join(o.Out, "truth-"+s+".jsonl") }
 	pyPath := filepath.Join(o.Out, "users.py")
 	if err := os.WriteFile(pyPath, usersPy, 0o755); err != nil {
 		return res, err
 	}
+	// In the order they need each other: the gateway, last, is given the
+	// others' addresses.
 	specs := []struct {
 		name string
-		argv []string
+		argv func() []string
 	}{
-		{"users", []string{o.Python, pyPath, "--listen", "127.0.0.1:" + strconv.Itoa(ports["users"]), "--redis", redis.Addr(), "--truth", truth("users")}},
-		{"cart", serveArgs(o.Self, "cart", ports, truth, redis.Addr(), dsn, url)},
-		{"orders", serveArgs(o.Self, "orders", ports, truth, redis.Addr(), dsn, url)},
-		{"gateway", serveArgs(o.Self, "gateway", ports, truth, redis.Addr(), dsn, url)},
+		{"users", func() []string {
+			return []string{o.Python, pyPath, "--listen", "127.0.0.1:" + strconv.Itoa(ports["users"]), "--redis", redis.Addr(), "--truth", truth("users")}
+		}},
+		{"cart", func() []string { return serveArgs(o.Self, "cart", ports, truth, redis.Addr(), dsn, url) }},
+		{"orders", func() []string { return serveArgs(o.Self, "orders", ports, truth, redis.Addr(), dsn, url) }},
+		{"gateway", func() []string { return serveArgs(o.Self, "gateway", ports, truth, redis.Addr(), dsn, url) }},
 	}
 	var procs []*proc
 	defer func() {
@@ -117,15 +137,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}()
 	var pids []string
 	for _, s := range specs {
-		p, err := startProc(o.Out, s.name, s.argv)
+		p, err := startService(o.Out, s.name, ports, s.argv)
 		if err != nil {
 			return res, err
 		}
 		procs = append(procs, p)
 		pids = append(pids, "--pid", strconv.Itoa(p.cmd.Process.Pid))
-		if err := waitDial(ports[s.name], 20*time.Second); err != nil {
-			return res, fmt.Errorf("%s did not start (see %s.log): %w", s.name, filepath.Join(o.Out, s.name), err)
-		}
 	}
 	var agent *proc
 	if o.Agent != "" {
@@ -165,6 +182,27 @@ func serveArgs(self, name string, ports map[string]int, truth func(string) strin
 		"--redis", redis, "--pg", dsn, "--users", url("users"), "--cart", url("cart"), "--orders", url("orders")}
 }
 
+// startService starts a service on a free port, and again on another when
+// the port was taken between being found free and bound (other tests run
+// beside this one): up to three tries.
+func startService(dir, name string, ports map[string]int, argv func() []string) (*proc, error) {
+	var err error
+	for range 3 {
+		if ports[name], err = testserver.FreePort(); err != nil {
+			return nil, err
+		}
+		var p *proc
+		if p, err = startProc(dir, name, argv()); err != nil {
+			return nil, err
+		}
+		if err = p.waitReady(20 * time.Second); err == nil {
+			return p, nil
+		}
+		p.stop(syscall.SIGKILL, time.Second)
+	}
+	return nil, fmt.Errorf("%s did not start (see %s.log): %w", name, filepath.Join(dir, name), err)
+}
+
 func startProc(dir, name string, argv []string) (*proc, error) {
 	log, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
@@ -176,21 +214,9 @@ func startProc(dir, name string, argv []string) (*proc, error) {
 		log.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	return &proc{name: name, cmd: cmd, log: log}, nil
-}
-
-func waitDial(port int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	return p, nil
 }
 
 func waitHealthy(port int, timeout time.Duration) error {

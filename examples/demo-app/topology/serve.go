@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -46,9 +47,17 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	default:
 		return fmt.Errorf("unknown service %q (want gateway, cart or orders)", o.Service)
 	}
-	srv := &http.Server{Addr: o.Listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Bound before "ready": the runner waits for that line, so a port
+	// another process took meanwhile is an exit, not someone else's server
+	// answering in this one's place.
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

@@ -7,7 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vigil-dev/vigil/internal/accuracy"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -175,5 +178,40 @@ func logTails(t *testing.T, dir string) {
 			continue
 		}
 		t.Logf("%s (last 1000 bytes):\n%s", filepath.Base(l), b[max(0, len(b)-1000):])
+	}
+}
+
+// A service that exits before its ready line (its port taken by another
+// process meanwhile) is started again on another port.
+func TestStartServiceRetriesAfterAnExit(t *testing.T) {
+	ports := map[string]int{}
+	var seen []int
+	argv := func() []string {
+		seen = append(seen, ports["svc"])
+		if len(seen) == 1 {
+			return []string{"sh", "-c", "echo 'bind: address already in use' >&2; exit 1"}
+		}
+		return []string{"sh", "-c", "echo ready; exec sleep 30"}
+	}
+	p, err := startService(t.TempDir(), "svc", ports, argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop(syscall.SIGKILL, time.Second)
+	if len(seen) != 2 || seen[0] == 0 || seen[1] == 0 {
+		t.Fatalf("started with ports %v, want two tries on free ports", seen)
+	}
+	if ports["svc"] != seen[1] {
+		t.Errorf("the service's port is %d, want the second try's %d", ports["svc"], seen[1])
+	}
+}
+
+// One that never starts says why.
+func TestStartServiceGivesUp(t *testing.T) {
+	_, err := startService(t.TempDir(), "svc", map[string]int{}, func() []string {
+		return []string{"sh", "-c", "echo 'bind: address already in use' >&2; exit 1"}
+	})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("err = %v, want the service's own words", err)
 	}
 }
