@@ -32,18 +32,7 @@ func MariaDB() (*Server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
-	port, err := FreePort()
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
 	sock := filepath.Join(dir, "sock")
-	s, err := start(exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock, "--user=root",
-		"--port="+strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-		"--pid-file="+filepath.Join(dir, "pid"), "--log-error="+filepath.Join(dir, "err.log")), dir, port, os.Kill)
-	if err != nil {
-		return nil, err
-	}
 	// 'localhost' too: the anonymous ''@'localhost' would match first.
 	setup := "CREATE DATABASE " + MariaDBDatabase + ";"
 	for _, h := range []string{"localhost", "%"} {
@@ -51,7 +40,13 @@ func MariaDB() (*Server, error) {
 		setup += "CREATE USER " + user + " IDENTIFIED VIA mysql_native_password USING PASSWORD('" + MariaDBPassword + "');" +
 			"GRANT ALL ON " + MariaDBDatabase + ".* TO " + user + ";"
 	}
-	err = waitReady("MariaDB", 30*time.Second, func() error {
+	// Ready is asked through this server's own socket; a server whose TCP
+	// port was taken exits and is started on another.
+	s, err := launch("MariaDB", dir, 30*time.Second, os.Kill, FreePort, func(port int) *exec.Cmd {
+		return exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock, "--user=root",
+			"--port="+strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
+			"--pid-file="+filepath.Join(dir, "pid"), "--log-error="+filepath.Join(dir, "err.log"))
+	}, func(*Server) error {
 		out, err := exec.Command("mariadb", "--no-defaults", "-uroot", "--socket="+sock, "-e", setup).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, out)
@@ -60,7 +55,7 @@ func MariaDB() (*Server, error) {
 	})
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "err.log"))
-		s.Stop()
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w\n%s", err, log)
 	}
 	return s, nil

@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -61,30 +62,31 @@ func Postgres(settings ...string) (*Server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
-	port, err := FreePort()
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	args := []string{"-D", dir + "/data", "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"}
-	for _, s := range settings {
-		args = append(args, "-c", s)
-	}
-	cmd = exec.Command(server, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	_ = asPostgresUser(cmd, dir)
-	s, err := start(cmd, dir, port, os.Interrupt)
-	if err != nil {
-		return nil, err
-	}
-	// Ready means accepting queries, not just the port: startup recovery
-	// answers connections with an error first.
-	err = waitReady("PostgreSQL", 30*time.Second, func() error {
-		return exec.Command(psql, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "postgres", "-c", "SELECT 1").Run()
+	data := dir + "/data"
+	// Ready means this cluster accepting queries: startup recovery answers
+	// connections with an error first, and another test's PostgreSQL (the
+	// same user, trust) could hold the port.
+	s, err := launch("PostgreSQL", dir, 30*time.Second, os.Interrupt, FreePort, func(port int) *exec.Cmd {
+		args := []string{"-D", data, "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"}
+		for _, s := range settings {
+			args = append(args, "-c", s)
+		}
+		cmd := exec.Command(server, args...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		_ = asPostgresUser(cmd, dir)
+		return cmd
+	}, func(s *Server) error {
+		out, err := exec.Command(psql, "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "postgres", "-At", "-c", "SHOW data_directory").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != data {
+			return fmt.Errorf("port %d answered by the cluster in %s", s.Port, got)
+		}
+		return nil
 	})
 	if err != nil {
-		s.Stop()
-		return nil, err
+		_ = os.RemoveAll(dir)
 	}
-	return s, nil
+	return s, err
 }

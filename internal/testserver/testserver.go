@@ -5,13 +5,16 @@
 package testserver
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,10 +24,11 @@ var ErrNotInstalled = errors.New("not installed")
 
 // Server is one running server.
 type Server struct {
-	Port int
-	PID  int    // the server's (for PostgreSQL the postmaster's) process id
-	Dir  string // its data and socket directory
-	stop func()
+	Port   int
+	PID    int    // the server's (for PostgreSQL the postmaster's) process id
+	Dir    string // its data and socket directory
+	stop   func()
+	exited chan struct{} // closed when the process has exited
 }
 
 // Addr is the server's loopback address.
@@ -35,6 +39,10 @@ func (s *Server) Stop() {
 	s.stop()
 	_ = os.RemoveAll(s.Dir)
 }
+
+// errExited: the server exited before it was ready, as when another
+// process took its port between FreePort and the server's bind.
+var errExited = errors.New("exited before it was ready")
 
 // need returns an error wrapping ErrNotInstalled unless every program is on
 // PATH; install names the Debian packages that hold them.
@@ -57,13 +65,19 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitReady polls ready until it succeeds or timeout passes.
-func waitReady(name string, timeout time.Duration, ready func() error) error {
+// waitReady polls ready until it succeeds, the server exits or timeout
+// passes.
+func waitReady(name string, timeout time.Duration, s *Server, ready func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		err := ready()
 		if err == nil {
 			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s %w (last check: %v)", name, errExited, err)
+		default:
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not start within %s: %w", name, timeout, err)
@@ -72,26 +86,46 @@ func waitReady(name string, timeout time.Duration, ready func() error) error {
 	}
 }
 
-func dialable(port int) func() error {
-	return func() error {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-}
-
 // start runs cmd as the server of a fresh Server in dir; stopSignal ends it.
 func start(cmd *exec.Cmd, dir string, port int, stopSignal os.Signal) (*Server, error) {
 	if err := cmd.Start(); err != nil {
-		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting %s: %w", filepath.Base(cmd.Path), err)
 	}
-	return &Server{Port: port, PID: cmd.Process.Pid, Dir: dir, stop: func() {
+	s := &Server{Port: port, PID: cmd.Process.Pid, Dir: dir, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.exited) }()
+	s.stop = func() {
 		_ = cmd.Process.Signal(stopSignal)
-		_ = cmd.Wait()
-	}}, nil
+		<-s.exited
+	}
+	return s, nil
+}
+
+// launch starts a server in dir on a port from freePort (FreePort):
+// command builds its command for a port, ready tells whether the server answering there is this one
+// and accepts work. A server that exits before it is ready is started
+// again on another port, up to three tries: tests in other packages take
+// ports too. On failure the caller removes dir.
+func launch(name, dir string, timeout time.Duration, stopSignal os.Signal, freePort func() (int, error),
+	command func(port int) *exec.Cmd, ready func(s *Server) error) (*Server, error) {
+	var err error
+	for range 3 {
+		var port int
+		if port, err = freePort(); err != nil {
+			break
+		}
+		var s *Server
+		if s, err = start(command(port), dir, port, stopSignal); err != nil {
+			break
+		}
+		if err = waitReady(name, timeout, s, func() error { return ready(s) }); err == nil {
+			return s, nil
+		}
+		s.stop()
+		if !errors.Is(err, errExited) {
+			break
+		}
+	}
+	return nil, err
 }
 
 // Redis starts redis-server without persistence.
@@ -99,22 +133,45 @@ func Redis() (*Server, error) {
 	if err := need("redis-server", "redis-server"); err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "vigil-redis-")
 	if err != nil {
 		return nil, err
 	}
-	s, err := start(exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir), dir, port, os.Kill)
+	s, err := launch("redis-server", dir, 10*time.Second, os.Kill, FreePort, func(port int) *exec.Cmd {
+		return exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir)
+	}, func(s *Server) error {
+		pid, err := redisPID(s.Port)
+		if err == nil && pid != s.PID {
+			err = fmt.Errorf("port %d answered by another redis-server (pid %d)", s.Port, pid)
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
+		_ = os.RemoveAll(dir)
 	}
-	if err := waitReady("redis-server", 10*time.Second, dialable(port)); err != nil {
-		s.Stop()
-		return nil, err
+	return s, err
+}
+
+// redisPID asks the Redis on port for its process id (INFO server).
+func redisPID(port int) (int, error) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err != nil {
+		return 0, err
 	}
-	return s, nil
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"); err != nil {
+		return 0, err
+	}
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return 0, fmt.Errorf("reading INFO server: %w", err)
+		}
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
 }
