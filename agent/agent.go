@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -69,8 +70,13 @@ func New(opts Options) (*Agent, error) {
 	if node == "" {
 		node, _ = os.Hostname()
 	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("counting the node's CPUs: %w", err)
+	}
+	ring := cfg.RingBytes(cpus)
 	capture, err := OpenCapture(CaptureOptions{
-		CaptureBytes: cfg.CaptureBytes, RingBytes: cfg.RingBufferBytes, WakeupBytes: cfg.WakeupBytes, TraceSelf: cfg.TraceSelf,
+		CaptureBytes: cfg.CaptureBytes, RingBytes: ring, WakeupBytes: cfg.WakeupBytes, TraceSelf: cfg.TraceSelf,
 		Hooks: cfg.Hooks,
 	}, filter, log)
 	if err != nil {
@@ -90,7 +96,7 @@ func New(opts Options) (*Agent, error) {
 		exec:       a.tls.exec,
 	})
 	log.Info("capturing", "pids", cfg.PIDs, "cgroups", cfg.Cgroups, "ports", cfg.Ports,
-		"capture_bytes", cfg.CaptureBytes, "node", node)
+		"capture_bytes", cfg.CaptureBytes, "ring_buffer_bytes", ring, "node", node)
 	return a, nil
 }
 

@@ -17,6 +17,7 @@ func TestStopDrainsTheRing(t *testing.T) {
 	a := startAgent(t, func(c *config.Agent) {
 		c.Ports = []int{srv.port()}
 		c.FlushInterval = 10 * time.Second
+		c.RingBufferBytes = 8 << 20
 		c.WakeupBytes = c.RingBufferBytes / 2
 	})
 	const requests = 40

