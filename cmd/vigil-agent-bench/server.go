@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,14 +8,13 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-dev/vigil/agent/traffic"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // product is one entry of the catalogue the /api/products route serves.
@@ -94,23 +92,9 @@ func mapCounter(path string) (*uint64, error) {
 // redisCommands reads INFO stats' total_commands_processed (the INFO
 // command itself included).
 func redisCommands(port int) (uint64, error) {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	v, err := testserver.RedisInfo(port, "stats", "total_commands_processed")
 	if err != nil {
 		return 0, err
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n"); err != nil {
-		return 0, err
-	}
-	r := bufio.NewReader(c)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return 0, fmt.Errorf("reading redis INFO: %w", err)
-		}
-		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		}
-	}
+	return strconv.ParseUint(v, 10, 64)
 }

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -153,25 +152,34 @@ func Redis() (*Server, error) {
 	return s, err
 }
 
-// redisPID asks the Redis on port for its process id (INFO server).
+// redisPID asks the Redis on port for its process id.
 func redisPID(port int) (int, error) {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	v, err := RedisInfo(port, "server", "process_id")
 	if err != nil {
 		return 0, err
 	}
+	return strconv.Atoi(v)
+}
+
+// RedisInfo reads one field of a section of the INFO of the Redis on port.
+func RedisInfo(port int, section, field string) (string, error) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err != nil {
+		return "", err
+	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"); err != nil {
-		return 0, err
+	if _, err := fmt.Fprintf(c, "*2\r\n$4\r\nINFO\r\n$%d\r\n%s\r\n", len(section), section); err != nil {
+		return "", err
 	}
 	r := bufio.NewReader(c)
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			return 0, fmt.Errorf("reading INFO server: %w", err)
+			return "", fmt.Errorf("reading INFO %s for %s: %w", section, field, err)
 		}
-		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
-			return strconv.Atoi(strings.TrimSpace(v))
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v), nil
 		}
 	}
 }
