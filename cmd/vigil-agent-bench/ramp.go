@@ -54,8 +54,12 @@ func mapRampWords(path string) (rampWords, error) {
 	return rampWords{done: (*uint64)(unsafe.Pointer(&b[0])), rate: (*uint64)(unsafe.Pointer(&b[8]))}, nil
 }
 
-// blastPair is one loopback connection's two ends as blocking descriptors.
-type blastPair struct{ client, server int }
+// blastPair is one loopback connection's two ends as blocking descriptors;
+// the files are kept so no finalizer closes them.
+type blastPair struct {
+	client, server int
+	files          [2]*os.File
+}
 
 func blastPairs(n int) ([]blastPair, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -85,7 +89,7 @@ func blastPairs(n int) ([]blastPair, error) {
 		}
 		c.Close()
 		s.Close()
-		pairs[i] = blastPair{client: int(cf.Fd()), server: int(sf.Fd())}
+		pairs[i] = blastPair{client: int(cf.Fd()), server: int(sf.Fd()), files: [2]*os.File{cf, sf}}
 	}
 	return pairs, nil
 }
