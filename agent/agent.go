@@ -83,6 +83,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	m := NewMetrics(opts.Registry, capture.Stats)
+	m.SetREDSeries(cfg.REDMaxSeries)
 	a := &Agent{cfg: cfg, capture: capture, metrics: m, log: log}
 	a.tls = newTLSProbes(capture, cfg.ProcRoot, filter, m, log)
 	a.tls.start()

@@ -26,6 +26,8 @@ type Metrics struct {
 	clientDur    *prometheus.HistogramVec
 	mu           sync.Mutex
 	observers    map[redKey]prometheus.Observer
+	maxSeries    int                // RED series with their own peer; beyond, peers fold into "other"
+	peersFolded  prometheus.Counter // spans whose peer was folded
 	evData       prometheus.Counter
 	spansByKind  map[string]prometheus.Counter
 	kernelSource func() (KernelStats, error)
@@ -90,7 +92,12 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		clientDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "http_client_request_duration_seconds", Help: "Duration of HTTP requests the traced services sent.", Buckets: buckets,
 		}, []string{"service_name", "http_request_method", "http_response_status_code", "server_address"}),
+		peersFolded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigil_agent_red_peers_folded_total",
+			Help: "Spans counted in the RED histograms under peer \"other\": the series limit was reached (many distinct clients or servers).",
+		}),
 		observers:    map[redKey]prometheus.Observer{},
+		maxSeries:    DefaultREDSeries,
 		kernelSource: kernel,
 	}
 	m.evData = m.Events.WithLabelValues("data")
@@ -98,7 +105,7 @@ func NewMetrics(reg prometheus.Registerer, kernel func() (KernelStats, error)) *
 		span.KindServer: m.Spans.WithLabelValues(span.KindServer),
 		span.KindClient: m.Spans.WithLabelValues(span.KindClient),
 	}
-	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.TLSLibraries, m.TLSAttachErrors, m.TLSConns, m.serverDur, m.clientDur)
+	reg.MustRegister(m.Events, m.Bytes, m.Captured, m.Spans, m.ParseErrors, m.Dropped, m.Conns, m.Unknown, m.TLSLibraries, m.TLSAttachErrors, m.TLSConns, m.serverDur, m.clientDur, m.peersFolded)
 	if kernel != nil {
 		reg.MustRegister(kernelCollector{m})
 	}
@@ -122,7 +129,7 @@ func (m *Metrics) observeSpan(s *span.Span, cache *redCache) {
 	if s.HTTP == nil {
 		return
 	}
-	k := redKey{kind: s.Span.Kind, service: s.Service.Name, method: s.HTTP.Request.Method, status: s.HTTP.Response.StatusCode}
+	k := redKey{kind: s.Span.Kind, service: s.Service.Name, method: redMethod(s.HTTP.Request.Method), status: s.HTTP.Response.StatusCode}
 	if s.Span.Kind == span.KindServer {
 		k.peerIP = s.Source.IP
 	} else {
@@ -140,23 +147,55 @@ func (m *Metrics) observeSpan(s *span.Span, cache *redCache) {
 	o.Observe(float64(s.Span.Duration.US) / float64(time.Second/time.Microsecond))
 }
 
-// observer is the series of k, made on first use.
+// DefaultREDSeries bounds the RED series that carry their own peer
+// (agent.red_max_series): an internet-facing server sees a client address
+// per visitor, and each series is a histogram held in memory and scraped.
+const DefaultREDSeries = 2000
+
+// SetREDSeries sets the bound on RED series with their own peer.
+func (m *Metrics) SetREDSeries(n int) { m.maxSeries = n }
+
+// observer is the series of k, made on first use. Once maxSeries exist, a
+// new peer is counted under "other" (one series per service, method and
+// status), so totals stay whole and memory bounded.
 func (m *Metrics) observer(k redKey) prometheus.Observer {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.observers[k]
-	if !ok {
-		o = m.newObserver(k)
-		m.observers[k] = o
+	if ok {
+		return o
 	}
+	if len(m.observers) >= m.maxSeries {
+		m.peersFolded.Inc()
+		k.peerIP, k.peerPort = "other", 0
+		if o, ok = m.observers[k]; ok {
+			return o
+		}
+	}
+	o = m.newObserver(k)
+	m.observers[k] = o
 	return o
+}
+
+// redMethod is the method label: the methods of RFC 9110 and PATCH, else
+// "_OTHER" as OpenTelemetry's conventions say, so a client sending made-up
+// methods cannot make series without end.
+func redMethod(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH":
+		return m
+	}
+	return "_OTHER"
 }
 
 func (m *Metrics) newObserver(k redKey) prometheus.Observer {
 	if k.kind == span.KindServer {
 		return m.serverDur.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), k.peerIP)
 	}
-	peer := k.peerIP + ":" + strconv.Itoa(k.peerPort)
+	peer := k.peerIP
+	if k.peerPort != 0 {
+		peer += ":" + strconv.Itoa(k.peerPort)
+	}
 	return m.clientDur.WithLabelValues(k.service, k.method, strconv.Itoa(k.status), peer)
 }
 

@@ -36,6 +36,9 @@ type Agent struct {
 	// store falls behind, new batches are dropped and counted rather than
 	// the agent's memory growing.
 	ExportQueueSpans int `yaml:"export_queue_spans"`
+	// REDMaxSeries bounds the RED histogram series with a peer of their
+	// own; beyond it new peers are counted under "other".
+	REDMaxSeries int `yaml:"red_max_series"`
 	// SpoolMaxBytes bounds the on-disk spool that holds spans while the
 	// store is unreachable.
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
@@ -105,6 +108,7 @@ func DefaultAgent() Agent {
 		BatchSize:        2000,
 		BatchInterval:    time.Second,
 		ExportQueueSpans: 16384,
+		REDMaxSeries:     2000,
 		SpoolMaxBytes:    256 << 20,
 		ProcRoot:         "/proc",
 		IdleTimeout:      5 * time.Minute,
@@ -162,6 +166,9 @@ func (a Agent) Validate() error {
 	}
 	if a.BatchSize < 1 || a.BatchInterval <= 0 {
 		errs = append(errs, errors.New("agent.batch_size must be at least 1 and agent.batch_interval positive"))
+	}
+	if a.REDMaxSeries < 1 {
+		errs = append(errs, fmt.Errorf("agent.red_max_series %d must be at least 1", a.REDMaxSeries))
 	}
 	if a.ExportQueueSpans < a.BatchSize {
 		errs = append(errs, fmt.Errorf("agent.export_queue_spans %d must be at least agent.batch_size (%d)", a.ExportQueueSpans, a.BatchSize))

@@ -122,6 +122,7 @@ func TestValidateAgent(t *testing.T) {
 		{"wakeup beyond half the ring set", func(a *Agent) { a.RingBufferBytes, a.WakeupBytes = 1<<16, 1<<16 }, "agent.wakeup_bytes"},
 		{"export queue below one batch", func(a *Agent) { a.ExportQueueSpans = a.BatchSize - 1 }, "agent.export_queue_spans"},
 		{"unknown hooks", func(a *Agent) { a.Hooks = "kprobe" }, "agent.hooks"},
+		{"no RED series", func(a *Agent) { a.REDMaxSeries = 0 }, "agent.red_max_series"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
