@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,7 +70,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	case "dns":
-		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
+		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL"), cmp.Or(os.Getenv("VIGIL_TRAFFIC_NET"), "udp")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -4,6 +4,7 @@
 
 #define VIGIL_MAX_CAPTURE 16384
 #define VIGIL_MAX_IOV 16
+#define VIGIL_MAX_MMSG 8 /* sendmmsg/recvmmsg entries looked at */
 
 enum vigil_filter {
 	VIGIL_FILTER_PID = 1,

@@ -10,6 +10,26 @@ static __always_inline int vigil_open(__s32 fd, __u8 role)
 	return 0;
 }
 
+/* vigil_mmsg_done handles the end of a sendmmsg or recvmmsg on fd that
+ * moved n messages of the array at vec: each entry's msg_len now says its
+ * bytes, and each becomes a data event. The first two only (glibc's
+ * resolver sends A and AAAA together): each copy is inlined, and more make
+ * the program too complex for the verifier. */
+#define VIGIL_MAX_MMSG_DONE 2
+static __always_inline int vigil_mmsg_done(__s32 fd, __u64 vec, long n, __u8 dir, __u64 g)
+{
+	for (int i = 0; i < VIGIL_MAX_MMSG_DONE; i++) {
+		if (i >= n)
+			break;
+		__u64 e = vec + i * sizeof(struct vigil_mmsghdr);
+		__u32 len;
+		if (bpf_probe_read_user(&len, sizeof(len), (void *)(e + __builtin_offsetof(struct vigil_mmsghdr, msg_len))))
+			return 0;
+		vigil_data(fd, e, 0, len, VIGIL_ARG_MSG, dir, g);
+	}
+	return 0;
+}
+
 /* One raw tracepoint for every syscall's exit: no trace record is built and
  * no state is kept from the entry; syscalls vigil does not follow leave at
  * the first comparison. */
@@ -39,6 +59,10 @@ int BPF_PROG(vigil_sys_exit, struct pt_regs *regs, long ret)
 		return vigil_data(VIGIL_ARG0(regs), VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_SENDFILE:
 		return vigil_data(VIGIL_ARG0(regs), 0, 0, ret, VIGIL_ARG_NOCAP, VIGIL_EGRESS, VIGIL_GOG(regs));
+	case VIGIL_NR_SENDMMSG:
+		return vigil_mmsg_done(VIGIL_ARG0(regs), VIGIL_ARG1(regs), ret, VIGIL_EGRESS, VIGIL_GOG(regs));
+	case VIGIL_NR_RECVMMSG:
+		return vigil_mmsg_done(VIGIL_ARG0(regs), VIGIL_ARG1(regs), ret, VIGIL_INGRESS, VIGIL_GOG(regs));
 	case VIGIL_NR_CONNECT:
 		if (ret != 0 && ret != -VIGIL_EINPROGRESS)
 			return 0;

@@ -29,6 +29,46 @@ static __always_inline int vigil_sock_gap(struct sock *sk, int ret, __u8 dir)
 	return 0;
 }
 
+/* vigil_mmsg_entry finds the message of a sendmmsg or recvmmsg the socket
+ * layer is moving now, among the call's vlen entries at vec (glibc's
+ * resolver sends its A and AAAA queries in one sendmmsg). The kernel writes
+ * an entry's msg_len once the message has moved, so it is the first entry
+ * whose msg_len is still 0. A send must also be exactly ret bytes from one
+ * buffer (a datagram goes whole), so a msg_len the caller left non-zero
+ * cannot make another message's bytes pass for it; a receive is taken only
+ * when the call has one entry. 0: not known, the bytes are counted only. */
+static __always_inline __u64 vigil_mmsg_entry(__u64 vec, __u64 vlen, __s64 ret, __u8 dir)
+{
+	if (dir == VIGIL_INGRESS)
+		return vlen == 1 ? vec : 0;
+	for (int i = 0; i < VIGIL_MAX_MMSG; i++) {
+		if (i >= vlen)
+			break;
+		__u64 e = vec + i * sizeof(struct vigil_mmsghdr);
+		struct vigil_mmsghdr m;
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)e))
+			return 0;
+		if (m.msg_len != 0)
+			continue;
+		struct vigil_iovec iov;
+		if (m.msg_hdr.msg_iovlen != 1 || bpf_probe_read_user(&iov, sizeof(iov), m.msg_hdr.msg_iov))
+			return 0;
+		return iov.iov_len == (__u64)ret ? e : 0;
+	}
+	return 0;
+}
+
+/* vigil_mmsg is vigil_data_of for one message of a sendmmsg or recvmmsg
+ * (vigil_mmsg_entry), or its bytes counted when it is not known. */
+static __always_inline int vigil_mmsg(struct vigil_config *cfg, __u64 pid_tgid, __s32 fd, __u64 vec, __u64 vlen,
+				      __s64 ret, __u8 dir, __u64 g, struct sock *sk)
+{
+	__u64 e = vigil_mmsg_entry(vec, vlen, ret, dir);
+	if (e)
+		return vigil_data_of(cfg, pid_tgid, fd, e, 0, ret, VIGIL_ARG_MSG, dir, g, sk);
+	return vigil_data_of(cfg, pid_tgid, fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
+}
+
 /* vigil_sock_io handles ret bytes moved by sk in direction dir. Untraced
  * processes leave at the filter, before the registers are looked at. */
 static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
@@ -56,8 +96,9 @@ static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 		case VIGIL_NR_SENDMSG:
 			return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
 		case VIGIL_NR_SENDFILE:
-		case VIGIL_NR_SENDMMSG: /* which message this is is not known */
 			return vigil_data_of(cfg, pid_tgid, fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
+		case VIGIL_NR_SENDMMSG:
+			return vigil_mmsg(cfg, pid_tgid, fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, dir, g, sk);
 		}
 		return vigil_sock_gap(sk, ret, dir); /* io_uring, splice */
 	}
@@ -70,7 +111,7 @@ static __always_inline int vigil_sock_io(struct sock *sk, int ret, __u8 dir)
 	case VIGIL_NR_RECVMSG:
 		return vigil_data_of(cfg, pid_tgid, fd, VIGIL_ARG1(regs), 0, ret, VIGIL_ARG_MSG, dir, g, sk);
 	case VIGIL_NR_RECVMMSG:
-		return vigil_data_of(cfg, pid_tgid, fd, 0, 0, ret, VIGIL_ARG_NOCAP, dir, g, sk);
+		return vigil_mmsg(cfg, pid_tgid, fd, VIGIL_ARG1(regs), VIGIL_ARG2(regs), ret, dir, g, sk);
 	}
 	return vigil_sock_gap(sk, ret, dir);
 }

@@ -128,6 +128,13 @@ struct vigil_user_msghdr {
 	unsigned int msg_flags;
 };
 
+/* One entry of sendmmsg/recvmmsg's array: the kernel writes msg_len, the
+ * bytes moved, after moving the message. */
+struct vigil_mmsghdr {
+	struct vigil_user_msghdr msg_hdr;
+	unsigned int msg_len;
+};
+
 /* The layout of syscalls/sys_enter_* and sys_exit_* tracepoint records:
  * 8 bytes of common fields, the syscall number, then 8 bytes per argument. */
 struct vigil_sys_enter {
