@@ -11,8 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
@@ -75,8 +77,9 @@ func resolve(server, network string) error {
 
 // TestDNSLookupsBecomeSpans: every query a real resolver sends is one
 // client span with the question, response code and answer count the
-// server gave: the Go resolver over connected UDP and over TCP, and dig
-// (its own UDP socket calls, and +tcp).
+// server gave: the Go resolver over connected UDP and over TCP, dig (whose
+// UDP queries go out by sendmmsg, and +tcp), and A and AAAA sent by one
+// sendmmsg as glibc's resolver sends them.
 func TestDNSLookupsBecomeSpans(t *testing.T) {
 	dig, _ := exec.LookPath("dig")
 	cases := []struct {
@@ -87,6 +90,7 @@ func TestDNSLookupsBecomeSpans(t *testing.T) {
 		{"go resolver tcp", "tcp", func(server string) *exec.Cmd { return resolverCmd(server, "tcp") }},
 		{"dig", "udp", func(server string) *exec.Cmd { return digCmd(dig, server) }},
 		{"dig +tcp", "tcp", func(server string) *exec.Cmd { return digCmd(dig, server, "+tcp") }},
+		{"two queries in one sendmmsg", "udp", func(server string) *exec.Cmd { return resolverCmd(server, "sendmmsg") }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +100,60 @@ func TestDNSLookupsBecomeSpans(t *testing.T) {
 			testDNSLookups(t, tc.transport, tc.client)
 		})
 	}
+}
+
+// sendmmsgQueries is the child process of the "two queries in one sendmmsg"
+// case, as glibc's resolver asks A and AAAA: one sendmmsg of both on a
+// connected UDP socket, then a recvfrom of each answer.
+func sendmmsgQueries(server string) error {
+	addr, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: addr.Port, Addr: [4]byte(addr.IP.To4())}); err != nil {
+		return err
+	}
+	var bufs [2][]byte
+	for i, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		m := new(dns.Msg)
+		m.SetQuestion("shop.vigil.test.", qt)
+		if bufs[i], err = m.Pack(); err != nil {
+			return err
+		}
+	}
+	// struct mmsghdr: a msghdr, then msg_len (written by the kernel).
+	type mmsghdr struct {
+		hdr unix.Msghdr
+		len uint32
+		_   [4]byte
+	}
+	var iov [2]unix.Iovec
+	var msgs [2]mmsghdr
+	for i := range msgs {
+		iov[i].Base = &bufs[i][0]
+		iov[i].SetLen(len(bufs[i]))
+		msgs[i].hdr.Iov = &iov[i]
+		msgs[i].hdr.SetIovlen(1)
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])), 2, 0, 0, 0)
+	if errno != 0 || n != 2 {
+		return fmt.Errorf("sendmmsg: %d sent: %v", n, errno)
+	}
+	buf := make([]byte, 2048)
+	for range 2 {
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5}); err != nil {
+			return err
+		}
+		if _, _, err := unix.Recvfrom(fd, buf, 0); err != nil {
+			return fmt.Errorf("recvfrom: %w", err)
+		}
+	}
+	return nil
 }
 
 func resolverCmd(server, network string) *exec.Cmd {
@@ -128,7 +186,7 @@ func testDNSLookups(t *testing.T, transport string, client func(server string) *
 	want := append([]string(nil), seen...) // what the server answered: the ground truth
 	mu.Unlock()
 	sort.Strings(want)
-	if len(want) < 3 {
+	if len(want) < 2 {
 		t.Fatalf("the server answered only %v", want)
 	}
 	got := a.waitSpans(t, len(want), func(s *span.Span) bool { return s.DNS != nil })

@@ -70,7 +70,11 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	case "dns":
-		if err := resolve(os.Getenv("VIGIL_TRAFFIC_URL"), cmp.Or(os.Getenv("VIGIL_TRAFFIC_NET"), "udp")); err != nil {
+		run := func(server string) error { return resolve(server, cmp.Or(os.Getenv("VIGIL_TRAFFIC_NET"), "udp")) }
+		if os.Getenv("VIGIL_TRAFFIC_NET") == "sendmmsg" {
+			run = sendmmsgQueries
+		}
+		if err := run(os.Getenv("VIGIL_TRAFFIC_URL")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
