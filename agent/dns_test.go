@@ -84,17 +84,18 @@ func TestDNSLookupsBecomeSpans(t *testing.T) {
 	dig, _ := exec.LookPath("dig")
 	cases := []struct {
 		name, transport string
+		needsDig        bool
 		client          func(server string) *exec.Cmd
 	}{
-		{"go resolver udp", "udp", func(server string) *exec.Cmd { return resolverCmd(server, "udp") }},
-		{"go resolver tcp", "tcp", func(server string) *exec.Cmd { return resolverCmd(server, "tcp") }},
-		{"dig", "udp", func(server string) *exec.Cmd { return digCmd(dig, server) }},
-		{"dig +tcp", "tcp", func(server string) *exec.Cmd { return digCmd(dig, server, "+tcp") }},
-		{"two queries in one sendmmsg", "udp", func(server string) *exec.Cmd { return resolverCmd(server, "sendmmsg") }},
+		{"go resolver udp", "udp", false, func(server string) *exec.Cmd { return resolverCmd(server, "udp") }},
+		{"go resolver tcp", "tcp", false, func(server string) *exec.Cmd { return resolverCmd(server, "tcp") }},
+		{"dig", "udp", true, func(server string) *exec.Cmd { return digCmd(dig, server) }},
+		{"dig +tcp", "tcp", true, func(server string) *exec.Cmd { return digCmd(dig, server, "+tcp") }},
+		{"two queries in one sendmmsg", "udp", false, func(server string) *exec.Cmd { return resolverCmd(server, "sendmmsg") }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if strings.HasPrefix(tc.name, "dig") && dig == "" {
+			if tc.needsDig && dig == "" {
 				t.Skip("needs dig (apt-get install dnsutils)")
 			}
 			testDNSLookups(t, tc.transport, tc.client)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,19 +38,11 @@ var rampResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n
 type rampWords struct{ done, rate *uint64 }
 
 func mapRampWords(path string) (rampWords, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	w, err := mapWords(path, 2)
 	if err != nil {
 		return rampWords{}, err
 	}
-	defer f.Close()
-	if err := f.Truncate(16); err != nil {
-		return rampWords{}, err
-	}
-	b, err := unix.Mmap(int(f.Fd()), 0, 16, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return rampWords{}, fmt.Errorf("mapping the ramp's shared words: %w", err)
-	}
-	return rampWords{done: (*uint64)(unsafe.Pointer(&b[0])), rate: (*uint64)(unsafe.Pointer(&b[8]))}, nil
+	return rampWords{done: w[0], rate: w[1]}, nil
 }
 
 // blastPair is one loopback connection's two ends as blocking descriptors;
@@ -220,14 +211,12 @@ type rampStep struct {
 	agentCPU          float64 // share of one core
 }
 
-// rampVerdict says whether a step passed (no drop of any kind, the rate
-// asked reached) and whether the ramp goes on: it stops at the first drop,
-// and when the child falls short of the rate asked by more than a tenth
-// (the load generator, not the agent, is then the limit).
-func rampVerdict(s rampStep) (passed, goOn bool) {
-	reached := s.sent >= 0.9*s.asked
-	clean := s.ringDrops == 0 && s.userDrops == 0
-	return clean && reached, clean && reached
+// rampPassed says whether a step passed: no drop of any kind, and the rate
+// asked reached. The ramp stops at the first step that did not: a drop, or
+// the child falling short of the rate by more than a tenth (the load
+// generator, not the agent, is then the limit).
+func rampPassed(s rampStep) bool {
+	return s.ringDrops == 0 && s.userDrops == 0 && s.sent >= 0.9*s.asked
 }
 
 // ramp runs the steps and prints the highest clean rate.
@@ -270,14 +259,14 @@ func ramp(w time.Duration) error {
 			userDrops: counterSum(ba.reg, "vigil_agent_dropped_total") - u0,
 			agentCPU:  (taskRuntime(me) - a0).Seconds() / el,
 		}
-		passed, goOn := rampVerdict(s)
+		passed := rampPassed(s)
 		fmt.Printf("  asked %7.0f events/s: sent %7.0f, seen by the programs %7.0f; ring drops %d, user-space drops %.0f; agent %.0f%% of one core\n",
 			s.asked, s.sent, s.seen, s.ringDrops, s.userDrops, 100*s.agentCPU)
 		last = s
 		if passed {
 			best = &s
 		}
-		if !goOn {
+		if !passed {
 			break
 		}
 		asked *= rampFactor

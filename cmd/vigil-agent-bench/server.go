@@ -74,19 +74,33 @@ func serve(out io.Writer) error {
 // share: counting and reading it take no syscall, so the traced server's
 // work is unchanged.
 func mapCounter(path string) (*uint64, error) {
+	w, err := mapWords(path, 1)
+	if err != nil {
+		return nil, err
+	}
+	return w[0], nil
+}
+
+// mapWords maps n 64-bit words of the file at path, shared with the other
+// processes that map it.
+func mapWords(path string, n int) ([]*uint64, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if err := f.Truncate(8); err != nil {
+	if err := f.Truncate(int64(8 * n)); err != nil {
 		return nil, err
 	}
-	b, err := unix.Mmap(int(f.Fd()), 0, 8, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	b, err := unix.Mmap(int(f.Fd()), 0, 8*n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("mapping the request counter: %w", err)
+		return nil, fmt.Errorf("mapping %s: %w", path, err)
 	}
-	return (*uint64)(unsafe.Pointer(&b[0])), nil
+	words := make([]*uint64, n)
+	for i := range words {
+		words[i] = (*uint64)(unsafe.Pointer(&b[8*i]))
+	}
+	return words, nil
 }
 
 // redisCommands reads INFO stats' total_commands_processed (the INFO
