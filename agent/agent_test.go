@@ -58,6 +58,7 @@ func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call, al
 	// so a first-fit choice could take a call another span needs).
 	match := matchSpans(len(spans), len(calls), func(i, j int) bool { return fits(&spans[i], calls[j]) })
 	unmatched := 0
+	var zero []int
 	for i := range spans {
 		s := &spans[i]
 		if match[i] < 0 {
@@ -80,9 +81,22 @@ func checkAgainstCalls(t *testing.T, spans []span.Span, calls []traffic.Call, al
 		if s.HTTP.Response.BodyBytes != c.BodyBytes {
 			t.Errorf("span %d response body = %d bytes, the client read %d", i, s.HTTP.Response.BodyBytes, c.BodyBytes)
 		}
-		if s.Span.Duration.US <= 0 {
+		switch {
+		case s.Span.Duration.US < 0:
 			t.Errorf("span %d: duration %dµs", i, s.Span.Duration.US)
+		case s.Span.Duration.US == 0:
+			zero = append(zero, i)
 		}
+	}
+	// A client span starts when its request write is seen to return. When
+	// the host deschedules the writing thread between the loopback send and
+	// that return, the reply can be read first (seen twice in 1,000 in a CI
+	// run), and the span is clamped to no duration. That must stay rare: two
+	// spans, or one in a hundred.
+	if len(zero) > 2 && len(zero)*100 > len(spans) {
+		t.Errorf("spans %v of %d have no duration", zero, len(spans))
+	} else if len(zero) > 0 {
+		t.Logf("spans %v of %d have no duration: their request write was seen to return after the reply", zero, len(spans))
 	}
 	if unmatched > 0 {
 		t.Log(unmatchedCalls(spans, calls, match))
