@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"os"
@@ -35,21 +34,10 @@ func TestCurlAgainstPython(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "page.txt"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port, _ := startListening(t, "127.0.0.1", func(port int) *exec.Cmd {
+		return exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
+	})
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-	srv := exec.Command(python, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
-	stderr, _ := srv.StderrPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	waitListening(t, port)
-	go func() { _ = bufio.NewScanner(stderr).Scan() }()
 
 	const n = 5
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
@@ -103,20 +91,6 @@ func TestCurlAgainstPython(t *testing.T) {
 	}
 }
 
-func waitListening(t *testing.T, port int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on port %d", port)
-}
-
 // TestPipelining sends three requests in one write; the Go server answers
 // them in order on the same connection.
 func TestPipelining(t *testing.T) {
@@ -158,34 +132,20 @@ func TestPipelining(t *testing.T) {
 // socket's v6 fields.
 func TestIPv6Loopback(t *testing.T) {
 	needBPF(t)
-	ln, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
 		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		ln.Close()
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("needs python3")
 	}
+	dir := t.TempDir()
+	port, _ := startListening(t, "::1", func(port int) *exec.Cmd {
+		return exec.Command(python, "-m", "http.server", "--bind", "::1", "--directory", dir, strconv.Itoa(port))
+	})
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-	srv := exec.Command(python, "-m", "http.server", "--bind", "::1", "--directory", t.TempDir(), strconv.Itoa(port))
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp6", "[::1]:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("python did not listen on [::1]:%d", port)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://[::1]:"+strconv.Itoa(port)+"/").Output()
 	if err != nil || string(out) != "200" {
 		t.Fatalf("curl: %v %s", err, out)

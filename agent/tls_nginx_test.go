@@ -2,7 +2,6 @@ package agent
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,26 +135,18 @@ func startNginx(t *testing.T, nginx string, h2 bool) (port, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	conf := filepath.Join(dir, "nginx.conf")
 	listenOpts := ""
 	if h2 {
 		listenOpts = " http2"
 	}
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, certFile, keyFile, listenOpts), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", conf)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting nginx: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitListening(t, port)
+	port, cmd := startListening(t, "127.0.0.1", func(port int) *exec.Cmd {
+		if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, certFile, keyFile, listenOpts), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(nginx, "-p", dir, "-c", conf)
+		cmd.Stderr = os.Stderr
+		return cmd
+	})
 	return port, cmd.Process.Pid
 }
