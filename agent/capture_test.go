@@ -18,24 +18,44 @@ import (
 // TestCaptureMarksPlainStreams checks the kernel's shortcut for text
 // protocols: a connection whose first bytes are text is marked plain (its
 // later I/O skips the TLS lookups) while one that opens with a TLS record
-// is not, and both keep producing data events with their bytes.
+// is not, and both keep producing data events with their bytes. A
+// connection joined mid-way (opened before the capture, seen again after a
+// pause) needs a whole HTTP or Redis opening: it may be read from inside a
+// TLS record, whose bytes can be printable.
 func TestCaptureMarksPlainStreams(t *testing.T) {
 	c := openSelfCapture(t)
 
 	tests := []struct {
 		name      string
 		first     []byte
+		midway    bool
 		wantPlain bool
 	}{
-		{"http request", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), true},
-		{"redis command", []byte("*1\r\n$4\r\nPING\r\n"), true},
-		{"tls client hello", []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, false},
-		{"postgres startup", []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}, false},
+		{"http request", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false, true},
+		{"redis command", []byte("*1\r\n$4\r\nPING\r\n"), false, true},
+		{"other text", []byte("hello there\n"), false, true},
+		{"tls client hello", []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, false, false},
+		{"postgres startup", []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}, false, false},
+		{"http request joined mid-way", []byte("POST /x HTTP/1.1\r\nHost: x\r\n\r\n"), true, true},
+		{"http response joined mid-way", []byte("HTTP/1.1 200 OK\r\n\r\n"), true, true},
+		{"redis command joined mid-way", []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), true, true},
+		{"other text joined mid-way", []byte("hello there\n"), true, false},
+		{"printable bytes inside a tls record joined mid-way", []byte("GEt /\x9c\x01\xfe"), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client := dialLoopback(t)
 			fd := connFD(t, client)
+			if tt.midway {
+				// Forgets every connection: the next I/O joins this one
+				// without its handshake.
+				if err := c.Pause(); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Resume(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for i := 0; i < 2; i++ {
 				if _, err := client.Write(tt.first); err != nil {
 					t.Fatal(err)
