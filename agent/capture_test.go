@@ -16,31 +16,38 @@ import (
 )
 
 // TestCaptureMarksPlainStreams checks the kernel's shortcut for text
-// protocols: a connection whose first bytes are text is marked plain (its
-// later I/O skips the TLS lookups) while one that opens with a TLS record
-// is not, and both keep producing data events with their bytes. A
-// connection joined mid-way (opened before the capture, seen again after a
-// pause) needs a whole HTTP or Redis opening: it may be read from inside a
-// TLS record, whose bytes can be printable.
+// protocols: a connection whose bytes open an HTTP/1 message, a Redis
+// command or a PostgreSQL StartupMessage is marked plain (its later I/O
+// skips the TLS lookups), also when joined mid-way (opened before the
+// capture, seen again after a pause); one that opens with a TLS record,
+// other text or a lone printable byte (PostgreSQL's answer 'S' to an
+// SSLRequest, before the handshake) is not, and an HTTP CONNECT, a tunnel
+// for TLS, never is. All keep producing data events with their bytes.
 func TestCaptureMarksPlainStreams(t *testing.T) {
 	c := openSelfCapture(t)
+	const undecided, text, never = 0, 1, 2
+	pgStartup := append([]byte{0, 0, 0, 0x29, 0, 3, 0, 0}, "user\x00postgres\x00database\x00postgres\x00\x00"...)
 
 	tests := []struct {
-		name      string
-		first     []byte
-		midway    bool
-		wantPlain bool
+		name   string
+		first  []byte
+		midway bool
+		want   uint8
 	}{
-		{"http request", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false, true},
-		{"redis command", []byte("*1\r\n$4\r\nPING\r\n"), false, true},
-		{"other text", []byte("hello there\n"), false, true},
-		{"tls client hello", []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, false, false},
-		{"postgres startup", []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}, false, false},
-		{"http request joined mid-way", []byte("POST /x HTTP/1.1\r\nHost: x\r\n\r\n"), true, true},
-		{"http response joined mid-way", []byte("HTTP/1.1 200 OK\r\n\r\n"), true, true},
-		{"redis command joined mid-way", []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), true, true},
-		{"other text joined mid-way", []byte("hello there\n"), true, false},
-		{"printable bytes inside a tls record joined mid-way", []byte("GEt /\x9c\x01\xfe"), true, false},
+		{"http request", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false, text},
+		{"http/2 preface", []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), false, text},
+		{"redis command", []byte("*1\r\n$4\r\nPING\r\n"), false, text},
+		{"postgres startup message", pgStartup, false, text},
+		{"http connect", []byte("CONNECT example.com:443 HTTP/1.1\r\n\r\n"), false, never},
+		{"other text", []byte("hello there\n"), false, undecided},
+		{"one printable byte", []byte("S"), false, undecided},
+		{"tls client hello", []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, false, undecided},
+		{"postgres ssl request", []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}, false, undecided},
+		{"http request joined mid-way", []byte("POST /x HTTP/1.1\r\nHost: x\r\n\r\n"), true, text},
+		{"http response joined mid-way", []byte("HTTP/1.1 200 OK\r\n\r\n"), true, text},
+		{"redis command joined mid-way", []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), true, text},
+		{"other text joined mid-way", []byte("hello there\n"), true, undecided},
+		{"printable bytes inside a tls record joined mid-way", []byte("GEt /\x9c\x01\xfe"), true, undecided},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,8 +69,8 @@ func TestCaptureMarksPlainStreams(t *testing.T) {
 				}
 			}
 			conn := lookupConn(t, c, fd)
-			if got := conn.Plain == 1; got != tt.wantPlain {
-				t.Errorf("plain = %v, want %v", got, tt.wantPlain)
+			if conn.Plain != tt.want {
+				t.Errorf("plain = %d, want %d", conn.Plain, tt.want)
 			}
 			if conn.Off[1] != uint64(2*len(tt.first)) {
 				t.Errorf("egress offset %d, want %d", conn.Off[1], 2*len(tt.first))

@@ -81,7 +81,7 @@ struct vigil_conn {
 	__u64 tls_off[2]; /* plaintext offsets per direction */
 	__u8 role;
 	__u8 tls;   /* a TLS library call used it: ciphertext is not copied */
-	__u8 plain; /* began with text: no TLS inside, no TLS lookups */
+	__u8 plain; /* VIGIL_PLAIN_*: text needs no TLS lookups (data.h) */
 	__u8 _pad[5];
 };
 

@@ -6,11 +6,22 @@
 /* VIGIL_W4 is four bytes as one little-endian word (both targets are). */
 #define VIGIL_W4(a, b, c, d) ((__u32)(a) | (__u32)(b) << 8 | (__u32)(c) << 16 | (__u32)(d) << 24)
 
-/* vigil_text_opening tells whether the four bytes at d open an HTTP/1
- * message or a Redis command array. A TLS record never begins so, and the
- * ciphertext inside one matches by chance about once in 250 million
- * reads. */
-static __always_inline bool vigil_text_opening(const __u8 *d)
+/* The plain field of a connection: undecided, text that never turns into
+ * TLS (its I/O skips the TLS call lookups), or a tunnel that may. */
+#define VIGIL_PLAIN_UNKNOWN 0
+#define VIGIL_PLAIN_TEXT 1
+#define VIGIL_PLAIN_NEVER 2
+
+/* vigil_plain_opening tells what the first bytes of a read or write (at
+ * least 8 of them) say of the connection: an HTTP/1 message, the HTTP/2
+ * preface, a Redis command array or a PostgreSQL StartupMessage (sent
+ * without TLS, or after the server declined it) mean no TLS follows on it;
+ * an HTTP CONNECT means a tunnel, which usually carries TLS. Anything else
+ * says nothing: PostgreSQL's SSLRequest is answered by one printable byte,
+ * 'S', before the handshake, and MySQL's greeting may begin with one. A
+ * TLS record never begins with these bytes, and the ciphertext inside one
+ * matches by chance about once in 250 million reads. */
+static __always_inline __u8 vigil_plain_opening(const __u8 *d)
 {
 	__u32 w;
 	__builtin_memcpy(&w, d, sizeof(w));
@@ -23,26 +34,27 @@ static __always_inline bool vigil_text_opening(const __u8 *d)
 	case VIGIL_W4('D', 'E', 'L', 'E'):
 	case VIGIL_W4('O', 'P', 'T', 'I'):
 	case VIGIL_W4('H', 'T', 'T', 'P'):
-		return true;
+	case VIGIL_W4('P', 'R', 'I', ' '):
+		return VIGIL_PLAIN_TEXT;
+	case VIGIL_W4('C', 'O', 'N', 'N'):
+		return VIGIL_PLAIN_NEVER;
 	}
-	return d[0] == '*' && d[1] >= '1' && d[1] <= '9' && d[2] == '\r' && d[3] == '\n';
+	if (d[0] == '*' && d[1] >= '1' && d[1] <= '9' && d[2] == '\r' && d[3] == '\n')
+		return VIGIL_PLAIN_TEXT;
+	if (d[0] == 0 && d[4] == 0 && d[5] == 3 && d[6] == 0 && d[7] == 0)
+		return VIGIL_PLAIN_TEXT;
+	return VIGIL_PLAIN_UNKNOWN;
 }
 
-/* vigil_note_plain marks a stream of text (HTTP, Redis; DNS over TCP never
- * is): TLS records begin with a byte below 0x18 and the protocols vigil
- * parses upgrade to TLS only from binary openings (PostgreSQL's SSLRequest,
- * MySQL's handshake), so the connection's later I/O skips the TLS call
- * lookups. A stream seen from its start (connect or accept observed)
- * qualifies by a printable first byte. One joined mid-way (opened before
- * capture began, as pooled connections are) may be read from inside a TLS
- * record, so it needs a whole HTTP or Redis opening (vigil_text_opening).
- * SMTP-style STARTTLS after text is not followed. */
-static __always_inline void vigil_note_plain(struct vigil_conn *c, __u64 off, __u32 cap, const __u8 *data)
+/* vigil_note_plain decides, from the bytes of its I/O, whether the
+ * connection can skip the TLS call lookups (vigil_plain_opening), once.
+ * Any I/O may decide, not only the first: a connection joined mid-way
+ * (opened before capture began, as pooled connections are) decides at its
+ * next request. */
+static __always_inline void vigil_note_plain(struct vigil_conn *c, __u32 cap, const __u8 *data)
 {
-	if (off == 0 && cap > 0 && c->role != VIGIL_ROLE_UNKNOWN && data[0] >= 0x20 && data[0] < 0x7f)
-		c->plain = 1;
-	else if (cap >= 4 && vigil_text_opening(data))
-		c->plain = 1;
+	if (c->plain == VIGIL_PLAIN_UNKNOWN && cap >= 8)
+		c->plain = vigil_plain_opening(data);
 }
 
 /* vigil_data_of handles, for the chosen process cfg and pid_tgid name, the
@@ -65,7 +77,7 @@ static __always_inline int vigil_data_of(struct vigil_config *cfg, __u64 pid_tgi
 	}
 	__u64 off = __sync_fetch_and_add(&c->off[dir & 1], (__u64)ret);
 	struct vigil_tls_call *tc = 0;
-	if (!c->plain)
+	if (c->plain != VIGIL_PLAIN_TEXT)
 		tc = vigil_tls_note_fd(pid_tgid, fd, g, c->id);
 	if (tc || c->tls) {
 		c->tls = 1;
@@ -91,7 +103,7 @@ static __always_inline int vigil_data_of(struct vigil_config *cfg, __u64 pid_tgi
 	if ((__u64)ret < want)
 		want = (__u32)ret;
 	__u32 cap = vigil_copy(s, kind, ptr, cnt, want);
-	vigil_note_plain(c, off, cap, s->data);
+	vigil_note_plain(c, cap, s->data);
 	__u64 now = bpf_ktime_get_ns(); /* the exit alone is observed: see capture.c */
 	vigil_output(cfg, s, pid_tgid, fd, conn_id, off, now, now, ret, cap, dir, 0);
 	if (guard)
