@@ -3,9 +3,11 @@ package agent
 import (
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/testserver"
@@ -14,7 +16,7 @@ import (
 // startMariaDB runs a throwaway MariaDB on a free loopback port with user
 // vigil (mysql_native_password) and database vigiltest.
 func startMariaDB(t *testing.T) int {
-	return testserver.ForTest(t, testserver.MariaDB).Port
+	return testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.MariaDB() }).Port
 }
 
 // TestMySQLSpans traces the mariadb client over TCP against a real MariaDB:
@@ -61,4 +63,51 @@ func statements(spans []span.Span) []string {
 		out = append(out, s.DB.Statement)
 	}
 	return out
+}
+
+// TestMySQLOverTLS: the mariadb client with --ssl against a MariaDB serving
+// TLS, OpenSSL on both ends. The greeting and the client's SSL request go
+// in the clear, the rest through TLS: the parser goes on in the plaintext,
+// so each statement is one client span (mariadb) and one server span
+// (mariadbd) with the database named in the encrypted handshake response,
+// and the failed one carries its error code.
+func TestMySQLOverTLS(t *testing.T) {
+	needBPF(t)
+	dir := t.TempDir()
+	certFile, keyFile, err := traffic.WriteSelfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.MariaDB("--ssl-cert="+certFile, "--ssl-key="+keyFile)
+	}).Port
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	const query = "SHOW SESSION STATUS LIKE 'Ssl_version'"
+	cli := exec.Command("mariadb", "--no-defaults", "--ssl", "--disable-ssl-verify-server-cert", "-h", "127.0.0.1", "-P", strconv.Itoa(port),
+		"-uvigil", "-pvigilpw", "--force", "-N", "vigiltest", "-e", query+"; SELECT * FROM no_such_table")
+	out, _ := cli.CombinedOutput() // the missing table fails, --force goes on
+	if !strings.Contains(string(out), "Ssl_version\tTLSv1") {
+		t.Fatalf("mariadb over TLS: %q, want an Ssl_version of TLSv1.x", out)
+	}
+	for _, tc := range []struct {
+		stmt, code string
+	}{{"SHOW SESSION STATUS LIKE ?", ""}, {"SELECT * FROM no_such_table", "1146/42S02"}} {
+		got := a.waitSpans(t, 2, func(s *span.Span) bool { return s.DB != nil && s.DB.Statement == tc.stmt })
+		kinds := map[string]int{}
+		for _, s := range got {
+			kinds[s.Span.Kind]++
+			// The database comes from the handshake response, sent
+			// inside TLS.
+			if s.DB.ErrorCode != tc.code || s.Span.Subtype != "mysql" || s.Vigil.Incomplete || s.DB.Instance != testserver.MariaDBDatabase {
+				t.Errorf("%s span %q: error %q, subtype %s, instance %q, incomplete %v (%s); want error %q", s.Span.Kind, tc.stmt, s.DB.ErrorCode, s.Span.Subtype, s.DB.Instance, s.Vigil.Incomplete, s.Vigil.Reason, tc.code)
+			}
+			if s.Span.Kind == span.KindClient && s.Process.PID != cli.Process.Pid {
+				t.Errorf("client span %q from pid %d, want mariadb's %d", tc.stmt, s.Process.PID, cli.Process.Pid)
+			}
+		}
+		if kinds[span.KindClient] != 1 || kinds[span.KindServer] != 1 {
+			t.Errorf("%q: spans by kind %v, want one client and one server span", tc.stmt, kinds)
+		}
+	}
+	a.stop(t)
 }

@@ -184,15 +184,30 @@ func (t *tracker) onData(ev *dataEvent) {
 	c.asm[dir].Push(reassembly.Segment{Off: ev.Off, Data: ev.Data, Len: int(ev.Len), Start: ev.Start, End: ev.End}, c.feed[dir])
 }
 
-// followPlaintext switches the connection to a TLS library's plaintext:
-// what the ciphertext showed (the handshake, at most a TLS record parser)
-// is dropped and protocols are recognised afresh, with the plaintext's own
-// offsets.
+// tlsResumer is a parser that negotiates TLS inside its own protocol and
+// goes on in the plaintext (MySQL's SSL request comes after the server's
+// greeting, in the clear): it stops when TLS is asked for, and resumes
+// when the connection's plaintext comes.
+type tlsResumer interface {
+	AwaitsTLS() bool
+	ResumeTLS()
+}
+
+// followPlaintext switches the connection to a TLS library's plaintext,
+// with the plaintext's own offsets: a parser that asked for TLS goes on;
+// otherwise what the ciphertext showed (the handshake, at most a TLS
+// record parser) is dropped and protocols are recognised afresh.
 func (c *conn) followPlaintext() {
 	c.plain = true
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
-	c.proto, c.unknown, c.seen, c.held = nil, false, 0, [2][]reassembly.Piece{}
+	c.seen, c.held = 0, [2][]reassembly.Piece{}
+	if r, ok := c.proto.(tlsResumer); ok && r.AwaitsTLS() {
+		r.ResumeTLS()
+		c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
+		return
+	}
+	c.proto, c.unknown = nil, false
 	c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
 }
 
@@ -211,8 +226,12 @@ func (c *conn) piece(dir reassembly.Direction, p reassembly.Piece) {
 // rejectedFirst counts a connection whose parser stopped before its first
 // exchange as of no known protocol: its first bytes looked like the
 // protocol, the rest was not. TLS ciphertext stops its record parser at
-// once by design (the plaintext, if any, comes from the library probes).
+// once by design, and a parser stops when its protocol asks for TLS (the
+// plaintext, if any, comes from the library probes).
 func (c *conn) rejectedFirst() {
+	if r, ok := c.proto.(tlsResumer); ok && r.AwaitsTLS() {
+		return
+	}
 	if _, tls := c.proto.(tlsRecords); !tls && c.proto.Stopped() && c.index == 0 {
 		c.markUnknown()
 	}

@@ -17,8 +17,9 @@ const (
 )
 
 // MariaDB starts a server on a fresh datadir with user vigil
-// (mysql_native_password) owning database vigiltest.
-func MariaDB() (*Server, error) {
+// (mysql_native_password) owning database vigiltest; options are extra
+// server options ("--ssl-cert=...").
+func MariaDB(options ...string) (*Server, error) {
 	if err := need("mariadb-server mariadb-client", "mariadbd", "mariadb-install-db", "mariadb"); err != nil {
 		return nil, err
 	}
@@ -43,9 +44,10 @@ func MariaDB() (*Server, error) {
 	// Ready is asked through this server's own socket; a server whose TCP
 	// port was taken exits and is started on another.
 	s, err := launch("MariaDB", dir, 30*time.Second, os.Kill, FreePort, func(port int) *exec.Cmd {
-		return exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock, "--user=root",
-			"--port="+strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
-			"--pid-file="+filepath.Join(dir, "pid"), "--log-error="+filepath.Join(dir, "err.log"))
+		args := []string{"--no-defaults", "--datadir=" + data, "--socket=" + sock, "--user=root",
+			"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1", "--skip-log-bin", "--innodb-buffer-pool-size=16M",
+			"--pid-file=" + filepath.Join(dir, "pid"), "--log-error=" + filepath.Join(dir, "err.log")}
+		return exec.Command("mariadbd", append(args, options...)...)
 	}, func(*Server) error {
 		out, err := exec.Command("mariadb", "--no-defaults", "-uroot", "--socket="+sock, "-e", setup).CombinedOutput()
 		if err != nil {

@@ -114,3 +114,21 @@ func (p *Parser) hsClient(pk *packet) {
 }
 
 func (p *Parser) caps() uint64 { return p.serverCaps }
+
+// AwaitsTLS reports whether the client asked for TLS: the rest of the
+// connection is encrypted, and only its plaintext can be parsed.
+func (p *Parser) AwaitsTLS() bool { return p.state == StateTLS }
+
+// ResumeTLS tells a parser that awaits TLS that what follows is the
+// plaintext of the connection's TLS session (read from the TLS library),
+// with the bytes counted afresh: the handshake goes on with the full
+// handshake response (sequence 2), then authentication and commands, as
+// on a connection without TLS.
+func (p *Parser) ResumeTLS() {
+	if p.state != StateTLS {
+		return
+	}
+	p.state, p.hsResp = StateHandshake, false
+	p.fr[0].restart()
+	p.fr[1].restart()
+}

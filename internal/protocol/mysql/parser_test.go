@@ -166,3 +166,35 @@ func TestJoinedResponsesCountedApart(t *testing.T) {
 		t.Errorf("errors %v, want one response without command", p.Stats.Errors)
 	}
 }
+
+// TestResumeTLS: after the client's SSL request the parser awaits TLS;
+// resumed on the session's plaintext (offsets afresh), it reads the full
+// handshake response (sequence 2, with the database) and the commands.
+func TestResumeTLS(t *testing.T) {
+	greet := pkt(0, "\x0a5.5.5-10.11.19-MariaDB\x00\x01\x00\x00\x00abcdefgh\x00\xff\xf7\x08\x02\x00\xff\x81\x15\x00\x00\x00\x00\x00\x00\x1d\x00\x00\x00ijklmnopqrst\x00mysql_native_password\x00")
+	ssl := pkt(1, "\x0d\xae\xff\x01\x00\x00\x00\x01\x08"+strings.Repeat("\x00", 23))
+	response := pkt(2, "\x0d\xae\xff\x01\x00\x00\x00\x01\x08"+strings.Repeat("\x00", 23)+"u\x00\x14"+strings.Repeat("p", 20)+"shop\x00")
+	var got []Exchange
+	p := NewParser(func(x Exchange) { got = append(got, x) }, false)
+	feed := func(dir reassembly.Direction, s string) {
+		p.Feed(dir, reassembly.Piece{Data: []byte(s), Start: 1, End: 2})
+	}
+	feed(in, greet)
+	feed(out, ssl)
+	if !p.AwaitsTLS() {
+		t.Fatalf("state %v after the SSL request, want awaiting TLS", p.State())
+	}
+	p.ResumeTLS()
+	feed(out, response)
+	feed(in, pkt(3, okPkt))
+	feed(out, query("DO 1"))
+	feed(in, pkt(1, okPkt))
+	p.Close()
+	if len(got) != 1 || summary(got[0]) != `COM_QUERY "DO ?" rows=1` || got[0].Database != "shop" || got[0].User != "u" {
+		var s []string
+		for _, x := range got {
+			s = append(s, summary(x)+" db="+x.Database+" user="+x.User)
+		}
+		t.Fatalf("got %q, want one COM_QUERY \"DO ?\" rows=1 on database shop as u (stats %v)", s, p.Stats)
+	}
+}

@@ -78,7 +78,7 @@ func TestRecord(t *testing.T) {
 // startMariaDB runs a server on a fresh datadir with the test user
 // (mysql_native_password) until the test ends.
 func startMariaDB(t *testing.T) string {
-	return testserver.ForTest(t, testserver.MariaDB).Addr()
+	return testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.MariaDB() }).Addr()
 }
 
 // recordConn proxies one client connection to the server and records every
