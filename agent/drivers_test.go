@@ -14,8 +14,10 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 const driverRows = 20
@@ -78,8 +80,9 @@ func runDriver(t *testing.T, mode, dsn string) int {
 	return cmd.Process.Pid
 }
 
-// driverSpans checks the client spans of one driver process: every INSERT
-// executed carries the prepared statement's text, no parameter value.
+// driverSpans checks the client spans of one driver process: each INSERT
+// executed is one span of one row, and every INSERT span carries the
+// prepared statement's text, no parameter value.
 func driverSpans(t *testing.T, a *running, pid int, insert string) {
 	t.Helper()
 	fromPID := func(s *span.Span) bool {
@@ -87,6 +90,15 @@ func driverSpans(t *testing.T, a *running, pid int, insert string) {
 	}
 	got := a.waitSpans(t, driverRows, fromPID)
 	all := a.stop(t)
+	executed := 0 // MySQL's COM_STMT_PREPARE and COM_STMT_CLOSE carry the INSERT too
+	for _, s := range got {
+		if s.DB.RowsAffected == 1 {
+			executed++
+		}
+	}
+	if executed != driverRows {
+		t.Errorf("%d INSERT spans of one row from the driver, want %d", executed, driverRows)
+	}
 	for _, s := range got {
 		if s.DB.Statement != insert || s.Vigil.Incomplete || s.Event.Outcome != span.OutcomeSuccess {
 			t.Errorf("INSERT span: statement %q, incomplete %v (%s), outcome %s; want %q", s.DB.Statement, s.Vigil.Incomplete, s.Vigil.Reason, s.Event.Outcome, insert)
@@ -99,18 +111,61 @@ func driverSpans(t *testing.T, a *running, pid int, insert string) {
 	}
 }
 
+// probeThisBinary runs a process of this test binary until the test ends:
+// the agent, started after it, probes the binary's crypto/tls at its start,
+// and the probes hold for the driver process run later from the same
+// file. A program started after the agent is probed within a few hundred
+// milliseconds of its exec, too late for a driver that is done by then.
+func probeThisBinary(t *testing.T) { startServer(t) }
+
+// TestPgxSpans: pgx without TLS, and with sslmode=require against a
+// server with a certificate (Go's crypto/tls, read through its uprobes).
 func TestPgxSpans(t *testing.T) {
-	port := startPostgres(t)
-	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-	time.Sleep(200 * time.Millisecond)
-	pid := runDriver(t, "pgx", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port))
-	driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES ($1, $2)")
+	for _, tc := range []struct {
+		name, sslmode string
+		tls           bool
+	}{{"plain", "disable", false}, {"tls", "require", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var port int
+			if tc.tls {
+				probeThisBinary(t)
+				certFile, keyFile := postgresCert(t)
+				port = testserver.ForTest(t, func() (*testserver.Server, error) {
+					return testserver.Postgres("ssl=on", "ssl_cert_file="+certFile, "ssl_key_file="+keyFile)
+				}).Port
+			} else {
+				port = startPostgres(t)
+			}
+			a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+			time.Sleep(200 * time.Millisecond)
+			pid := runDriver(t, "pgx", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=%s", port, tc.sslmode))
+			driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES ($1, $2)")
+		})
+	}
 }
 
+// TestGoMySQLSpans: go-sql-driver/mysql without TLS, and with TLS
+// (tls=skip-verify) against a server with a certificate.
 func TestGoMySQLSpans(t *testing.T) {
-	port := startMariaDB(t)
-	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-	time.Sleep(200 * time.Millisecond)
-	pid := runDriver(t, "mysql-go", fmt.Sprintf("vigil:vigilpw@tcp(127.0.0.1:%d)/vigiltest", port))
-	driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES (?, ?)")
+	for _, tc := range []struct {
+		name, params string
+		tls          bool
+	}{{"plain", "", false}, {"tls", "?tls=skip-verify", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var options []string
+			if tc.tls {
+				probeThisBinary(t)
+				certFile, keyFile, err := traffic.WriteSelfSigned(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				options = []string{"--ssl-cert=" + certFile, "--ssl-key=" + keyFile}
+			}
+			port := testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.MariaDB(options...) }).Port
+			a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+			time.Sleep(200 * time.Millisecond)
+			pid := runDriver(t, "mysql-go", fmt.Sprintf("vigil:vigilpw@tcp(127.0.0.1:%d)/vigiltest%s", port, tc.params))
+			driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES (?, ?)")
+		})
+	}
 }
