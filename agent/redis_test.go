@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
 	"github.com/vigil-dev/vigil/internal/testserver"
@@ -102,4 +103,53 @@ func TestRedisSpans(t *testing.T) {
 	if clients != 1 {
 		t.Errorf("%d client spans SET user:1 from redis-cli, want 1", clients)
 	}
+}
+
+// TestRedisOverTLS: redis-cli --tls against a redis-server serving TLS
+// only, OpenSSL on both ends: each command is one client span (redis-cli)
+// and one server span (redis-server) from the plaintext, an error reply
+// included.
+func TestRedisOverTLS(t *testing.T) {
+	needBPF(t)
+	certFile, keyFile, err := traffic.WriteSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.RedisTLS(certFile, keyFile) })
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.Port} })
+	tlsCLI := func(args ...string) (string, int) {
+		cmd := exec.Command("redis-cli", append([]string{"--tls", "--insecure", "-p", strconv.Itoa(srv.Port)}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli --tls %v: %v %s", args, err, out)
+		}
+		return string(out), cmd.Process.Pid
+	}
+	if out, _ := tlsCLI("SET", "user:1", "alice"); strings.TrimSpace(out) != "OK" {
+		t.Fatalf("SET over TLS: %q", out)
+	}
+	out, lpushPID := tlsCLI("LPUSH", "user:1", "x")
+	if !strings.Contains(out, "WRONGTYPE") {
+		t.Fatalf("LPUSH on a string: %q", out)
+	}
+	for _, want := range []struct {
+		stmt, code string
+		pid        int
+	}{{"SET user:1", "", 0}, {"LPUSH user:1", "WRONGTYPE", lpushPID}} {
+		got := a.waitSpans(t, 2, func(s *span.Span) bool { return s.DB != nil && s.DB.Statement == want.stmt })
+		kinds := map[string]int{}
+		for _, s := range got {
+			kinds[s.Span.Kind]++
+			if s.DB.ErrorCode != want.code || s.Span.Subtype != "redis" || s.Vigil.Incomplete {
+				t.Errorf("%s span %q: error %q, subtype %s, incomplete %v (%s); want error %q", s.Span.Kind, want.stmt, s.DB.ErrorCode, s.Span.Subtype, s.Vigil.Incomplete, s.Vigil.Reason, want.code)
+			}
+			if s.Span.Kind == span.KindServer && s.Process.PID != srv.PID || want.pid != 0 && s.Span.Kind == span.KindClient && s.Process.PID != want.pid {
+				t.Errorf("%s span %q from pid %d", s.Span.Kind, want.stmt, s.Process.PID)
+			}
+		}
+		if kinds[span.KindClient] != 1 || kinds[span.KindServer] != 1 {
+			t.Errorf("%q: spans by kind %v, want one client and one server span", want.stmt, kinds)
+		}
+	}
+	a.stop(t)
 }

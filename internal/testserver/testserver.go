@@ -6,6 +6,7 @@ package testserver
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -127,8 +128,23 @@ func launch(name, dir string, timeout time.Duration, stopSignal os.Signal, freeP
 	return nil, err
 }
 
-// Redis starts redis-server without persistence.
+// Redis starts a redis-server without persistence on a free loopback port.
 func Redis() (*Server, error) {
+	return startRedis(nil, func(port int) []string { return []string{"--port", strconv.Itoa(port)} })
+}
+
+// RedisTLS starts a redis-server that serves TLS only, with the given
+// certificate and key, on its port (clients need no certificate).
+func RedisTLS(certFile, keyFile string) (*Server, error) {
+	conf := &tls.Config{InsecureSkipVerify: true} // a throwaway self-signed certificate
+	return startRedis(conf, func(port int) []string {
+		return []string{"--port", "0", "--tls-port", strconv.Itoa(port), "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-auth-clients", "no"}
+	})
+}
+
+// startRedis starts redis-server with the listening options listen gives
+// for a port; conf, when not nil, is how to reach it over TLS.
+func startRedis(conf *tls.Config, listen func(port int) []string) (*Server, error) {
 	if err := need("redis-server", "redis-server"); err != nil {
 		return nil, err
 	}
@@ -137,12 +153,12 @@ func Redis() (*Server, error) {
 		return nil, err
 	}
 	s, err := launch("redis-server", dir, 10*time.Second, os.Kill, FreePort, func(port int) *exec.Cmd {
-		return exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir)
+		args := append(listen(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+		return exec.Command("redis-server", args...)
 	}, func(s *Server) error {
-		pid, err := redisPID(s.Port)
-		if err == nil && pid != s.PID {
-			err = fmt.Errorf("port %d answered by another redis-server (pid %d)", s.Port, pid)
+		v, err := redisInfo(s.Port, conf, "server", "process_id")
+		if err == nil && v != strconv.Itoa(s.PID) {
+			err = fmt.Errorf("port %d answered by another redis-server (pid %s)", s.Port, v)
 		}
 		return err
 	})
@@ -152,18 +168,22 @@ func Redis() (*Server, error) {
 	return s, err
 }
 
-// redisPID asks the Redis on port for its process id.
-func redisPID(port int) (int, error) {
-	v, err := RedisInfo(port, "server", "process_id")
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(v)
-}
-
 // RedisInfo reads one field of a section of the INFO of the Redis on port.
 func RedisInfo(port int, section, field string) (string, error) {
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	return redisInfo(port, nil, section, field)
+}
+
+// redisInfo is RedisInfo, over TLS when conf is not nil.
+func redisInfo(port int, conf *tls.Config, section, field string) (string, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	d := &net.Dialer{Timeout: time.Second}
+	var c net.Conn
+	var err error
+	if conf != nil {
+		c, err = tls.DialWithDialer(d, "tcp", addr, conf)
+	} else {
+		c, err = d.Dial("tcp", addr)
+	}
 	if err != nil {
 		return "", err
 	}

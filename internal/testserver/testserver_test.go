@@ -27,8 +27,8 @@ func TestLaunchRetriesWhenThePortIsTaken(t *testing.T) {
 		ports = append(ports, port)
 		return exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
 	}, func(s *Server) error {
-		pid, err := redisPID(s.Port)
-		if err == nil && pid != s.PID {
+		pid, err := RedisInfo(s.Port, "server", "process_id")
+		if err == nil && pid != strconv.Itoa(s.PID) {
 			foreign++
 			return os.ErrExist
 		}
@@ -44,8 +44,8 @@ func TestLaunchRetriesWhenThePortIsTaken(t *testing.T) {
 	if foreign == 0 {
 		t.Errorf("the other Redis never answered the first try's checks")
 	}
-	if pid, err := redisPID(s.Port); err != nil || pid != s.PID {
-		t.Fatalf("the server returned answers as pid %d (%v), want %d", pid, err, s.PID)
+	if pid, err := RedisInfo(s.Port, "server", "process_id"); err != nil || pid != strconv.Itoa(s.PID) {
+		t.Fatalf("the server returned answers as pid %s (%v), want %d", pid, err, s.PID)
 	}
 }
 
