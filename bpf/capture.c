@@ -189,23 +189,32 @@ static __always_inline __u64 vigil_cgroup_id(struct vigil_config *cfg)
 	return BPF_CORE_READ(css, cgroup, kn, id);
 }
 
-/* The last filter verdict of each CPU: socket I/O comes in runs of one
- * process, and an array slot costs less than the hash lookups (and, on
- * cgroup v1, the walk to the task's cgroup). A verdict expires when the
- * filter changes (generation) and, with a cgroup filter, after
- * VIGIL_VERDICT_USES uses: a process moved to another cgroup (rare; a
- * thread in another cgroup than its process, rarer) is judged again
- * within that many socket calls. The verdict is one 64-bit word, read and
- * written whole, since a preemptible program (a uprobe's) on the same CPU
- * may be interrupted halfway: tgid in the high half, then 16 bits of the
- * generation, 15 of uses and the verdict itself. */
+/* The last filter verdicts of each CPU, four slots chosen by a hash of the
+ * tgid: socket I/O comes in runs of a few processes (a client and its
+ * server, PostgreSQL's backends and their clients, nginx's workers), and an
+ * array slot costs less than the hash lookups (and, on cgroup v1, the walk
+ * to the task's cgroup). With one slot, two processes taking turns on a
+ * CPU missed every time. A verdict expires when the filter changes
+ * (generation) and, with a cgroup filter, after VIGIL_VERDICT_USES uses: a
+ * process moved to another cgroup (rare; a thread in another cgroup than
+ * its process, rarer) is judged again within that many socket calls. Each
+ * verdict is one 64-bit word, read and written whole, since a preemptible
+ * program (a uprobe's) on the same CPU may be interrupted halfway: tgid in
+ * the high half, then 16 bits of the generation, 15 of uses and the
+ * verdict itself. */
 #define VIGIL_VERDICT_USES 256
+
+#define VIGIL_VERDICT_SLOTS 4
+
+struct vigil_verdict_slots {
+	__u64 slot[VIGIL_VERDICT_SLOTS];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct vigil_verdict_slots);
 } vigil_verdicts SEC(".maps");
 
 /* vigil_filter_chosen looks the current process up in the pid and cgroup
@@ -230,11 +239,12 @@ static __always_inline bool vigil_traced(struct vigil_config *cfg, __u32 tgid)
 	if (!(cfg->flags & (VIGIL_FILTER_PID | VIGIL_FILTER_CGROUP)))
 		return true;
 	__u32 zero = 0;
-	__u64 *v = bpf_map_lookup_elem(&vigil_verdicts, &zero);
-	if (!v)
+	struct vigil_verdict_slots *vs = bpf_map_lookup_elem(&vigil_verdicts, &zero);
+	if (!vs)
 		return vigil_filter_chosen(cfg, tgid);
+	__u32 i = (tgid * 0x9e3779b1u) >> 30; /* Fibonacci hashing: the top 2 bits */
 	__u64 tag = ((__u64)tgid << 32) | ((__u64)(cfg->generation & 0xffff) << 16);
-	volatile __u64 *slot = v;
+	volatile __u64 *slot = &vs->slot[i & (VIGIL_VERDICT_SLOTS - 1)];
 	__u64 cur = *slot;
 	if ((cur & ~0xffffULL) == tag) {
 		if (!(cfg->flags & VIGIL_FILTER_CGROUP))

@@ -141,6 +141,11 @@ type CaptureVigilTlsSock struct {
 	Pad    uint32
 }
 
+type CaptureVigilVerdictSlots struct {
+	_    structs.HostLayout
+	Slot [4]uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
