@@ -104,8 +104,14 @@ func detectMySQL(b []byte) (bool, bool) {
 func (t *tracker) mysqlSpan(s *span.Span, c *conn, x *mysql.Exchange) *span.Span {
 	t.baseSpan(s, c, frame{reqDir: x.RequestDir, start: x.RequestStart, end: x.ResponseEnd, reqEnd: x.RequestEnd, incomplete: x.Incomplete, reason: x.Reason})
 	op := x.Operation
+	switch x.Command {
+	case "COM_STMT_PREPARE", "COM_STMT_CLOSE", "COM_STMT_RESET", "COM_STMT_SEND_LONG_DATA":
+		// They carry their statement's SQL but execute nothing: named by
+		// the command, an operation's count is of executions.
+		op = x.Command
+	}
 	if op == "" {
-		op = x.Command // COM_PING, COM_STMT_CLOSE...
+		op = x.Command // COM_PING, COM_QUIT...
 	}
 	s.Span.Name = sqlName(op, x.Statement)
 	s.Span.Subtype = span.SubtypeMySQL
