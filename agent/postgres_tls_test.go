@@ -43,10 +43,8 @@ func TestPostgresOverTLS(t *testing.T) {
 	spans := a.waitSpans(t, 2, isQuery)
 	failed := a.waitSpans(t, 2, func(s *span.Span) bool { return s.DB != nil && s.DB.Statement == "SELECT ?/?" })
 	a.stop(t)
-	for _, set := range [][]span.Span{spans, failed} {
-		kinds := map[string]int{}
+	for stmt, set := range map[string][]span.Span{query: spans, "SELECT ?/?": failed} {
 		for _, s := range set {
-			kinds[s.Span.Kind]++
 			if s.Span.Kind == span.KindClient && s.Process.PID != cmd.Process.Pid {
 				t.Errorf("client span %q from pid %d, want psql's %d", s.DB.Statement, s.Process.PID, cmd.Process.Pid)
 			}
@@ -57,9 +55,20 @@ func TestPostgresOverTLS(t *testing.T) {
 				t.Errorf("%s span of the division: error %q outcome %s, want 22012 failure", s.Span.Kind, s.DB.ErrorCode, s.Event.Outcome)
 			}
 		}
-		if kinds[span.KindClient] != 1 || kinds[span.KindServer] != 1 {
-			t.Errorf("spans by kind %v, want one client and one server span", kinds)
-		}
+		oneSpanPerEnd(t, stmt, set)
+	}
+}
+
+// oneSpanPerEnd checks that the spans of a statement are one client span
+// and one server span: both ends traced.
+func oneSpanPerEnd(t *testing.T, stmt string, spans []span.Span) {
+	t.Helper()
+	kinds := map[string]int{}
+	for _, s := range spans {
+		kinds[s.Span.Kind]++
+	}
+	if kinds[span.KindClient] != 1 || kinds[span.KindServer] != 1 {
+		t.Errorf("%q: spans by kind %v, want one client and one server span", stmt, kinds)
 	}
 }
 
