@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 // TestCurlAgainstPython traces two programs the agent knows nothing about:
@@ -34,9 +35,11 @@ func TestCurlAgainstPython(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "page.txt"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port, _ := startListening(t, "127.0.0.1", func(port int) *exec.Cmd {
-		return exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
-	})
+	port := testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.Listening("python3 -m http.server", func(port int) *exec.Cmd {
+			return exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
+		})
+	}).Port
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 
 	const n = 5
@@ -142,9 +145,11 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Skip("needs python3")
 	}
 	dir := t.TempDir()
-	port, _ := startListening(t, "::1", func(port int) *exec.Cmd {
-		return exec.Command(python, "-m", "http.server", "--bind", "::1", "--directory", dir, strconv.Itoa(port))
-	})
+	port := testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.Listening("python3 -m http.server", func(port int) *exec.Cmd {
+			return exec.Command(python, "-m", "http.server", "--bind", "::1", "--directory", dir, strconv.Itoa(port))
+		})
+	}).Port
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://[::1]:"+strconv.Itoa(port)+"/").Output()
 	if err != nil || string(out) != "200" {

@@ -14,10 +14,8 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
-	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 const driverRows = 20
@@ -124,10 +122,7 @@ func TestPgxSpans(t *testing.T) {
 			var port int
 			if tc.tls {
 				probeThisBinary(t)
-				certFile, keyFile := postgresCert(t)
-				port = testserver.ForTest(t, func() (*testserver.Server, error) {
-					return testserver.Postgres("ssl=on", "ssl_cert_file="+certFile, "ssl_key_file="+keyFile)
-				}).Port
+				port = startPostgresTLS(t)
 			} else {
 				port = startPostgres(t)
 			}
@@ -147,16 +142,13 @@ func TestGoMySQLSpans(t *testing.T) {
 		tls          bool
 	}{{"plain", "", false}, {"tls", "?tls=skip-verify", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			var options []string
+			var port int
 			if tc.tls {
 				probeThisBinary(t)
-				certFile, keyFile, err := traffic.WriteSelfSigned(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				options = []string{"--ssl-cert=" + certFile, "--ssl-key=" + keyFile}
+				port = startMariaDBTLS(t)
+			} else {
+				port = startMariaDB(t)
 			}
-			port := testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.MariaDB(options...) }).Port
 			a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 			time.Sleep(200 * time.Millisecond)
 			pid := runDriver(t, "mysql-go", fmt.Sprintf("vigil:vigilpw@tcp(127.0.0.1:%d)/vigiltest%s", port, tc.params))

@@ -19,6 +19,19 @@ func startMariaDB(t *testing.T) int {
 	return testserver.ForTest(t, func() (*testserver.Server, error) { return testserver.MariaDB() }).Port
 }
 
+// startMariaDBTLS is startMariaDB serving TLS too, with a fresh
+// self-signed certificate.
+func startMariaDBTLS(t *testing.T) int {
+	t.Helper()
+	certFile, keyFile, err := traffic.WriteSelfSigned(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.MariaDB("--ssl-cert="+certFile, "--ssl-key="+keyFile)
+	}).Port
+}
+
 // TestMySQLSpans traces the mariadb client over TCP against a real MariaDB:
 // each statement is a client span with its normalised SQL and row count,
 // and a duplicate key carries 1062/23000.
@@ -73,14 +86,7 @@ func statements(spans []span.Span) []string {
 // and the failed one carries its error code.
 func TestMySQLOverTLS(t *testing.T) {
 	needBPF(t)
-	dir := t.TempDir()
-	certFile, keyFile, err := traffic.WriteSelfSigned(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := testserver.ForTest(t, func() (*testserver.Server, error) {
-		return testserver.MariaDB("--ssl-cert="+certFile, "--ssl-key="+keyFile)
-	}).Port
+	port := startMariaDBTLS(t)
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 	const query = "SHOW SESSION STATUS LIKE 'Ssl_version'"
 	cli := exec.Command("mariadb", "--no-defaults", "--ssl", "--disable-ssl-verify-server-cert", "-h", "127.0.0.1", "-P", strconv.Itoa(port),

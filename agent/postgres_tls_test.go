@@ -26,14 +26,11 @@ func TestPostgresOverTLS(t *testing.T) {
 	if psql == "" {
 		t.Skip("PostgreSQL is not installed (apt-get install postgresql; make test installs it)")
 	}
-	certFile, keyFile := postgresCert(t)
-	srv := testserver.ForTest(t, func() (*testserver.Server, error) {
-		return testserver.Postgres("ssl=on", "ssl_cert_file="+certFile, "ssl_key_file="+keyFile)
-	})
-	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{srv.Port} })
+	port := startPostgresTLS(t)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 
 	const query = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-	conn := "host=127.0.0.1 port=" + strconv.Itoa(srv.Port) + " user=postgres dbname=postgres sslmode=require"
+	conn := "host=127.0.0.1 port=" + strconv.Itoa(port) + " user=postgres dbname=postgres sslmode=require"
 	cmd := exec.Command(psql, conn, "-At", "-c", query, "-c", "SELECT 1/0")
 	out, _ := cmd.CombinedOutput() // the division fails: psql exits 1
 	if got, _, _ := strings.Cut(string(out), "\n"); got != "t" {
@@ -70,6 +67,16 @@ func oneSpanPerEnd(t *testing.T, stmt string, spans []span.Span) {
 	if kinds[span.KindClient] != 1 || kinds[span.KindServer] != 1 {
 		t.Errorf("%q: spans by kind %v, want one client and one server span", stmt, kinds)
 	}
+}
+
+// startPostgresTLS runs a throwaway cluster serving TLS with a fresh
+// self-signed certificate until the test ends.
+func startPostgresTLS(t *testing.T) int {
+	t.Helper()
+	certFile, keyFile := postgresCert(t)
+	return testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.Postgres("ssl=on", "ssl_cert_file="+certFile, "ssl_key_file="+keyFile)
+	}).Port
 }
 
 // postgresCert writes a self-signed certificate and key the postgres user

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-dev/vigil/agent/traffic"
 	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/span"
+	"github.com/vigil-dev/vigil/internal/testserver"
 )
 
 const nginxConf = `daemon off;
@@ -140,13 +141,15 @@ func startNginx(t *testing.T, nginx string, h2 bool) (port, pid int) {
 	if h2 {
 		listenOpts = " http2"
 	}
-	port, cmd := startListening(t, "127.0.0.1", func(port int) *exec.Cmd {
-		if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, certFile, keyFile, listenOpts), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(nginx, "-p", dir, "-c", conf)
-		cmd.Stderr = os.Stderr
-		return cmd
+	s := testserver.ForTest(t, func() (*testserver.Server, error) {
+		return testserver.Listening("nginx", func(port int) *exec.Cmd {
+			if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, dir, port, certFile, keyFile, listenOpts), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(nginx, "-p", dir, "-c", conf)
+			cmd.Stderr = os.Stderr
+			return cmd
+		})
 	})
-	return port, cmd.Process.Pid
+	return s.Port, s.PID
 }

@@ -31,6 +31,31 @@ print(srv.server_address[1], flush=True)
 srv.serve_forever()
 `
 
+// startPrintingPort starts a server that binds a free port and prints it
+// on its first line (the Python scripts here), and returns the port; the
+// server is killed when the test ends.
+func startPrintingPort(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the port %s prints: %v", cmd.Path, err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("%s printed %q, not a port", cmd.Path, line)
+	}
+	return port
+}
+
 // TestTLSOpenSSLBothEnds: curl against Python's http.server over TLS:
 // OpenSSL on both ends, so each request is a client span (curl) and a
 // server span (python3) with the reversed 4-tuple, as over plain HTTP.
@@ -46,18 +71,7 @@ func TestTLSOpenSSLBothEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := exec.Command(python, "-c", pythonHTTPSServer, dir, certFile, keyFile)
-	srv.Stderr = os.Stderr
-	out, _ := srv.StdoutPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the python server's port: %v", err)
-	}
-	port, _ := strconv.Atoi(strings.TrimSpace(line))
+	port := startPrintingPort(t, exec.Command(python, "-c", pythonHTTPSServer, dir, certFile, keyFile))
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
 
 	requests := []struct {

@@ -1,11 +1,8 @@
 package agent
 
 import (
-	"bufio"
-	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/config"
@@ -61,18 +58,7 @@ func TestTLSThroughConnectProxy(t *testing.T) {
 	python := lookPathOrSkip(t, "python3")
 	curl := lookPathOrSkip(t, "curl")
 	srv := startServerKind(t, "tls-server")
-	proxy := exec.Command(python, "-c", connectProxy)
-	proxy.Stderr = os.Stderr
-	out, _ := proxy.StdoutPipe()
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proxy.Process.Kill(); _ = proxy.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the proxy's port: %v", err)
-	}
-	proxyPort, _ := strconv.Atoi(strings.TrimSpace(line))
+	proxyPort := startPrintingPort(t, exec.Command(python, "-c", connectProxy))
 	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{proxyPort} })
 	localPort := curlHTTPS(t, curl, "https://"+srv.addr+"/hello", 200, "-x", "http://127.0.0.1:"+strconv.Itoa(proxyPort))
 

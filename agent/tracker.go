@@ -202,13 +202,12 @@ func (c *conn) followPlaintext() {
 	c.asm[reassembly.Ingress] = reassembly.New(reassembly.Options{})
 	c.asm[reassembly.Egress] = reassembly.New(reassembly.Options{})
 	c.seen, c.held = 0, [2][]reassembly.Piece{}
+	c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
 	if r, ok := c.proto.(tlsResumer); ok && r.AwaitsTLS() {
 		r.ResumeTLS()
-		c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
 		return
 	}
 	c.proto, c.unknown = nil, false
-	c.t.metrics.TLSConns.WithLabelValues("plaintext").Inc()
 }
 
 // piece takes the next in-order piece of one direction.

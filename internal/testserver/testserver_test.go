@@ -60,3 +60,23 @@ func TestLaunchGivesUp(t *testing.T) {
 		t.Fatalf("after %d tries: %v", tries, err)
 	}
 }
+
+// Listening returns a server once that process holds the listening socket,
+// and a process that does not is not taken for it.
+func TestListening(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3")
+	}
+	s := ForTest(t, func() (*Server, error) {
+		return Listening("python3 -m http.server", func(port int) *exec.Cmd {
+			return exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", t.TempDir(), strconv.Itoa(port))
+		})
+	})
+	if err := holdsListener(s.PID, s.Port); err != nil {
+		t.Fatal(err)
+	}
+	if err := holdsListener(os.Getpid(), s.Port); err == nil {
+		t.Errorf("this test process taken for the listener of port %d", s.Port)
+	}
+}
