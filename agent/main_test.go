@@ -125,20 +125,29 @@ func startServerKind(t *testing.T, kind string) *server {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "VIGIL_TRAFFIC="+kind)
+	line := startReadingLine(t, cmd)
+	return &server{cmd: cmd, addr: strings.TrimPrefix(line, "listening ")}
+}
+
+// startReadingLine starts a server that tells where it listens on its
+// first line of output, and returns that line trimmed; the server is
+// killed when the test ends.
+func startReadingLine(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the traffic server: %v", err)
+		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		t.Fatalf("reading the traffic server's address: %v", err)
+		t.Fatalf("reading the first line of %s: %v", cmd.Path, err)
 	}
-	return &server{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "listening "))}
+	return strings.TrimSpace(line)
 }
 
 func (s *server) port() int {

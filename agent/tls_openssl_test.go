@@ -32,24 +32,11 @@ srv.serve_forever()
 `
 
 // startPrintingPort starts a server that binds a free port and prints it
-// on its first line (the Python scripts here), and returns the port; the
-// server is killed when the test ends.
+// on its first line (the Python scripts here), and returns the port.
 func startPrintingPort(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the port %s prints: %v", cmd.Path, err)
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(line))
+	line := startReadingLine(t, cmd)
+	port, err := strconv.Atoi(line)
 	if err != nil {
 		t.Fatalf("%s printed %q, not a port", cmd.Path, line)
 	}
