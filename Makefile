@@ -49,6 +49,7 @@ bench: deps
 	$(BIN)/vigil-agent-bench -interleave 20 $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 20 -split $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 20 -pin $(AGENT_BENCH_FLAGS)
+	$(BIN)/vigil-agent-bench -interleave 20 -pin -trace-nothing $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 20 -pin -path '/api/products?page=3' $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 10 -target redis -split $(AGENT_BENCH_FLAGS)
 	$(BIN)/vigil-agent-bench -interleave 10 -target redis -pin $(AGENT_BENCH_FLAGS)

@@ -120,8 +120,11 @@ func interleaved(t *target, pairs int, w time.Duration) error {
 	fmt.Printf("  agent: %d data events, %d ring-buffer drops, user-space drops %s, parse errors %s\n",
 		ks.DataEvents, ks.DataDrops+ks.CtrlDrops, counters(reg, "vigil_agent_dropped_total", "reason"), counters(reg, "vigil_agent_parse_errors_total", "reason"))
 	if runs := after.runs - before.runs; runs > 0 {
-		fmt.Printf("kernel time per BPF program run (a last traced window with kernel.bpf_stats_enabled): %.0f ns (target <= 1000 ns); all programs' time per data event: %.0f ns\n",
-			float64(after.ns-before.ns)/float64(runs), float64(after.ns-before.ns)/float64(max(ks.DataEvents-ks0.DataEvents, 1)))
+		fmt.Printf("kernel time per BPF program run (a last traced window with kernel.bpf_stats_enabled): %.0f ns (target <= 1000 ns)", float64(after.ns-before.ns)/float64(runs))
+		if events := ks.DataEvents - ks0.DataEvents; events > 0 {
+			fmt.Printf("; all programs' time per data event: %.0f ns", float64(after.ns-before.ns)/float64(events))
+		}
+		fmt.Println()
 		for _, name := range sortedKeys(after.each) {
 			a, b := after.each[name], before.each[name]
 			if n := a[1] - b[1]; n > 0 {
