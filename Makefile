@@ -75,11 +75,15 @@ accuracy: build
 	$(BIN)/demo-topology run --agent $(BIN)/vigil-agent --out $(ACCURACY_DIR) $(ACCURACY_FLAGS)
 	$(BIN)/vigil accuracy score --truth $(ACCURACY_DIR)/truth.jsonl --data-dir $(ACCURACY_DIR)/data
 
+# staticcheck 2025.1.1, by its module version: the proxy no longer resolves
+# the release name.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
+
 lint: deps
 	$(GO) vet ./...
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf $(BIN)
