@@ -156,7 +156,7 @@ func agentConfig(t *target) config.Agent {
 		cfg.PIDs, cfg.Ports = nil, []int{t.port}
 	}
 	if traceNothing {
-		cfg.PIDs = []int{1 << 30} // no such process
+		cfg.PIDs, cfg.Cgroups, cfg.Ports = []int{1 << 30}, nil, nil // no such process
 	}
 	return cfg
 }
