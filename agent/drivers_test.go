@@ -111,6 +111,21 @@ func driverSpans(t *testing.T, a *running, pid int, insert string) []span.Span {
 // milliseconds of its exec, too late for a driver that is done by then.
 func probeThisBinary(t *testing.T) { startServer(t) }
 
+// driverServer starts a database server (withTLS's when useTLS, this
+// test binary then probed first) and an agent tracing its port; it
+// returns the port and the agent.
+func driverServer(t *testing.T, useTLS bool, plain, withTLS func(*testing.T) int) (int, *running) {
+	start := plain
+	if useTLS {
+		probeThisBinary(t)
+		start = withTLS
+	}
+	port := start(t)
+	a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
+	time.Sleep(200 * time.Millisecond)
+	return port, a
+}
+
 // TestPgxSpans: pgx without TLS, and with sslmode=require against a
 // server with a certificate (Go's crypto/tls, read through its uprobes).
 func TestPgxSpans(t *testing.T) {
@@ -119,15 +134,7 @@ func TestPgxSpans(t *testing.T) {
 		tls           bool
 	}{{"plain", "disable", false}, {"tls", "require", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			var port int
-			if tc.tls {
-				probeThisBinary(t)
-				port = startPostgresTLS(t)
-			} else {
-				port = startPostgres(t)
-			}
-			a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-			time.Sleep(200 * time.Millisecond)
+			port, a := driverServer(t, tc.tls, startPostgres, startPostgresTLS)
 			pid := runDriver(t, "pgx", fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=%s", port, tc.sslmode))
 			driverSpans(t, a, pid, "INSERT INTO orders (id, note) VALUES ($1, $2)")
 		})
@@ -142,15 +149,7 @@ func TestGoMySQLSpans(t *testing.T) {
 		tls          bool
 	}{{"plain", "", false}, {"tls", "?tls=skip-verify", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			var port int
-			if tc.tls {
-				probeThisBinary(t)
-				port = startMariaDBTLS(t)
-			} else {
-				port = startMariaDB(t)
-			}
-			a := startAgent(t, func(c *config.Agent) { c.Ports = []int{port} })
-			time.Sleep(200 * time.Millisecond)
+			port, a := driverServer(t, tc.tls, startMariaDB, startMariaDBTLS)
 			pid := runDriver(t, "mysql-go", fmt.Sprintf("vigil:vigilpw@tcp(127.0.0.1:%d)/vigiltest%s", port, tc.params))
 			const insert = "INSERT INTO orders (id, note) VALUES (?, ?)"
 			prepared := 0
